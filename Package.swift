@@ -1,0 +1,75 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+// Every target builds in Swift 6 language mode (strict concurrency, no data races).
+let swiftSettings: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+]
+
+let package = Package(
+    name: "porter",
+    platforms: [.macOS(.v14)],
+    products: [
+        .library(name: "Porter", targets: ["Porter"]),
+        .library(name: "PorterPostgres", targets: ["PorterPostgres"]),
+        .library(name: "PorterTesting", targets: ["PorterTesting"]),
+        .executable(name: "porter", targets: ["porter"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+    ],
+    targets: [
+        // libpq, found with pkg-config (Debian: libpq-dev + pkgconf).
+        .systemLibrary(
+            name: "CLibPQ",
+            pkgConfig: "libpq",
+            providers: [.apt(["libpq-dev", "pkgconf"])]
+        ),
+        // The thin libpq layer. Knows nothing about jobs; the only importer of CLibPQ.
+        .target(
+            name: "PorterPostgres",
+            dependencies: [
+                "CLibPQ",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // The queue core: job model, enqueue, migrations.
+        .target(
+            name: "Porter",
+            dependencies: [
+                "PorterPostgres",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // Shipped test helpers: a throwaway database per test.
+        .target(
+            name: "PorterTesting",
+            dependencies: ["Porter", "PorterPostgres"],
+            swiftSettings: swiftSettings
+        ),
+        // The CLI and worker executable.
+        .executableTarget(
+            name: "porter",
+            dependencies: [
+                "Porter",
+                "PorterPostgres",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "PorterPostgresTests",
+            dependencies: ["PorterPostgres", "PorterTesting"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "PorterTests",
+            dependencies: ["Porter", "PorterTesting", "porter"],
+            swiftSettings: swiftSettings
+        ),
+    ]
+)

@@ -1,0 +1,57 @@
+import Foundation
+
+/// How to enqueue a job. The options mirror `frappe.enqueue`'s keyword arguments.
+public struct EnqueueOptions: Sendable, Hashable {
+    /// The queue. Default: `default`. Frappe's built-in queues are `short`, `default` and `long`.
+    public var queue: String
+    /// Seconds the job may run; `nil` uses the queue's timeout. Default: `nil`.
+    public var timeout: Int?
+    /// A key naming the work, for deduplication (Frappe's `job_id`). Default: `nil`.
+    public var jobID: String?
+    /// With a `jobID`: when an active job has the same key, enqueue nothing and report
+    /// `.duplicate`. Without it, such a duplicate is an error. Default: `false`.
+    public var deduplicate: Bool
+    /// Run ahead of every job not at the front, whatever its priority. Default: `false`.
+    public var atFront: Bool
+    /// Run no earlier than this time. Default: `nil`, now.
+    public var runAt: Date?
+    /// Run no earlier than this long after enqueueing, by the database's clock. Default: `nil`.
+    public var delay: Duration?
+    /// Lower runs first; negative numbers jump ahead of the default. Default: 0.
+    public var priority: Int
+    /// Attempts before the job is failed for good; `nil` uses the queue's (1 unless configured,
+    /// as in Frappe). Default: `nil`.
+    public var maxAttempts: Int?
+    /// Run the job inline in the caller instead of enqueueing it, as Frappe's `now=True`
+    /// does; for tests. Default: `false`.
+    public var now: Bool
+
+    public init(
+        queue: String = "default",
+        timeout: Int? = nil,
+        jobID: String? = nil,
+        deduplicate: Bool = false,
+        atFront: Bool = false,
+        runAt: Date? = nil,
+        delay: Duration? = nil,
+        priority: Int = 0,
+        maxAttempts: Int? = nil,
+        now: Bool = false
+    ) {
+        self.queue = queue
+        self.timeout = timeout
+        self.jobID = jobID
+        self.deduplicate = deduplicate
+        self.atFront = atFront
+        self.runAt = runAt
+        self.delay = delay
+        self.priority = priority
+        self.maxAttempts = maxAttempts
+        self.now = now
+    }
+
+    /// The delay in seconds, as the SQL functions take it.
+    var delaySeconds: Double? {
+        delay.map { Double($0.components.seconds) + Double($0.components.attoseconds) / 1e18 }
+    }
+}

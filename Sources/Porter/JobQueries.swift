@@ -1,0 +1,51 @@
+import PorterPostgres
+
+/// The SQL that enqueues and reads jobs, in one place.
+enum JobQueries {
+    /// Enqueues one job through porter.enqueue, the SQL-level API, so Swift and SQL share the
+    /// rules. A delay is added to the database's clock. Dedup is served by jobs_job_id_active_key.
+    static func enqueue(_ request: EnqueueRequest) -> PostgresQuery {
+        let options = request.options
+        return """
+            SELECT porter.enqueue(method => \(request.method), args => \(request.args)::jsonb, \
+            queue => \(options.queue), job_id => \(options.jobID), deduplicate => \(options.deduplicate), \
+            at_front => \(options.atFront), timeout => \(options.timeout), \
+            run_at => coalesce(\(options.runAt)::timestamptz, now() + make_interval(secs => coalesce(\(options.delaySeconds)::float8, 0))), \
+            priority => \(options.priority), max_attempts => \(options.maxAttempts))
+            """
+    }
+
+    /// Enqueues a batch in one statement through porter.enqueue_many; one row per request,
+    /// in order, with the new id or NULL for a deduplicated one.
+    static func enqueueMany(_ requests: [EnqueueRequest]) -> PostgresQuery {
+        "SELECT ord, id FROM porter.enqueue_many(\(PostgresJSON(text: JSONElementValue.array(requests)))::jsonb)"
+    }
+
+    /// One job by id; served by jobs_pkey.
+    static func get(id: Int64) -> PostgresQuery {
+        "SELECT \(unsafeRaw: JobRecord.columns) FROM porter.jobs WHERE id = \(id)"
+    }
+
+    /// The newest jobs, optionally of one status and queue; served by
+    /// jobs_status_enqueued_at_idx when a status is given.
+    static func list(status: JobStatus?, queue: String?, limit: Int) -> PostgresQuery {
+        """
+        SELECT \(unsafeRaw: JobRecord.columns) FROM porter.jobs
+        WHERE (\(status?.rawValue)::text IS NULL OR status = \(status?.rawValue))
+          AND (\(queue)::text IS NULL OR queue = \(queue))
+        ORDER BY id DESC LIMIT \(limit)
+        """
+    }
+}
+
+extension JobQueries {
+    /// Validates a request with porter.check_enqueue, the rules porter.enqueue applies, without
+    /// inserting anything (for `now` mode).
+    static func check(_ request: EnqueueRequest) -> PostgresQuery {
+        let options = request.options
+        return """
+            SELECT porter.check_enqueue(\(request.method), \(request.args)::jsonb, \(options.queue), \
+            \(options.jobID), \(options.deduplicate), \(options.timeout), \(options.maxAttempts))
+            """
+    }
+}

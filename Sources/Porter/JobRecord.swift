@@ -1,0 +1,65 @@
+import Foundation
+import PorterPostgres
+
+/// A row of `porter.jobs`.
+public struct JobRecord: Sendable, Hashable {
+    public var id: Int64
+    public var jobID: String?
+    public var method: String
+    public var queue: String
+    public var args: PostgresJSON
+    public var status: JobStatus
+    public var priority: Int
+    public var atFront: Bool
+    public var attempts: Int
+    /// `nil`: the queue's configured maximum.
+    public var maxAttempts: Int?
+    /// Seconds; `nil`: the queue's timeout.
+    public var timeout: Int?
+    public var runAt: Date
+    public var enqueuedAt: Date
+    public var startedAt: Date?
+    public var endedAt: Date?
+    public var progress: PostgresJSON?
+    public var result: PostgresJSON?
+    public var error: String?
+    /// Every attempt's error, oldest first, as a JSON array.
+    public var errors: PostgresJSON
+
+    /// The columns `init(row:)` reads, in order.
+    static let columns = """
+        id, job_id, method, queue, args, status, priority, at_front, attempts, max_attempts, timeout,
+        run_at, enqueued_at, started_at, ended_at, progress, result, error, errors
+        """
+
+    init(row: PostgresRow) throws {
+        id = try row.decode(Int64.self, column: "id")
+        jobID = try row.decode(String?.self, column: "job_id")
+        method = try row.decode(String.self, column: "method")
+        queue = try row.decode(String.self, column: "queue")
+        args = try row.decode(PostgresJSON.self, column: "args")
+        let statusText = try row.decode(String.self, column: "status")
+        guard let status = JobStatus(rawValue: statusText) else {
+            throw PostgresError(code: .decoding, message: "unknown job status \(statusText)")
+        }
+        self.status = status
+        priority = try row.decode(Int.self, column: "priority")
+        atFront = try row.decode(Bool.self, column: "at_front")
+        attempts = try row.decode(Int.self, column: "attempts")
+        maxAttempts = try row.decode(Int?.self, column: "max_attempts")
+        timeout = try row.decode(Int?.self, column: "timeout")
+        runAt = try row.decode(Date.self, column: "run_at")
+        enqueuedAt = try row.decode(Date.self, column: "enqueued_at")
+        startedAt = try row.decode(Date?.self, column: "started_at")
+        endedAt = try row.decode(Date?.self, column: "ended_at")
+        progress = try row.decode(PostgresJSON?.self, column: "progress")
+        result = try row.decode(PostgresJSON?.self, column: "result")
+        error = try row.decode(String?.self, column: "error")
+        errors = try row.decode(PostgresJSON.self, column: "errors")
+    }
+
+    /// Decodes the arguments into a job type.
+    public func decodeArgs<J: Job>(as type: J.Type = J.self) throws -> J {
+        try args.decode(type)
+    }
+}

@@ -1,0 +1,34 @@
+import PorterPostgres
+
+/// The SQL the migrator runs, in one place.
+enum MigrationQueries {
+    /// Waits for the migration lock; held for the session until `unlock`.
+    static func lock(_ key: Int64) -> PostgresQuery {
+        "SELECT pg_advisory_lock(\(key))"
+    }
+
+    /// Releases the migration lock.
+    static func unlock(_ key: Int64) -> PostgresQuery {
+        "SELECT pg_advisory_unlock(\(key))"
+    }
+
+    /// Creates the schema and the history table when missing (run under the lock).
+    static let createHistoryTable = """
+        CREATE SCHEMA IF NOT EXISTS porter;
+        CREATE TABLE IF NOT EXISTS porter.schema_migrations (
+            version    integer     NOT NULL,
+            name       text        NOT NULL,
+            checksum   text        NOT NULL,
+            applied_at timestamptz NOT NULL DEFAULT now(),
+            CONSTRAINT schema_migrations_pkey PRIMARY KEY (version)
+        );
+        """
+
+    /// Every applied version with its checksum; served by schema_migrations_pkey.
+    static let listApplied: PostgresQuery = "SELECT version, checksum FROM porter.schema_migrations ORDER BY version"
+
+    /// Records one applied migration, in the migration's own transaction.
+    static func record(_ migration: Migration) -> PostgresQuery {
+        "INSERT INTO porter.schema_migrations (version, name, checksum) VALUES (\(migration.version), \(migration.name), \(migration.checksum))"
+    }
+}

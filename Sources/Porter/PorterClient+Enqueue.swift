@@ -1,0 +1,123 @@
+import Foundation
+import PorterPostgres
+
+extension PorterClient {
+    // MARK: On the caller's connection, inside the caller's transaction
+
+    /// Enqueues a typed job on the caller's connection, so it commits or rolls back with the
+    /// caller's own rows. Workers are woken when the transaction commits.
+    @discardableResult
+    public func enqueue<J: Job>(
+        _ job: J, options: EnqueueOptions = EnqueueOptions(), on connection: isolated PostgresConnection
+    ) async throws -> EnqueueResult {
+        try await enqueue(EnqueueRequest(job, options: options), on: connection)
+    }
+
+    /// Enqueues by method name and JSON arguments, as `frappe.enqueue("app.module.fn", ...)`.
+    @discardableResult
+    public func enqueue(
+        method: String, args: PostgresJSON = PostgresJSON(text: "{}"), options: EnqueueOptions = EnqueueOptions(),
+        on connection: isolated PostgresConnection
+    ) async throws -> EnqueueResult {
+        try await enqueue(EnqueueRequest(method: method, args: args, options: options), on: connection)
+    }
+
+    /// Enqueues one request on the caller's connection.
+    @discardableResult
+    public func enqueue(_ request: EnqueueRequest, on connection: isolated PostgresConnection) async throws -> EnqueueResult {
+        if request.options.now { return try await runInline(request) }
+        let id: Int64?
+        do {
+            id = try connection.query(JobQueries.enqueue(request)).singleOptional(Int64.self)
+        } catch {
+            throw PorterError.fromEnqueue(error, jobID: request.options.jobID)
+        }
+        return Self.result(id: id, request: request)
+    }
+
+    /// Enqueues a batch in one statement on the caller's connection. Returns one result per
+    /// request, in order. Deduplication applies within the batch too. The whole batch fails on
+    /// the first bad request.
+    public func enqueueMany(_ requests: [EnqueueRequest], on connection: isolated PostgresConnection) async throws -> [EnqueueResult] {
+        guard !requests.isEmpty else { return [] }
+        if requests.contains(where: \.options.now) {
+            var results: [EnqueueResult] = []
+            for request in requests { results.append(try await enqueue(request, on: connection)) }
+            return results
+        }
+        let rows: PostgresRows
+        do {
+            rows = try connection.query(JobQueries.enqueueMany(requests))
+        } catch {
+            throw PorterError.fromEnqueue(error, jobID: nil)
+        }
+        var results: [EnqueueResult] = []
+        results.reserveCapacity(requests.count)
+        for (row, request) in zip(rows, requests) {
+            results.append(Self.result(id: try row.decode(Int64?.self, at: 1), request: request))
+        }
+        return results
+    }
+
+    /// Enqueues typed jobs that share the options, in one statement.
+    public func enqueueMany<J: Job>(_ jobs: [J], options: EnqueueOptions = EnqueueOptions(), on connection: isolated PostgresConnection) async throws -> [EnqueueResult] {
+        try await enqueueMany(try jobs.map { try EnqueueRequest($0, options: options) }, on: connection)
+    }
+
+    // MARK: On Porter's pool, in a transaction of its own
+
+    /// Enqueues a typed job on Porter's pool, committed at once.
+    @discardableResult
+    public func enqueue<J: Job>(_ job: J, options: EnqueueOptions = EnqueueOptions()) async throws -> EnqueueResult {
+        try await enqueue(EnqueueRequest(job, options: options))
+    }
+
+    /// Enqueues by method name and JSON arguments on Porter's pool.
+    @discardableResult
+    public func enqueue(method: String, args: PostgresJSON = PostgresJSON(text: "{}"), options: EnqueueOptions = EnqueueOptions()) async throws -> EnqueueResult {
+        try await enqueue(EnqueueRequest(method: method, args: args, options: options))
+    }
+
+    /// Enqueues one request on Porter's pool.
+    @discardableResult
+    public func enqueue(_ request: EnqueueRequest) async throws -> EnqueueResult {
+        if request.options.now { return try await runInline(request) }
+        return try await pool.withConnection { try await self.enqueue(request, on: $0) }
+    }
+
+    /// Enqueues a batch in one statement on Porter's pool.
+    public func enqueueMany(_ requests: [EnqueueRequest]) async throws -> [EnqueueResult] {
+        try await pool.withConnection { try await self.enqueueMany(requests, on: $0) }
+    }
+
+    /// Enqueues typed jobs that share the options, in one statement, on Porter's pool.
+    public func enqueueMany<J: Job>(_ jobs: [J], options: EnqueueOptions = EnqueueOptions()) async throws -> [EnqueueResult] {
+        let requests = try jobs.map { try EnqueueRequest($0, options: options) }
+        return try await enqueueMany(requests)
+    }
+
+    // MARK: -
+
+    private static func result(id: Int64?, request: EnqueueRequest) -> EnqueueResult {
+        if let id { return .enqueued(id: id) }
+        return .duplicate(jobID: request.options.jobID ?? "")
+    }
+
+    /// `now` mode: runs the registered handler in the caller, as Frappe's `now=True` does.
+    /// Arguments get the same validation as an enqueue, so a test cannot pass with arguments a
+    /// real enqueue would refuse.
+    private func runInline(_ request: EnqueueRequest) async throws -> EnqueueResult {
+        let handler = try registry.requireHandler(for: request.method)
+        try await pool.withConnection { connection in
+            do {
+                try await connection.query(JobQueries.check(request))
+            } catch {
+                throw PorterError.fromEnqueue(error, jobID: request.options.jobID)
+            }
+        }
+        let context = JobContext(
+            id: nil, method: request.method, queue: request.options.queue, attempt: 1, logger: logger, pool: pool)
+        try await handler(request.args, context)
+        return .ranInline
+    }
+}

@@ -1,0 +1,62 @@
+import Logging
+import PorterPostgres
+
+/// Porter's entry point in a service: enqueue jobs, read them, migrate the schema.
+///
+/// ```swift
+/// let porter = try PorterClient(databaseURL: "postgresql://localhost/app")
+/// try await porter.migrate()
+/// try await porter.pool.withTransaction { transaction in
+///     try transaction.query("INSERT INTO orders (id) VALUES (\(orderID))")
+///     try await porter.enqueue(SendConfirmation(orderID: orderID), on: transaction)
+/// }
+/// ```
+public final class PorterClient: Sendable {
+    /// The connections Porter uses for its own statements.
+    public let pool: PostgresPool
+    /// The handlers this process can run, used by `now` mode (and by workers).
+    public let registry: JobRegistry
+    public let logger: Logger
+
+    /// A client on an existing pool.
+    public init(pool: PostgresPool, registry: JobRegistry = JobRegistry(), logger: Logger = Logger(label: "porter")) {
+        self.pool = pool
+        self.registry = registry
+        self.logger = logger
+    }
+
+    /// A client with its own pool. An empty URL uses libpq's defaults and `PG*` variables.
+    public convenience init(
+        databaseURL: String,
+        maximumConnections: Int = 10,
+        registry: JobRegistry = JobRegistry(),
+        logger: Logger = Logger(label: "porter")
+    ) throws {
+        let configuration = try PostgresConfiguration(databaseURL)
+        self.init(
+            pool: PostgresPool(configuration, maximumConnections: maximumConnections, logger: logger),
+            registry: registry, logger: logger)
+    }
+
+    /// Applies missing migrations; safe to call from several processes at once.
+    @discardableResult
+    public func migrate() async throws -> [Migration] {
+        let migrator = Migrator(logger: logger)
+        return try await pool.withConnection { try await migrator.migrate(on: $0) }
+    }
+
+    /// One job by id, or `nil`.
+    public func job(id: Int64) async throws -> JobRecord? {
+        try await pool.query(JobQueries.get(id: id)).first.map(JobRecord.init(row:))
+    }
+
+    /// The newest jobs, optionally filtered by status and queue.
+    public func jobs(status: JobStatus? = nil, queue: String? = nil, limit: Int = 100) async throws -> [JobRecord] {
+        try await pool.query(JobQueries.list(status: status, queue: queue, limit: limit)).map(JobRecord.init(row:))
+    }
+
+    /// Closes the pool.
+    public func close() async {
+        await pool.close()
+    }
+}

@@ -1,0 +1,55 @@
+import PorterPostgres
+
+/// An error from Porter's queue core. Database errors keep the `PostgresError` (and so its
+/// SQLSTATE) in `underlying`.
+public struct PorterError: Error, Sendable, CustomStringConvertible {
+    /// What went wrong.
+    public enum Code: Sendable, Hashable {
+        /// An enqueue argument was refused; `parameter` names it (`method`, `args`, `queue`, ...).
+        case invalidArgument(parameter: String)
+        /// An active job already has this `job_id` and `deduplicate` was not set.
+        case duplicateJob(jobID: String)
+        /// No handler is registered for the method.
+        case unknownMethod(String)
+        /// No job has this id.
+        case jobNotFound(Int64)
+        /// Any other database error; see `underlying`.
+        case database
+    }
+
+    public var code: Code
+    /// What happened and what to do next.
+    public var message: String
+    /// The database error this came from, with its SQLSTATE.
+    public var underlying: PostgresError?
+
+    public init(code: Code, message: String, underlying: PostgresError? = nil) {
+        self.code = code
+        self.message = message
+        self.underlying = underlying
+    }
+
+    /// The SQLSTATE of the database error behind this one, if any.
+    public var sqlState: SQLState? { underlying?.sqlState }
+
+    public var description: String {
+        var text = message
+        if let hint = underlying?.hint { text += " (\(hint))" }
+        if let sqlState { text += " [SQLSTATE \(sqlState.rawValue)]" }
+        return text
+    }
+
+    /// Translates the enqueue functions' errors into typed ones; others pass through.
+    static func fromEnqueue(_ error: any Error, jobID: String?) -> any Error {
+        guard let error = error as? PostgresError, let sqlState = error.sqlState else { return error }
+        if sqlState == .uniqueViolation && error.constraint == "jobs_job_id_active_key" {
+            return PorterError(code: .duplicateJob(jobID: jobID ?? ""), message: error.message, underlying: error)
+        }
+        if let column = error.column,
+            sqlState == .invalidParameterValue || sqlState == .nullValueNotAllowed || sqlState == .programLimitExceeded
+        {
+            return PorterError(code: .invalidArgument(parameter: column), message: error.message, underlying: error)
+        }
+        return error
+    }
+}

@@ -1,0 +1,72 @@
+import CLibPQ
+
+/// Where and how to connect.
+///
+/// The connection string is handed to libpq as it is, so both URLs
+/// (`postgresql://user@host:5432/db?sslmode=disable`) and key/value conninfo strings
+/// (`host=/tmp port=5432 dbname=app`) work, and every setting the string leaves out comes from
+/// libpq's own `PG*` environment variables (`PGHOST`, `PGPORT`, `PGUSER`, `PGPASSWORD`, ...)
+/// and defaults. An empty string means "libpq's defaults".
+public struct PostgresConfiguration: Sendable, Hashable {
+    /// A URL or conninfo string. Default: empty, libpq's defaults.
+    public var connectionString: String
+    /// Shown in `pg_stat_activity.application_name` unless the string sets its own. Default: `porter`.
+    public var applicationName: String
+
+    /// Checks the string with libpq's own parser and keeps it.
+    public init(_ connectionString: String = "", applicationName: String = "porter") throws {
+        var errorMessage: UnsafeMutablePointer<CChar>?
+        guard let options = PQconninfoParse(connectionString, &errorMessage) else {
+            let message = errorMessage.map { String(cString: $0) } ?? "out of memory"
+            if let errorMessage { PQfreemem(errorMessage) }
+            throw PostgresError(
+                code: .invalidConfiguration,
+                message: "invalid connection string: \(message.trimmingTrailingNewlines)",
+                hint: "use a URL such as postgresql://user@localhost:5432/app or key=value pairs such as host=/run/postgresql dbname=app")
+        }
+        PQconninfoFree(options)
+        self.connectionString = connectionString
+        self.applicationName = applicationName
+    }
+}
+
+extension PostgresConfiguration {
+    /// The same settings with another database name, as a key/value conninfo string.
+    public func withDatabase(_ database: String) throws -> PostgresConfiguration {
+        var errorMessage: UnsafeMutablePointer<CChar>?
+        guard let options = PQconninfoParse(connectionString, &errorMessage) else {
+            if let errorMessage { PQfreemem(errorMessage) }
+            throw PostgresError(code: .invalidConfiguration, message: "invalid connection string")
+        }
+        defer { PQconninfoFree(options) }
+        var parts: [String] = []
+        var option = options
+        while let keyword = option.pointee.keyword {
+            let key = String(cString: keyword)
+            if key != "dbname", let value = option.pointee.val {
+                parts.append("\(key)=\(Self.quote(String(cString: value)))")
+            }
+            option += 1
+        }
+        parts.append("dbname=\(Self.quote(database))")
+        return try PostgresConfiguration(parts.joined(separator: " "), applicationName: applicationName)
+    }
+
+    /// Quotes a conninfo value: single quotes, with quotes and backslashes escaped.
+    static func quote(_ value: String) -> String {
+        var quoted = "'"
+        for character in value {
+            if character == "'" || character == "\\" { quoted.append("\\") }
+            quoted.append(character)
+        }
+        return quoted + "'"
+    }
+}
+
+extension String {
+    var trimmingTrailingNewlines: String {
+        var text = self
+        while text.last == "\n" || text.last == " " { text.removeLast() }
+        return text
+    }
+}

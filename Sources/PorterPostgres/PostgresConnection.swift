@@ -1,0 +1,308 @@
+import CLibPQ
+import Foundation
+import Logging
+
+/// One connection to PostgreSQL, over libpq.
+///
+/// The connection is an actor whose executor is a dedicated thread, so libpq's blocking calls
+/// never run on Swift's cooperative pool. Inside `withTransaction` the body runs on that thread
+/// too, and its statements run without a hop each.
+///
+/// A connection runs one statement at a time and is meant for one task at a time: share it
+/// through a `PostgresPool`, not by handing it to several tasks.
+public actor PostgresConnection {
+    private let thread: ConnectionThread
+    private var handle: OpaquePointer?
+    private let notices: NoticeLogger
+    private let canceller = Canceller()
+
+    /// The logger that receives server notices and connection events.
+    public nonisolated let logger: Logger
+    /// Where this connection goes.
+    public nonisolated let configuration: PostgresConfiguration
+    /// The server process serving this connection (`pg_backend_pid()`), 0 when closed.
+    public private(set) var backendPID: Int32 = 0
+
+    public nonisolated var unownedExecutor: UnownedSerialExecutor {
+        thread.asUnownedSerialExecutor()
+    }
+
+    private init(configuration: PostgresConfiguration, logger: Logger) {
+        self.configuration = configuration
+        self.logger = logger
+        self.notices = NoticeLogger(logger: logger)
+        self.thread = ConnectionThread(name: "porter-pg")
+    }
+
+    /// Opens a connection. Throws `PostgresError` with code `.connectionFailed` when the server
+    /// cannot be reached or refuses the login.
+    public static func connect(
+        _ configuration: PostgresConfiguration,
+        logger: Logger = Logger(label: "porter.postgres")
+    ) async throws -> PostgresConnection {
+        let connection = PostgresConnection(configuration: configuration, logger: logger)
+        try await connection.open()
+        return connection
+    }
+
+    isolated deinit {
+        canceller.set(nil)
+        if let handle { PQfinish(handle) }
+        thread.stop()
+    }
+
+    private func open() throws {
+        let keywords = ["dbname", "fallback_application_name"]
+        let values = [configuration.connectionString, configuration.applicationName]
+        let handle = withCStringArray(keywords) { keywords in
+            withCStringArray(values) { values in
+                PQconnectdbParams(keywords, values, 1)
+            }
+        }
+        guard let handle else {
+            throw PostgresError(code: .connectionFailed, message: "libpq could not allocate a connection")
+        }
+        guard PQstatus(handle) == CONNECTION_OK else {
+            let message = String(cString: PQerrorMessage(handle)).trimmingTrailingNewlines
+            PQfinish(handle)
+            throw PostgresError(
+                code: .connectionFailed, message: message,
+                hint: "check the database URL (--database-url, PORTER_DATABASE_URL, DATABASE_URL or PG* variables) and that the server is running")
+        }
+        self.handle = handle
+        PQsetNoticeReceiver(handle, noticeReceiver, Unmanaged.passUnretained(notices).toOpaque())
+        // Timestamps come back in UTC and ISO style, which `Date` decoding relies on.
+        try execute("SET TimeZone TO 'UTC'; SET DateStyle TO 'ISO, MDY'")
+        canceller.set(PQgetCancel(handle))
+        backendPID = PQbackendPID(handle)
+    }
+
+    /// Closes the connection. Later statements throw `.connectionClosed`.
+    public func close() {
+        canceller.set(nil)
+        if let handle { PQfinish(handle) }
+        handle = nil
+        backendPID = 0
+    }
+
+    /// Whether the connection is closed or was lost.
+    public var isClosed: Bool {
+        guard let handle else { return true }
+        return PQstatus(handle) != CONNECTION_OK
+    }
+
+    /// Whether a transaction is open (or failed and awaiting ROLLBACK) on this connection.
+    public var isInTransaction: Bool {
+        guard let handle else { return false }
+        let status = PQtransactionStatus(handle)
+        return status == PQTRANS_INTRANS || status == PQTRANS_INERROR
+    }
+
+    /// Runs one statement with its binds and returns its rows.
+    @discardableResult
+    public func query(_ query: PostgresQuery) throws -> PostgresRows {
+        let handle = try openHandle()
+        let result = query.sql.withCString { sql in
+            withOptionalCStringArray(query.binds) { values in
+                PQexecParams(handle, sql, Int32(query.binds.count), nil, values, nil, nil, 0)
+            }
+        }
+        return try rows(from: result, handle: handle)
+    }
+
+    /// Runs one or more statements without binds (the simple query protocol), e.g. a migration
+    /// file. Returns the last statement's rows.
+    @discardableResult
+    public func execute(_ sql: String) throws -> PostgresRows {
+        let handle = try openHandle()
+        return try rows(from: PQexec(handle, sql), handle: handle)
+    }
+
+    /// Runs `body` in a transaction: COMMIT when it returns, ROLLBACK when it throws.
+    ///
+    /// The body runs isolated to this connection, on its thread, so call `query` inside it
+    /// without `await`. Cancelling the task cancels the statement in progress on the server.
+    @discardableResult
+    public func withTransaction<T: Sendable>(
+        _ body: @Sendable (isolated PostgresConnection) async throws -> T
+    ) async throws -> T {
+        try await withTaskCancellationHandler {
+            try execute("BEGIN")
+            let value: T
+            do {
+                value = try await body(self)
+            } catch {
+                rollbackIfOpen()
+                throw error
+            }
+            let tag = try execute("COMMIT").commandTag
+            // COMMIT of a transaction in which a statement failed rolls back and says so only in its tag.
+            guard tag == "COMMIT" else {
+                throw PostgresError(
+                    code: .server,
+                    message: "the transaction was rolled back at COMMIT because a statement in it had failed",
+                    sqlState: SQLState("25P02"),
+                    hint: "a caught error inside withTransaction still aborts the transaction; rethrow it or use a savepoint")
+            }
+            return value
+        } onCancel: { [canceller] in
+            canceller.cancel()
+        }
+    }
+
+    /// Rolls back an open or failed transaction; does nothing when none is open.
+    public func rollbackIfOpen() {
+        guard isInTransaction, let handle else { return }
+        if let result = PQexec(handle, "ROLLBACK") { PQclear(result) }
+    }
+
+    /// Asks the server to cancel the statement running on this connection, from any thread.
+    public nonisolated func cancelRunningStatement() {
+        canceller.cancel()
+    }
+
+    /// Checks, without blocking, that the connection is still usable and idle.
+    ///
+    /// When the server ends a session (`pg_terminate_backend`, restart) it sends an error and
+    /// closes the socket, which shows as input on an idle connection. Reading it marks the
+    /// connection bad, so a pool can replace it before a statement fails on it.
+    public func isHealthyAndIdle() -> Bool {
+        guard let handle, PQstatus(handle) == CONNECTION_OK else { return false }
+        // The error message and the end of the stream may arrive in separate reads.
+        var reads = 0
+        while reads < 4, SocketWait.isReadable(PQsocket(handle), timeoutMilliseconds: 0) {
+            reads += 1
+            if PQconsumeInput(handle) == 0 || PQstatus(handle) != CONNECTION_OK { return false }
+            // A stray notification on a non-listening connection is discarded.
+            while let notification = PQnotifies(handle) { PQfreemem(notification) }
+        }
+        return PQtransactionStatus(handle) == PQTRANS_IDLE
+    }
+
+    // MARK: - libpq plumbing
+
+    private func openHandle() throws -> OpaquePointer {
+        guard let handle else {
+            throw PostgresError(code: .connectionClosed, message: "the connection is closed")
+        }
+        return handle
+    }
+
+    private func rows(from result: OpaquePointer?, handle: OpaquePointer) throws -> PostgresRows {
+        guard let result else {
+            throw lostConnectionError(handle)
+        }
+        defer { PQclear(result) }
+        switch PQresultStatus(result) {
+        case PGRES_TUPLES_OK, PGRES_COMMAND_OK, PGRES_EMPTY_QUERY:
+            return PostgresResultReader.rows(from: result)
+        default:
+            var error = PostgresResultReader.error(from: result)
+            if PQstatus(handle) != CONNECTION_OK { error.code = .connectionClosed }
+            throw error
+        }
+    }
+
+    private func lostConnectionError(_ handle: OpaquePointer) -> PostgresError {
+        PostgresError(
+            code: PQstatus(handle) == CONNECTION_OK ? .protocolViolation : .connectionClosed,
+            message: String(cString: PQerrorMessage(handle)).trimmingTrailingNewlines)
+    }
+}
+
+/// Holds the connection's `PGcancel`, which can send a cancel request from any thread.
+final class Canceller: @unchecked Sendable {
+    private let lock = NSLock()
+    private var pgCancel: OpaquePointer?
+
+    func set(_ newValue: OpaquePointer?) {
+        lock.lock()
+        defer { lock.unlock() }
+        if let pgCancel { PQfreeCancel(pgCancel) }
+        pgCancel = newValue
+    }
+
+    func cancel() {
+        lock.lock()
+        defer { lock.unlock() }
+        guard let pgCancel else { return }
+        var buffer = [CChar](repeating: 0, count: 256)
+        _ = PQcancel(pgCancel, &buffer, Int32(buffer.count))
+    }
+}
+
+/// Routes the server's NOTICE and WARNING messages to swift-log instead of stderr.
+final class NoticeLogger: Sendable {
+    let logger: Logger
+    init(logger: Logger) { self.logger = logger }
+}
+
+func noticeReceiver(context: UnsafeMutableRawPointer?, result: OpaquePointer?) {
+    guard let context, let result else { return }
+    let notices = Unmanaged<NoticeLogger>.fromOpaque(context).takeUnretainedValue()
+    let field = { (code: Character) -> String? in
+        PQresultErrorField(result, Int32(code.asciiValue!)).map { String(cString: $0) }
+    }
+    let severity = field("V") ?? "NOTICE"
+    let message = field("M") ?? ""
+    let level: Logger.Level = severity == "WARNING" ? .info : .debug
+    notices.logger.log(level: level, "\(message)", metadata: ["postgres.severity": "\(severity)"])
+}
+
+/// Copies rows and errors out of a `PGresult`.
+enum PostgresResultReader {
+    static func rows(from result: OpaquePointer) -> PostgresRows {
+        let columnCount = Int(PQnfields(result))
+        let rowCount = Int(PQntuples(result))
+        var columns: [String] = []
+        columns.reserveCapacity(columnCount)
+        for column in 0..<columnCount {
+            columns.append(String(cString: PQfname(result, Int32(column))))
+        }
+        var cells: [String?] = []
+        cells.reserveCapacity(columnCount * rowCount)
+        for row in 0..<Int32(rowCount) {
+            for column in 0..<Int32(columnCount) {
+                if PQgetisnull(result, row, column) == 1 {
+                    cells.append(nil)
+                } else {
+                    cells.append(String(cString: PQgetvalue(result, row, column)))
+                }
+            }
+        }
+        let tag = String(cString: PQcmdStatus(result))
+        return PostgresRows(columns: columns, cells: cells, commandTag: tag)
+    }
+
+    static func error(from result: OpaquePointer) -> PostgresError {
+        func field(_ code: Character) -> String? {
+            PQresultErrorField(result, Int32(code.asciiValue!)).map { String(cString: $0) }
+        }
+        let message = field("M") ?? String(cString: PQresultErrorMessage(result)).trimmingTrailingNewlines
+        return PostgresError(
+            code: .server,
+            message: message,
+            sqlState: field("C").map(SQLState.init(rawValue:)),
+            detail: field("D"),
+            hint: field("H"),
+            severity: field("V"),
+            schema: field("s"),
+            table: field("t"),
+            column: field("c"),
+            constraint: field("n"))
+    }
+}
+
+/// Calls `body` with a NULL-terminated array of C strings that lives only for the call.
+func withCStringArray<R>(_ strings: [String], _ body: (UnsafePointer<UnsafePointer<CChar>?>) -> R) -> R {
+    withOptionalCStringArray(strings.map { Optional($0) }, body)
+}
+
+/// Calls `body` with an array of C strings (NULL for `nil`) that lives only for the call.
+func withOptionalCStringArray<R>(_ strings: [String?], _ body: (UnsafePointer<UnsafePointer<CChar>?>) -> R) -> R {
+    let copies: [UnsafeMutablePointer<CChar>?] = strings.map { $0.map { strdup($0)! } }
+    defer { for copy in copies { free(copy) } }
+    var pointers: [UnsafePointer<CChar>?] = copies.map { $0.map { UnsafePointer($0) } }
+    pointers.append(nil)
+    return pointers.withUnsafeBufferPointer { body($0.baseAddress!) }
+}

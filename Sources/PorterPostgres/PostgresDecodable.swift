@@ -1,0 +1,126 @@
+import Foundation
+
+/// A Swift type that a column's text value can be decoded into.
+public protocol PostgresDecodable: Sendable {
+    /// Decodes the text representation the server sent. SQL NULL never reaches this
+    /// initializer: decode an `Optional` to accept NULL.
+    init(postgresText text: String) throws
+}
+
+/// Thrown by `PostgresDecodable` initializers; the row decoder adds the column's name.
+struct PostgresDecodingFailure: Error {
+    var expected: String
+}
+
+extension String: PostgresDecodable {
+    public init(postgresText text: String) { self = text }
+}
+
+extension Int: PostgresDecodable {
+    public init(postgresText text: String) throws {
+        guard let value = Int(text) else { throw PostgresDecodingFailure(expected: "an integer") }
+        self = value
+    }
+}
+
+extension Int64: PostgresDecodable {
+    public init(postgresText text: String) throws {
+        guard let value = Int64(text) else { throw PostgresDecodingFailure(expected: "a bigint") }
+        self = value
+    }
+}
+
+extension Int32: PostgresDecodable {
+    public init(postgresText text: String) throws {
+        guard let value = Int32(text) else { throw PostgresDecodingFailure(expected: "an integer") }
+        self = value
+    }
+}
+
+extension Int16: PostgresDecodable {
+    public init(postgresText text: String) throws {
+        guard let value = Int16(text) else { throw PostgresDecodingFailure(expected: "a smallint") }
+        self = value
+    }
+}
+
+extension Bool: PostgresDecodable {
+    public init(postgresText text: String) throws {
+        switch text {
+        case "t", "true": self = true
+        case "f", "false": self = false
+        default: throw PostgresDecodingFailure(expected: "a boolean")
+        }
+    }
+}
+
+extension Double: PostgresDecodable {
+    public init(postgresText text: String) throws {
+        guard let value = Double(text) else { throw PostgresDecodingFailure(expected: "a number") }
+        self = value
+    }
+}
+
+extension UUID: PostgresDecodable {
+    public init(postgresText text: String) throws {
+        guard let value = UUID(uuidString: text) else { throw PostgresDecodingFailure(expected: "a uuid") }
+        self = value
+    }
+}
+
+extension Date: PostgresDecodable {
+    /// Parses `timestamptz`, `timestamp` and `date` text in ISO style.
+    public init(postgresText text: String) throws {
+        guard let value = PostgresTimestamp.parse(text) else {
+            throw PostgresDecodingFailure(expected: "a timestamp")
+        }
+        self = value
+    }
+}
+
+extension PostgresJSON: PostgresDecodable {
+    public init(postgresText text: String) { self.init(text: text) }
+}
+
+extension Array: PostgresDecodable where Element: PostgresDecodable {
+    /// Parses a one-dimensional array literal such as `{1,2,NULL}` or `{"a b",c}`.
+    /// NULL elements are not representable here; decode `[Element?]` is not supported.
+    public init(postgresText text: String) throws {
+        guard text.first == "{", text.last == "}" else {
+            throw PostgresDecodingFailure(expected: "an array")
+        }
+        var elements: [Element] = []
+        var current = ""
+        var quoted = false
+        var wasQuoted = false
+        var escaped = false
+        for character in text.dropFirst().dropLast() {
+            if escaped {
+                current.append(character)
+                escaped = false
+            } else if character == "\\" {
+                escaped = true
+            } else if character == "\"" {
+                quoted.toggle()
+                wasQuoted = true
+            } else if character == "," && !quoted {
+                elements.append(try Self.element(current, wasQuoted: wasQuoted))
+                current = ""
+                wasQuoted = false
+            } else {
+                current.append(character)
+            }
+        }
+        if !current.isEmpty || wasQuoted {
+            elements.append(try Self.element(current, wasQuoted: wasQuoted))
+        }
+        self = elements
+    }
+
+    private static func element(_ text: String, wasQuoted: Bool) throws -> Element {
+        if !wasQuoted && text == "NULL" {
+            throw PostgresDecodingFailure(expected: "an array without NULL elements")
+        }
+        return try Element(postgresText: text)
+    }
+}

@@ -1,0 +1,160 @@
+import Logging
+
+/// A fixed-size pool of connections that replaces connections the server dropped.
+///
+/// A connection leased from the pool is checked first without blocking: one the server ended
+/// (`pg_terminate_backend`, a restart) is closed and replaced, so the caller's statement runs
+/// on a live connection. A connection returned broken is dropped and its slot reopened on
+/// demand. A connection returned inside a transaction is rolled back first.
+public actor PostgresPool {
+    /// Where the pool's connections go.
+    public nonisolated let configuration: PostgresConfiguration
+    /// The most connections open at once. Default: 10.
+    public nonisolated let maximumConnections: Int
+    private let logger: Logger
+
+    private var idle: [PostgresConnection] = []
+    /// Connections open, leased or being opened; never above `maximumConnections`.
+    private var openCount = 0
+    /// Tasks waiting for a connection. A waiter resumed with `nil` owns a free slot and opens
+    /// its own connection.
+    private var waiters: [CheckedContinuation<PostgresConnection?, any Error>] = []
+    private var isClosed = false
+
+    public init(
+        _ configuration: PostgresConfiguration,
+        maximumConnections: Int = 10,
+        logger: Logger = Logger(label: "porter.postgres")
+    ) {
+        precondition(maximumConnections >= 1, "a pool needs at least one connection")
+        self.configuration = configuration
+        self.maximumConnections = maximumConnections
+        self.logger = logger
+    }
+
+    /// Leases a connection for the duration of `body`.
+    @discardableResult
+    public nonisolated func withConnection<T: Sendable>(
+        _ body: (PostgresConnection) async throws -> T
+    ) async throws -> T {
+        let connection = try await lease()
+        do {
+            let value = try await body(connection)
+            await release(connection)
+            return value
+        } catch {
+            await release(connection)
+            throw error
+        }
+    }
+
+    /// Runs `body` in a transaction on a leased connection.
+    @discardableResult
+    public nonisolated func withTransaction<T: Sendable>(
+        _ body: @Sendable (isolated PostgresConnection) async throws -> T
+    ) async throws -> T {
+        let connection = try await lease()
+        do {
+            let value = try await connection.withTransaction(body)
+            await release(connection)
+            return value
+        } catch {
+            await release(connection)
+            throw error
+        }
+    }
+
+    /// Runs one statement on a leased connection.
+    ///
+    /// When the server answers that it ended the session before running the statement
+    /// (SQLSTATE 57P01–57P03), the statement did not run, so it is tried once more on a new
+    /// connection. A connection that breaks mid-statement is not retried: the statement may
+    /// have committed.
+    @discardableResult
+    public nonisolated func query(_ query: PostgresQuery) async throws -> PostgresRows {
+        do {
+            return try await withConnection { try await $0.query(query) }
+        } catch let error as PostgresError
+            where error.sqlState == .adminShutdown || error.sqlState == .crashShutdown
+            || error.sqlState == .cannotConnectNow
+        {
+            logger.debug("retrying a statement the server refused while ending its session", metadata: ["postgres.sqlstate": "\(error.sqlState?.rawValue ?? "")"])
+            return try await withConnection { try await $0.query(query) }
+        }
+    }
+
+    /// Closes idle connections and refuses new leases; leased ones close when returned.
+    public func close() async {
+        isClosed = true
+        let connections = idle
+        idle.removeAll()
+        openCount -= connections.count
+        for connection in connections { await connection.close() }
+        let pending = waiters
+        waiters.removeAll()
+        for waiter in pending {
+            waiter.resume(throwing: PostgresError(code: .connectionClosed, message: "the pool is closed"))
+        }
+    }
+
+    /// How many connections are open or being opened, and how many of them are idle.
+    public var stats: (open: Int, idle: Int) { (openCount, idle.count) }
+
+    // MARK: - Leasing
+
+    private func lease() async throws -> PostgresConnection {
+        while true {
+            guard !isClosed else {
+                throw PostgresError(code: .connectionClosed, message: "the pool is closed")
+            }
+            while let connection = idle.popLast() {
+                if await connection.isHealthyAndIdle() { return connection }
+                logger.info("replacing a pooled connection the server closed")
+                openCount -= 1
+                await connection.close()
+            }
+            if openCount < maximumConnections {
+                return try await openConnection()
+            }
+            if let connection = try await withCheckedThrowingContinuation({ waiters.append($0) }) {
+                return connection
+            }
+            // Resumed with nil: a slot was freed for us; `openCount` already counts it.
+            openCount -= 1
+        }
+    }
+
+    private func openConnection() async throws -> PostgresConnection {
+        openCount += 1
+        do {
+            return try await PostgresConnection.connect(configuration, logger: logger)
+        } catch {
+            openCount -= 1
+            if !waiters.isEmpty {
+                // Let a waiter try to open the slot this attempt gave up.
+                openCount += 1
+                waiters.removeFirst().resume(returning: nil)
+            }
+            throw error
+        }
+    }
+
+    private func release(_ connection: PostgresConnection) async {
+        await connection.rollbackIfOpen()
+        let healthy = await connection.isHealthyAndIdle()
+        if isClosed || !healthy {
+            openCount -= 1
+            await connection.close()
+            if !isClosed && !waiters.isEmpty {
+                openCount += 1
+                waiters.removeFirst().resume(returning: nil)
+            }
+            return
+        }
+        if !waiters.isEmpty {
+            waiters.removeFirst().resume(returning: connection)
+        } else {
+            idle.append(connection)
+        }
+    }
+}

@@ -1,0 +1,78 @@
+import Foundation
+
+/// A SQL statement with its bind parameters.
+///
+/// Write it as a string with interpolations; each interpolated value becomes a `$n` parameter,
+/// never text spliced into the SQL, so injection-safe code is the easy path:
+///
+/// ```swift
+/// let rows = try await connection.query("SELECT id FROM porter.jobs WHERE queue = \(queue) LIMIT \(limit)")
+/// ```
+public struct PostgresQuery: Sendable, Hashable, ExpressibleByStringInterpolation, CustomStringConvertible {
+    /// The SQL text, with `$1`, `$2`, ... placeholders.
+    public var sql: String
+    /// The parameters' text values, `nil` for NULL, in placeholder order.
+    public var binds: [String?]
+
+    /// A statement with explicit `$n` placeholders and their values.
+    public init(unsafeSQL sql: String, binds: [any PostgresEncodable] = []) {
+        self.sql = sql
+        self.binds = binds.map { $0.postgresText }
+    }
+
+    public init(stringLiteral value: String) {
+        self.sql = value
+        self.binds = []
+    }
+
+    public init(stringInterpolation: StringInterpolation) {
+        self.sql = stringInterpolation.sql
+        self.binds = stringInterpolation.binds
+    }
+
+    /// The SQL text only; bind values are never printed.
+    public var description: String { sql }
+
+    public struct StringInterpolation: StringInterpolationProtocol {
+        var sql: String
+        var binds: [String?]
+
+        public init(literalCapacity: Int, interpolationCount: Int) {
+            sql = ""
+            sql.reserveCapacity(literalCapacity + interpolationCount * 3)
+            binds = []
+            binds.reserveCapacity(interpolationCount)
+        }
+
+        public mutating func appendLiteral(_ literal: String) {
+            sql += literal
+        }
+
+        /// A value: becomes the next `$n` parameter.
+        public mutating func appendInterpolation(_ value: some PostgresEncodable) {
+            binds.append(value.postgresText)
+            sql += "$\(binds.count)"
+        }
+
+        /// An optional value: NULL when `nil`.
+        public mutating func appendInterpolation(_ value: (some PostgresEncodable)?) {
+            binds.append(value?.postgresText)
+            sql += "$\(binds.count)"
+        }
+
+        /// An identifier (schema, table, column, channel), double-quoted and escaped.
+        public mutating func appendInterpolation(identifier: String) {
+            sql += PostgresQuery.quoteIdentifier(identifier)
+        }
+
+        /// Trusted SQL text spliced in as it is: use only for fragments your code owns.
+        public mutating func appendInterpolation(unsafeRaw text: String) {
+            sql += text
+        }
+    }
+
+    /// Double-quotes an identifier, doubling any quote inside it.
+    public static func quoteIdentifier(_ identifier: String) -> String {
+        "\"" + identifier.replacingOccurrences(of: "\"", with: "\"\"") + "\""
+    }
+}

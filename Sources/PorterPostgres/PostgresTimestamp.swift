@@ -1,0 +1,118 @@
+import Foundation
+
+/// Formatting and parsing of timestamps in PostgreSQL's ISO text style.
+///
+/// Connections set `TimeZone` to UTC and `DateStyle` to ISO, so the server sends
+/// `2026-11-25 03:34:09.123456+00`. Parsing by hand keeps it exact to the microsecond and fast.
+enum PostgresTimestamp {
+    static func format(_ date: Date) -> String {
+        var micros = (date.timeIntervalSince1970 * 1_000_000).rounded()
+        if !micros.isFinite { micros = 0 }
+        let total = Int64(micros)
+        var seconds = total / 1_000_000
+        var fraction = total % 1_000_000
+        if fraction < 0 {
+            fraction += 1_000_000
+            seconds -= 1
+        }
+        var days = seconds / 86_400
+        var secondOfDay = seconds % 86_400
+        if secondOfDay < 0 {
+            secondOfDay += 86_400
+            days -= 1
+        }
+        let (year, month, day) = civil(fromDays: days)
+        func pad(_ value: Int64, _ width: Int) -> String {
+            let digits = String(value)
+            return String(repeating: "0", count: max(0, width - digits.count)) + digits
+        }
+        return "\(pad(year, 4))-\(pad(month, 2))-\(pad(day, 2))T\(pad(secondOfDay / 3600, 2)):"
+            + "\(pad(secondOfDay / 60 % 60, 2)):\(pad(secondOfDay % 60, 2)).\(pad(fraction, 6))Z"
+    }
+
+    static func parse(_ text: String) -> Date? {
+        if text == "infinity" { return .distantFuture }
+        if text == "-infinity" { return .distantPast }
+        let bytes = Array(text.utf8)
+        var index = 0
+        func number(_ width: Int) -> Int64? {
+            guard index + width <= bytes.count else { return nil }
+            var value: Int64 = 0
+            for _ in 0..<width {
+                let byte = bytes[index]
+                guard byte >= 48 && byte <= 57 else { return nil }
+                value = value * 10 + Int64(byte - 48)
+                index += 1
+            }
+            return value
+        }
+        func expect(_ character: UInt8) -> Bool {
+            guard index < bytes.count, bytes[index] == character else { return false }
+            index += 1
+            return true
+        }
+        guard let year = number(4), expect(45), let month = number(2), expect(45), let day = number(2) else {
+            return nil
+        }
+        var seconds = days(fromCivil: year, month, day) * 86_400
+        var micros: Int64 = 0
+        if index < bytes.count, bytes[index] == 32 || bytes[index] == 84 {  // ' ' or 'T'
+            index += 1
+            guard let hour = number(2), expect(58), let minute = number(2), expect(58), let second = number(2) else {
+                return nil
+            }
+            seconds += hour * 3600 + minute * 60 + second
+            if expect(46) {  // '.'
+                var scale: Int64 = 100_000
+                while index < bytes.count, bytes[index] >= 48, bytes[index] <= 57 {
+                    micros += Int64(bytes[index] - 48) * scale
+                    scale /= 10
+                    index += 1
+                }
+            }
+        }
+        if index < bytes.count {
+            let sign: Int64
+            switch bytes[index] {
+            case 43: sign = 1  // '+'
+            case 45: sign = -1  // '-'
+            case 90: sign = 0  // 'Z'
+            default: return nil
+            }
+            index += 1
+            if sign != 0 {
+                guard let hours = number(2) else { return nil }
+                var offset = hours * 3600
+                _ = expect(58)
+                if let minutes = number(2) { offset += minutes * 60 }
+                _ = expect(58)
+                if let secs = number(2) { offset += secs }
+                seconds -= sign * offset
+            }
+        }
+        guard index == bytes.count else { return nil }
+        return Date(timeIntervalSince1970: Double(seconds) + Double(micros) / 1_000_000)
+    }
+
+    // Howard Hinnant's days-from-civil algorithms, proleptic Gregorian calendar.
+    private static func days(fromCivil year: Int64, _ month: Int64, _ day: Int64) -> Int64 {
+        let y = month <= 2 ? year - 1 : year
+        let era = (y >= 0 ? y : y - 399) / 400
+        let yoe = y - era * 400
+        let doy = (153 * (month + (month > 2 ? -3 : 9)) + 2) / 5 + day - 1
+        let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy
+        return era * 146_097 + doe - 719_468
+    }
+
+    private static func civil(fromDays days: Int64) -> (Int64, Int64, Int64) {
+        let z = days + 719_468
+        let era = (z >= 0 ? z : z - 146_096) / 146_097
+        let doe = z - era * 146_097
+        let yoe = (doe - doe / 1460 + doe / 36524 - doe / 146_096) / 365
+        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100)
+        let mp = (5 * doy + 2) / 153
+        let day = doy - (153 * mp + 2) / 5 + 1
+        let month = mp < 10 ? mp + 3 : mp - 9
+        return (month <= 2 ? yoe + era * 400 + 1 : yoe + era * 400, month, day)
+    }
+}

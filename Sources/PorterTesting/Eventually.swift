@@ -1,0 +1,23 @@
+/// Waits for a condition instead of sleeping a fixed time: polls `condition` until it holds
+/// or `timeout` passes, and throws `TimedOut` then. Tests wait on database state this way.
+public func waitUntil(
+    timeout: Duration = .seconds(10),
+    every interval: Duration = .milliseconds(20),
+    _ what: @autoclosure () -> String = "condition",
+    _ condition: () async throws -> Bool
+) async throws {
+    let clock = ContinuousClock()
+    let deadline = clock.now + timeout
+    while true {
+        if try await condition() { return }
+        if clock.now >= deadline { throw TimedOut(what: what(), timeout: timeout) }
+        try await Task.sleep(for: interval)
+    }
+}
+
+/// Thrown by `waitUntil` when the condition did not hold in time.
+public struct TimedOut: Error, CustomStringConvertible {
+    public var what: String
+    public var timeout: Duration
+    public var description: String { "timed out after \(timeout) waiting for \(what)" }
+}

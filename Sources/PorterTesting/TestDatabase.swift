@@ -1,0 +1,130 @@
+import Foundation
+import Logging
+import Porter
+import PorterPostgres
+
+/// A fresh, migrated database for one test, on a real PostgreSQL server.
+///
+/// The server is `PORTER_TEST_DATABASE_URL` when set (its user needs CREATEDB), else a
+/// throwaway `EmbeddedPostgres` that this process starts once, with fsync off, and that stops
+/// when the process exits. Each database is a copy of a template migrated once, so tests can
+/// run in parallel without seeing each other's jobs.
+///
+/// ```swift
+/// @Test func enqueueCommitsWithTheTransaction() async throws {
+///     let database = try await TestDatabase.create()
+///     defer { database.dropLater() }
+///     let porter = database.makeClient()
+///     ...
+/// }
+/// ```
+public struct TestDatabase: Sendable {
+    /// The database's name.
+    public let name: String
+    /// How to connect to it.
+    public let configuration: PostgresConfiguration
+
+    /// The connection string, for tools and subprocesses (`porter --database-url`).
+    public var connectionString: String { configuration.connectionString }
+
+    /// Creates a database; migrated unless `migrated` is false.
+    public static func create(migrated: Bool = true) async throws -> TestDatabase {
+        try await TestServer.shared.createDatabase(migrated: migrated)
+    }
+
+    /// A Porter client with its own pool on this database.
+    public func makeClient(maximumConnections: Int = 10, registry: JobRegistry = JobRegistry()) -> PorterClient {
+        PorterClient(
+            pool: PostgresPool(configuration, maximumConnections: maximumConnections, logger: TestServer.logger),
+            registry: registry, logger: TestServer.logger)
+    }
+
+    /// A new connection to this database.
+    public func connect() async throws -> PostgresConnection {
+        try await PostgresConnection.connect(configuration, logger: TestServer.logger)
+    }
+
+    /// Drops the database, ending its remaining sessions first.
+    public func drop() async throws {
+        try await TestServer.shared.dropDatabase(name)
+    }
+}
+
+/// The server the test databases live on, started or connected once per process.
+actor TestServer {
+    static let shared = TestServer()
+    static let logger = Logger(label: "porter.testing")
+
+    private var admin: PostgresConfiguration?
+    private var server: EmbeddedPostgres?
+    private var templateReady = false
+    private var counter = 0
+    private let template = "porter_test_template_\(getpid())"
+
+    private func adminConfiguration() async throws -> PostgresConfiguration {
+        if let admin { return admin }
+        let configuration: PostgresConfiguration
+        if let url = ProcessInfo.processInfo.environment["PORTER_TEST_DATABASE_URL"], !url.isEmpty {
+            configuration = try PostgresConfiguration(url)
+        } else {
+            // initdb and start take about two seconds; keep them off the cooperative pool.
+            let server = try await offPool { try EmbeddedPostgres.start(durability: .fast, maxConnections: 300) }
+            self.server = server
+            configuration = try server.configuration()
+        }
+        admin = configuration
+        return configuration
+    }
+
+    func createDatabase(migrated: Bool) async throws -> TestDatabase {
+        let admin = try await adminConfiguration()
+        if migrated && !templateReady {
+            try await withAdmin(admin) { connection in
+                try await connection.execute("DROP DATABASE IF EXISTS \(PostgresQuery.quoteIdentifier(template))")
+                try await connection.execute("CREATE DATABASE \(PostgresQuery.quoteIdentifier(template))")
+            }
+            let templateConnection = try await PostgresConnection.connect(try admin.withDatabase(template), logger: Self.logger)
+            try await Migrator(logger: Self.logger).migrate(on: templateConnection)
+            await templateConnection.close()
+            templateReady = true
+        }
+        counter += 1
+        let name = "porter_test_\(getpid())_\(counter)"
+        let source = migrated ? template : "template1"
+        try await withAdmin(admin) { connection in
+            try await connection.execute("DROP DATABASE IF EXISTS \(PostgresQuery.quoteIdentifier(name))")
+            try await connection.execute(
+                "CREATE DATABASE \(PostgresQuery.quoteIdentifier(name)) TEMPLATE \(PostgresQuery.quoteIdentifier(source))")
+        }
+        return TestDatabase(name: name, configuration: try admin.withDatabase(name))
+    }
+
+    func dropDatabase(_ name: String) async throws {
+        let admin = try await adminConfiguration()
+        _ = try await withAdmin(admin) { connection in
+            try await connection.execute("DROP DATABASE IF EXISTS \(PostgresQuery.quoteIdentifier(name)) WITH (FORCE)")
+        }
+    }
+
+    private func withAdmin<T: Sendable>(
+        _ admin: PostgresConfiguration, _ body: (PostgresConnection) async throws -> T
+    ) async throws -> T {
+        let connection = try await PostgresConnection.connect(admin, logger: Self.logger)
+        do {
+            let value = try await body(connection)
+            await connection.close()
+            return value
+        } catch {
+            await connection.close()
+            throw error
+        }
+    }
+}
+
+/// Runs blocking work on a thread of its own and awaits it.
+func offPool<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
+    try await withCheckedThrowingContinuation { continuation in
+        let thread = Thread { continuation.resume(with: Result { try work() }) }
+        thread.start()
+    }
+}

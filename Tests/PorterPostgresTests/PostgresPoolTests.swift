@@ -1,0 +1,48 @@
+import PorterPostgres
+import PorterTesting
+import Testing
+
+@Suite struct PostgresPoolTests {
+    @Test func poolReplacesAConnectionTerminatedByTheServer() async throws {
+        let database = try await TestDatabase.create(migrated: false)
+        let pool = PostgresPool(database.configuration, maximumConnections: 1)
+        let firstPID = try await pool.query("SELECT pg_backend_pid()").single(Int32.self)
+
+        let admin = try await database.connect()
+        #expect(try await admin.query("SELECT pg_terminate_backend(\(firstPID))").single(Bool.self))
+        try await waitUntil("the terminated backend to exit") {
+            try await admin.query("SELECT count(*) FROM pg_stat_activity WHERE pid = \(firstPID)").single(Int.self) == 0
+        }
+
+        // The very next statement succeeds, on a new connection.
+        let secondPID = try await pool.query("SELECT pg_backend_pid()").single(Int32.self)
+        #expect(secondPID != firstPID)
+        #expect(await pool.stats.open == 1)
+        await pool.close()
+    }
+
+    @Test func poolNeverOpensMoreThanItsMaximum() async throws {
+        let database = try await TestDatabase.create(migrated: false)
+        let pool = PostgresPool(database.configuration, maximumConnections: 3)
+        let pids = try await withThrowingTaskGroup(of: Int32.self) { group in
+            for _ in 0..<12 {
+                group.addTask { try await pool.query("SELECT pg_backend_pid() FROM pg_sleep(0.05)").single(Int32.self) }
+            }
+            return try await group.reduce(into: Set<Int32>()) { $0.insert($1) }
+        }
+        #expect(pids.count <= 3)
+        #expect(await pool.stats.open <= 3)
+        await pool.close()
+    }
+
+    @Test func connectionReturnedInsideATransactionIsRolledBack() async throws {
+        let database = try await TestDatabase.create(migrated: false)
+        let pool = PostgresPool(database.configuration, maximumConnections: 1)
+        try await pool.query("CREATE TABLE t (n int)")
+        try await pool.withConnection { connection in
+            try await connection.execute("BEGIN; INSERT INTO t VALUES (1)")
+        }
+        #expect(try await pool.query("SELECT count(*) FROM t").single(Int.self) == 0)
+        await pool.close()
+    }
+}
