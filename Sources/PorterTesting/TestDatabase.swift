@@ -55,43 +55,55 @@ actor TestServer {
     static let shared = TestServer()
     static let logger = Logger(label: "porter.testing")
 
-    private var admin: PostgresConfiguration?
+    private var startup: Task<PostgresConfiguration, any Error>?
     private var server: EmbeddedPostgres?
-    private var templateReady = false
+    private var template: Task<String, any Error>?
     private var counter = 0
-    private let template = "porter_test_template_\(getpid())"
 
+    /// The server's admin configuration. Started once: concurrent callers share one startup task.
     private func adminConfiguration() async throws -> PostgresConfiguration {
-        if let admin { return admin }
-        let configuration: PostgresConfiguration
-        if let url = ProcessInfo.processInfo.environment["PORTER_TEST_DATABASE_URL"], !url.isEmpty {
-            configuration = try PostgresConfiguration(url)
-        } else {
+        if let startup { return try await startup.value }
+        let startup = Task { () async throws -> PostgresConfiguration in
+            if let url = ProcessInfo.processInfo.environment["PORTER_TEST_DATABASE_URL"], !url.isEmpty {
+                return try PostgresConfiguration(url)
+            }
             // initdb and start take about two seconds; keep them off the cooperative pool.
             let server = try await offPool { try EmbeddedPostgres.start(durability: .fast, maxConnections: 300) }
-            self.server = server
-            configuration = try server.configuration()
+            self.keep(server)
+            return try server.configuration()
         }
-        admin = configuration
-        return configuration
+        self.startup = startup
+        return try await startup.value
+    }
+
+    private func keep(_ server: EmbeddedPostgres) {
+        self.server = server
+    }
+
+    /// The migrated template database's name. Made once: concurrent callers share one task.
+    private func migratedTemplate(_ admin: PostgresConfiguration) async throws -> String {
+        if let template { return try await template.value }
+        let template = Task { () async throws -> String in
+            let name = "porter_test_template_\(getpid())"
+            _ = try await Self.withAdmin(admin) { connection in
+                try await connection.execute("DROP DATABASE IF EXISTS \(PostgresQuery.quoteIdentifier(name))")
+                try await connection.execute("CREATE DATABASE \(PostgresQuery.quoteIdentifier(name))")
+            }
+            let connection = try await PostgresConnection.connect(try admin.withDatabase(name), logger: Self.logger)
+            try await Migrator(logger: Self.logger).migrate(on: connection)
+            await connection.close()
+            return name
+        }
+        self.template = template
+        return try await template.value
     }
 
     func createDatabase(migrated: Bool) async throws -> TestDatabase {
         let admin = try await adminConfiguration()
-        if migrated && !templateReady {
-            try await withAdmin(admin) { connection in
-                try await connection.execute("DROP DATABASE IF EXISTS \(PostgresQuery.quoteIdentifier(template))")
-                try await connection.execute("CREATE DATABASE \(PostgresQuery.quoteIdentifier(template))")
-            }
-            let templateConnection = try await PostgresConnection.connect(try admin.withDatabase(template), logger: Self.logger)
-            try await Migrator(logger: Self.logger).migrate(on: templateConnection)
-            await templateConnection.close()
-            templateReady = true
-        }
+        let source = migrated ? try await migratedTemplate(admin) : "template1"
         counter += 1
         let name = "porter_test_\(getpid())_\(counter)"
-        let source = migrated ? template : "template1"
-        try await withAdmin(admin) { connection in
+        _ = try await Self.withAdmin(admin) { connection in
             try await connection.execute("DROP DATABASE IF EXISTS \(PostgresQuery.quoteIdentifier(name))")
             try await connection.execute(
                 "CREATE DATABASE \(PostgresQuery.quoteIdentifier(name)) TEMPLATE \(PostgresQuery.quoteIdentifier(source))")
@@ -101,12 +113,12 @@ actor TestServer {
 
     func dropDatabase(_ name: String) async throws {
         let admin = try await adminConfiguration()
-        _ = try await withAdmin(admin) { connection in
+        _ = try await Self.withAdmin(admin) { connection in
             try await connection.execute("DROP DATABASE IF EXISTS \(PostgresQuery.quoteIdentifier(name)) WITH (FORCE)")
         }
     }
 
-    private func withAdmin<T: Sendable>(
+    private static func withAdmin<T: Sendable>(
         _ admin: PostgresConfiguration, _ body: (PostgresConnection) async throws -> T
     ) async throws -> T {
         let connection = try await PostgresConnection.connect(admin, logger: Self.logger)

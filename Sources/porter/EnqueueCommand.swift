@@ -1,0 +1,116 @@
+import ArgumentParser
+import Foundation
+import Porter
+import PorterPostgres
+
+/// `porter enqueue METHOD`: enqueues one job and prints its id.
+struct EnqueueCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "enqueue",
+        abstract: "Enqueue a job and print its id.",
+        discussion: "Prints nothing on stdout (and a note on stderr) when --deduplicate finds an active job with the same --job-id.")
+
+    @Argument(help: "The method to run, e.g. app.tasks.sync_stock or sql:app.refresh_totals.")
+    var method: String
+
+    @Option(help: "Arguments as a JSON object, e.g. '{\"outlet\": \"A1\"}'.")
+    var args: String = "{}"
+
+    @Option(help: "The queue: short, default, long or one from your config.")
+    var queue: String = "default"
+
+    @Option(name: .customLong("job-id"), help: "A key naming the work, for deduplication.")
+    var jobID: String?
+
+    @Flag(help: "With --job-id: enqueue nothing when an active job has the same key.")
+    var deduplicate = false
+
+    @Flag(name: .customLong("at-front"), help: "Run ahead of every job not at the front.")
+    var atFront = false
+
+    @Option(help: "Seconds the job may run. Default: the queue's timeout.")
+    var timeout: Int?
+
+    @Option(help: "Lower runs first. Default: 0.")
+    var priority: Int = 0
+
+    @Option(name: .customLong("max-attempts"), help: "Attempts before failing for good. Default: the queue's (1).")
+    var maxAttempts: Int?
+
+    @Option(
+        name: .customLong("run-at"),
+        help: "Run no earlier than TIME: an ISO 8601 time (2026-12-01T09:00:00Z) or a delay such as +30s, +5m, +2h, +1d.")
+    var runAt: String?
+
+    @OptionGroup var connection: ConnectionOptions
+
+    func validate() throws {
+        guard let object = try? JSONSerialization.jsonObject(with: Data(args.utf8), options: [.fragmentsAllowed]) else {
+            throw ValidationError("--args is not valid JSON: \(args). Pass a JSON object such as '{\"outlet\": \"A1\"}'.")
+        }
+        guard object is [String: Any] else {
+            throw ValidationError("--args must be a JSON object of named arguments, such as '{\"outlet\": \"A1\"}'; got \(args).")
+        }
+        if deduplicate && jobID == nil {
+            throw ValidationError("--deduplicate needs --job-id naming the work to deduplicate.")
+        }
+        if let runAt { _ = try Self.parseRunAt(runAt) }
+    }
+
+    func run() async throws {
+        var options = EnqueueOptions(
+            queue: queue, timeout: timeout, jobID: jobID, deduplicate: deduplicate, atFront: atFront,
+            priority: priority, maxAttempts: maxAttempts)
+        switch try runAt.map(Self.parseRunAt) {
+        case .time(let date): options.runAt = date
+        case .delay(let delay): options.delay = delay
+        case nil: break
+        }
+        let porter = try connection.makeClient(maximumConnections: 1)
+        let result: EnqueueResult
+        do {
+            result = try await porter.enqueue(method: method, args: PostgresJSON(text: args), options: options)
+            await porter.close()
+        } catch {
+            await porter.close()
+            throw error
+        }
+        switch result {
+        case .enqueued(let id):
+            print(id)
+        case .duplicate(let jobID):
+            FileHandle.standardError.write(Data("not enqueued: job_id \(jobID) is already queued or running\n".utf8))
+        case .ranInline:
+            break
+        }
+    }
+
+    enum RunAt: Equatable {
+        case time(Date)
+        case delay(Duration)
+    }
+
+    /// Parses `+30s`, `+5m`, `+2h`, `+1d` or an ISO 8601 time.
+    static func parseRunAt(_ text: String) throws -> RunAt {
+        if text.hasPrefix("+"), let unit = text.last, let amount = Int(text.dropFirst().dropLast()), amount >= 0 {
+            let seconds: Int?
+            switch unit {
+            case "s": seconds = amount
+            case "m": seconds = amount * 60
+            case "h": seconds = amount * 3600
+            case "d": seconds = amount * 86_400
+            default: seconds = nil
+            }
+            if let seconds { return .delay(.seconds(seconds)) }
+        }
+        let formatter = ISO8601DateFormatter()
+        for options: ISO8601DateFormatter.Options in [
+            [.withInternetDateTime, .withFractionalSeconds], [.withInternetDateTime],
+        ] {
+            formatter.formatOptions = options
+            if let date = formatter.date(from: text) { return .time(date) }
+        }
+        throw ValidationError(
+            "--run-at \(text) is neither an ISO 8601 time with a zone (2026-12-01T09:00:00Z) nor a delay (+30s, +5m, +2h, +1d).")
+    }
+}

@@ -1,0 +1,105 @@
+import Foundation
+import Porter
+import PorterTesting
+import Testing
+
+struct CLIResult: Sendable {
+    var status: Int32
+    var output: String
+}
+
+/// Runs the built `porter` executable (it sits beside the test bundle) and collects its output.
+func runPorter(_ arguments: [String], environment: [String: String] = [:]) async throws -> CLIResult {
+    let buildFolder = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+    var executable = buildFolder.appendingPathComponent("porter")
+    if !FileManager.default.fileExists(atPath: executable.path) {
+        // On some platforms the test bundle is a folder whose executable sits deeper.
+        executable = MigrationTests.packageRoot.appendingPathComponent(".build/debug/porter")
+    }
+    let process = Process()
+    process.executableURL = executable
+    process.arguments = arguments
+    var env = ProcessInfo.processInfo.environment
+    for name in ["PORTER_DATABASE_URL", "DATABASE_URL"] { env[name] = nil }
+    env.merge(environment) { $1 }
+    process.environment = env
+    let output = FileManager.default.temporaryDirectory.appendingPathComponent("porter-cli-\(UUID().uuidString).log")
+    _ = FileManager.default.createFile(atPath: output.path, contents: nil)
+    let handle = try FileHandle(forWritingTo: output)
+    process.standardOutput = handle
+    process.standardError = handle
+    process.standardInput = FileHandle.nullDevice
+    try process.run()
+    while process.isRunning { try await Task.sleep(for: .milliseconds(10)) }
+    try handle.close()
+    let text = try String(contentsOf: output, encoding: .utf8)
+    try? FileManager.default.removeItem(at: output)
+    return CLIResult(status: process.terminationStatus, output: text)
+}
+
+@Suite struct CLITests {
+    @Test func enqueuePrintsTheNewJobsIdAndStoresTheOptions() async throws {
+        let database = try await TestDatabase.create()
+        let result = try await runPorter([
+            "enqueue", "app.tasks.sync_stock", "--args", #"{"outlet": "A1"}"#, "--queue", "short", "--job-id", "sync-A1",
+            "--at-front", "--timeout", "60", "--priority", "2", "--run-at", "+5m", "--database-url", database.connectionString,
+        ])
+        #expect(result.status == 0, "\(result.output)")
+        let id = try #require(Int64(result.output.trimmingCharacters(in: .whitespacesAndNewlines)))
+        let porter = database.makeClient()
+        let job = try #require(try await porter.job(id: id))
+        #expect(job.method == "app.tasks.sync_stock")
+        #expect(job.queue == "short" && job.jobID == "sync-A1" && job.atFront && job.timeout == 60 && job.priority == 2)
+        #expect(job.status == .scheduled)
+        #expect(job.args.text == #"{"outlet": "A1"}"#)
+        await porter.close()
+    }
+
+    @Test func enqueueRefusesArgsThatAreNotAJSONObject() async throws {
+        let database = try await TestDatabase.create()
+        for args in ["[1, 2]", "42", "{not json"] {
+            let result = try await runPorter(["enqueue", "m", "--args", args, "--database-url", database.connectionString])
+            #expect(result.status != 0)
+            #expect(result.output.contains("--args"), "\(result.output)")
+        }
+        #expect(try await jobCount(database) == 0)
+    }
+
+    @Test func enqueueWithDeduplicatePrintsNothingForADuplicate() async throws {
+        let database = try await TestDatabase.create()
+        let arguments = ["enqueue", "m", "--job-id", "once", "--deduplicate", "--database-url", database.connectionString]
+        let first = try await runPorter(arguments)
+        let second = try await runPorter(arguments)
+        #expect(first.status == 0 && Int64(first.output.trimmingCharacters(in: .whitespacesAndNewlines)) != nil)
+        #expect(second.status == 0)
+        #expect(second.output.contains("already queued or running"))
+        #expect(try await jobCount(database) == 1)
+    }
+
+    @Test func jobsAndJobShowWhatIsQueued() async throws {
+        let database = try await TestDatabase.create()
+        let porter = database.makeClient()
+        let id = try #require(try await porter.enqueue(method: "reports.daily", options: EnqueueOptions(queue: "long")).id)
+        try await porter.enqueue(method: "other.thing")
+        await porter.close()
+
+        let jobs = try await runPorter(["jobs", "--queue", "long", "--status", "queued"], environment: ["PORTER_DATABASE_URL": database.connectionString])
+        #expect(jobs.status == 0)
+        #expect(jobs.output.contains("reports.daily"))
+        #expect(!jobs.output.contains("other.thing"))
+
+        let job = try await runPorter(["job", String(id), "--json"], environment: ["DATABASE_URL": database.connectionString])
+        #expect(job.status == 0)
+        let object = try JSONSerialization.jsonObject(with: Data(job.output.utf8)) as? [String: Any]
+        #expect(object?["method"] as? String == "reports.daily")
+        #expect(object?["status"] as? String == "queued")
+
+        let missing = try await runPorter(["job", "999999", "--database-url", database.connectionString])
+        #expect(missing.status != 0)
+        #expect(missing.output.contains("no job has id 999999"))
+
+        let badStatus = try await runPorter(["jobs", "--status", "done", "--database-url", database.connectionString])
+        #expect(badStatus.status != 0)
+        #expect(badStatus.output.contains("unknown status done"))
+    }
+}

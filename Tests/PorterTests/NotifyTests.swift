@@ -1,0 +1,45 @@
+import Porter
+import PorterPostgres
+import PorterTesting
+import Testing
+
+@Suite struct NotifyTests {
+    @Test func enqueueNotifiesWorkersOnlyWhenTheTransactionCommits() async throws {
+        let database = try await TestDatabase.create()
+        let porter = database.makeClient()
+        let listener = PostgresListener(database.configuration)
+        defer { listener.stop() }
+        try await listener.listen("porter_enqueue")
+        var wakeUps = listener.notifications(channel: "porter_enqueue").makeAsyncIterator()
+        let marker = try await database.connect()
+
+        let transaction = try await database.connect()
+        try await transaction.execute("BEGIN")
+        try await porter.enqueue(GenerateReport(), options: EnqueueOptions(queue: "short"), on: transaction)
+        // Notifications arrive in commit order: a marker committed now must arrive first.
+        try await marker.query("SELECT pg_notify('porter_enqueue', 'marker-1')")
+        #expect(await wakeUps.next()?.payload == "marker-1")
+        try await transaction.execute("COMMIT")
+        #expect(await wakeUps.next()?.payload == "short")
+
+        // A rolled-back enqueue sends nothing.
+        try await transaction.execute("BEGIN")
+        try await porter.enqueue(GenerateReport(), options: EnqueueOptions(queue: "long"), on: transaction)
+        try await transaction.execute("ROLLBACK")
+        try await marker.query("SELECT pg_notify('porter_enqueue', 'marker-2')")
+        #expect(await wakeUps.next()?.payload == "marker-2")
+        #expect(try await jobCount(database, where: "queue = 'long'") == 0)
+
+        // A batch over two queues wakes each queue once.
+        _ = try await porter.enqueueMany([
+            EnqueueRequest(method: "a", options: EnqueueOptions(queue: "short")),
+            EnqueueRequest(method: "b", options: EnqueueOptions(queue: "short")),
+            EnqueueRequest(method: "c", options: EnqueueOptions(queue: "default")),
+        ])
+        try await marker.query("SELECT pg_notify('porter_enqueue', 'marker-3')")
+        var payloads: [String] = []
+        while let next = await wakeUps.next(), next.payload != "marker-3" { payloads.append(next.payload) }
+        #expect(payloads.sorted() == ["default", "short"])
+        await porter.close()
+    }
+}
