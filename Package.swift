@@ -61,6 +61,13 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // Small runnable programs that show the API; built with everything else.
+        .executableTarget(
+            name: "porter-example-order-service",
+            dependencies: ["Porter", "PorterPostgres"],
+            path: "Examples/OrderService",
+            swiftSettings: swiftSettings
+        ),
         .testTarget(
             name: "PorterPostgresTests",
             dependencies: ["PorterPostgres", "PorterTesting"],
