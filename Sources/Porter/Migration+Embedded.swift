@@ -217,7 +217,9 @@ END
 $$;
 
 -- Enqueues one job and returns its id, or NULL when deduplicate => true found an active job
--- with the same job_id. Delivers a NOTIFY on porter_enqueue at commit.
+-- with the same job_id. Delivers a NOTIFY on porter_enqueue at commit. The same checks and the
+-- same INSERT as porter.enqueue_many, for one row without the batch's JSON round trip (a third
+-- of the cost). Dedup is served by jobs_job_id_active_key.
 CREATE FUNCTION porter.enqueue(
     method       text,
     args         jsonb       DEFAULT '{}',
@@ -230,11 +232,27 @@ CREATE FUNCTION porter.enqueue(
     priority     integer     DEFAULT 0,
     max_attempts integer     DEFAULT NULL
 ) RETURNS bigint
-LANGUAGE sql AS $$
-    SELECT m.id FROM porter.enqueue_many(jsonb_build_array(jsonb_build_object(
-        'method', method, 'args', args, 'queue', queue, 'job_id', job_id,
-        'deduplicate', deduplicate, 'at_front', at_front, 'timeout', timeout,
-        'run_at', run_at, 'priority', priority, 'max_attempts', max_attempts))) AS m
+LANGUAGE plpgsql AS $$
+#variable_conflict use_column
+DECLARE
+    new_id bigint;
+BEGIN
+    -- Parameters are qualified with the function's name: they share names with columns.
+    PERFORM porter.check_enqueue(enqueue.method, enqueue.args, enqueue.queue, enqueue.job_id,
+                                 enqueue.deduplicate, enqueue.timeout, enqueue.max_attempts);
+    INSERT INTO porter.jobs AS j
+        (job_id, method, queue, args, status, priority, at_front, max_attempts, timeout, run_at)
+    VALUES (enqueue.job_id, enqueue.method, enqueue.queue, coalesce(enqueue.args, '{}'),
+            CASE WHEN enqueue.run_at > now() THEN 'scheduled' ELSE 'queued' END,
+            coalesce(enqueue.priority, 0), coalesce(enqueue.at_front, false), enqueue.max_attempts,
+            enqueue.timeout, coalesce(enqueue.run_at, now()))
+    ON CONFLICT (job_id) WHERE status IN ('queued', 'scheduled', 'started') DO NOTHING
+    RETURNING j.id INTO new_id;
+    IF new_id IS NULL AND NOT coalesce(enqueue.deduplicate, false) THEN
+        PERFORM porter.raise_duplicate_job_id(enqueue.job_id);
+    END IF;
+    RETURN new_id;
+END
 $$;
 """#),
     ]
