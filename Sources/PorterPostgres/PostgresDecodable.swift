@@ -16,30 +16,17 @@ extension String: PostgresDecodable {
     public init(postgresText text: String) { self = text }
 }
 
-extension Int: PostgresDecodable {
-    public init(postgresText text: String) throws {
-        guard let value = Int(text) else { throw PostgresDecodingFailure(expected: "an integer") }
-        self = value
-    }
-}
+extension Int: PostgresDecodable {}
+extension Int64: PostgresDecodable {}
+extension Int32: PostgresDecodable {}
+extension Int16: PostgresDecodable {}
 
-extension Int64: PostgresDecodable {
+extension PostgresDecodable where Self: FixedWidthInteger {
+    /// Integers of every width decode the same way; one too large for the type is an error.
     public init(postgresText text: String) throws {
-        guard let value = Int64(text) else { throw PostgresDecodingFailure(expected: "a bigint") }
-        self = value
-    }
-}
-
-extension Int32: PostgresDecodable {
-    public init(postgresText text: String) throws {
-        guard let value = Int32(text) else { throw PostgresDecodingFailure(expected: "an integer") }
-        self = value
-    }
-}
-
-extension Int16: PostgresDecodable {
-    public init(postgresText text: String) throws {
-        guard let value = Int16(text) else { throw PostgresDecodingFailure(expected: "a smallint") }
+        guard let value = Self(text) else {
+            throw PostgresDecodingFailure(expected: "an integer that fits \(Self.self)")
+        }
         self = value
     }
 }

@@ -12,6 +12,7 @@ struct GenerateReport: Job {
 /// Rows in porter.jobs, counted by the test's own connection.
 func jobCount(_ database: TestDatabase, where condition: String = "true") async throws -> Int {
     let connection = try await database.connect()
-    defer { Task { await connection.close() } }
-    return try await connection.query("SELECT count(*) FROM porter.jobs WHERE \(unsafeRaw: condition)").single(Int.self)
+    let count = try await connection.query("SELECT count(*) FROM porter.jobs WHERE \(unsafeRaw: condition)").single(Int.self)
+    await connection.close()
+    return count
 }
