@@ -161,6 +161,13 @@ public actor PostgresConnection {
         canceller.cancel()
     }
 
+    /// Readies a connection returned to a pool: rolls back a transaction left open, then
+    /// reports whether the connection can be reused. One hop to the connection's thread.
+    public func prepareForReuse() -> Bool {
+        rollbackIfOpen()
+        return isHealthyAndIdle()
+    }
+
     /// Checks, without blocking, that the connection is still usable and idle.
     ///
     /// When the server ends a session (`pg_terminate_backend`, restart) it sends an error and
@@ -173,9 +180,12 @@ public actor PostgresConnection {
         while reads < 4, SocketWait.isReadable(PQsocket(handle), timeoutMilliseconds: 0) {
             reads += 1
             if PQconsumeInput(handle) == 0 || PQstatus(handle) != CONNECTION_OK { return false }
-            // A stray notification on a non-listening connection is discarded.
+            // Parsing the input hands an error sent to an idle session to the notice receiver,
+            // and discards stray notifications on a non-listening connection.
             while let notification = PQnotifies(handle) { PQfreemem(notification) }
         }
+        // The server says FATAL before it closes the socket; the close itself may come later.
+        if notices.serverEndedSession { return false }
         return PQtransactionStatus(handle) == PQTRANS_IDLE
     }
 
@@ -208,101 +218,4 @@ public actor PostgresConnection {
             code: PQstatus(handle) == CONNECTION_OK ? .protocolViolation : .connectionClosed,
             message: String(cString: PQerrorMessage(handle)).trimmingTrailingNewlines)
     }
-}
-
-/// Holds the connection's `PGcancel`, which can send a cancel request from any thread.
-final class Canceller: @unchecked Sendable {
-    private let lock = NSLock()
-    private var pgCancel: OpaquePointer?
-
-    func set(_ newValue: OpaquePointer?) {
-        lock.lock()
-        defer { lock.unlock() }
-        if let pgCancel { PQfreeCancel(pgCancel) }
-        pgCancel = newValue
-    }
-
-    func cancel() {
-        lock.lock()
-        defer { lock.unlock() }
-        guard let pgCancel else { return }
-        var buffer = [CChar](repeating: 0, count: 256)
-        _ = PQcancel(pgCancel, &buffer, Int32(buffer.count))
-    }
-}
-
-/// Routes the server's NOTICE and WARNING messages to swift-log instead of stderr.
-final class NoticeLogger: Sendable {
-    let logger: Logger
-    init(logger: Logger) { self.logger = logger }
-}
-
-func noticeReceiver(context: UnsafeMutableRawPointer?, result: OpaquePointer?) {
-    guard let context, let result else { return }
-    let notices = Unmanaged<NoticeLogger>.fromOpaque(context).takeUnretainedValue()
-    let field = { (code: Character) -> String? in
-        PQresultErrorField(result, Int32(code.asciiValue!)).map { String(cString: $0) }
-    }
-    let severity = field("V") ?? "NOTICE"
-    let message = field("M") ?? ""
-    let level: Logger.Level = severity == "WARNING" ? .info : .debug
-    notices.logger.log(level: level, "\(message)", metadata: ["postgres.severity": "\(severity)"])
-}
-
-/// Copies rows and errors out of a `PGresult`.
-enum PostgresResultReader {
-    static func rows(from result: OpaquePointer) -> PostgresRows {
-        let columnCount = Int(PQnfields(result))
-        let rowCount = Int(PQntuples(result))
-        var columns: [String] = []
-        columns.reserveCapacity(columnCount)
-        for column in 0..<columnCount {
-            columns.append(String(cString: PQfname(result, Int32(column))))
-        }
-        var cells: [String?] = []
-        cells.reserveCapacity(columnCount * rowCount)
-        for row in 0..<Int32(rowCount) {
-            for column in 0..<Int32(columnCount) {
-                if PQgetisnull(result, row, column) == 1 {
-                    cells.append(nil)
-                } else {
-                    cells.append(String(cString: PQgetvalue(result, row, column)))
-                }
-            }
-        }
-        let tag = String(cString: PQcmdStatus(result))
-        return PostgresRows(columns: columns, cells: cells, commandTag: tag)
-    }
-
-    static func error(from result: OpaquePointer) -> PostgresError {
-        func field(_ code: Character) -> String? {
-            PQresultErrorField(result, Int32(code.asciiValue!)).map { String(cString: $0) }
-        }
-        let message = field("M") ?? String(cString: PQresultErrorMessage(result)).trimmingTrailingNewlines
-        return PostgresError(
-            code: .server,
-            message: message,
-            sqlState: field("C").map(SQLState.init(rawValue:)),
-            detail: field("D"),
-            hint: field("H"),
-            severity: field("V"),
-            schema: field("s"),
-            table: field("t"),
-            column: field("c"),
-            constraint: field("n"))
-    }
-}
-
-/// Calls `body` with a NULL-terminated array of C strings that lives only for the call.
-func withCStringArray<R>(_ strings: [String], _ body: (UnsafePointer<UnsafePointer<CChar>?>) -> R) -> R {
-    withOptionalCStringArray(strings.map { Optional($0) }, body)
-}
-
-/// Calls `body` with an array of C strings (NULL for `nil`) that lives only for the call.
-func withOptionalCStringArray<R>(_ strings: [String?], _ body: (UnsafePointer<UnsafePointer<CChar>?>) -> R) -> R {
-    let copies: [UnsafeMutablePointer<CChar>?] = strings.map { $0.map { strdup($0)! } }
-    defer { for copy in copies { free(copy) } }
-    var pointers: [UnsafePointer<CChar>?] = copies.map { $0.map { UnsafePointer($0) } }
-    pointers.append(nil)
-    return pointers.withUnsafeBufferPointer { body($0.baseAddress!) }
 }

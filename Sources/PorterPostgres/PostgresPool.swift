@@ -140,8 +140,7 @@ public actor PostgresPool {
     }
 
     private func release(_ connection: PostgresConnection) async {
-        await connection.rollbackIfOpen()
-        let healthy = await connection.isHealthyAndIdle()
+        let healthy = await connection.prepareForReuse()
         if isClosed || !healthy {
             openCount -= 1
             await connection.close()

@@ -21,6 +21,27 @@ import Testing
         await pool.close()
     }
 
+    @Test func aTerminationCostsAtMostTheStatementInFlight() async throws {
+        // No wait for the backend to exit: whatever the interleaving of the server's FATAL, its
+        // closing the socket and the next statement, at most that one statement fails, as a
+        // lost connection, and the pool has replaced the connection for the one after it.
+        let database = try await TestDatabase.create(migrated: false)
+        let pool = PostgresPool(database.configuration, maximumConnections: 1)
+        let admin = try await database.connect()
+        for _ in 0..<20 {
+            let pid = try await pool.query("SELECT pg_backend_pid()").single(Int32.self)
+            try await admin.query("SELECT pg_terminate_backend(\(pid))")
+            do {
+                try await pool.query("SELECT 1")
+            } catch let error as PostgresError {
+                #expect(error.isConnectionLost, "\(error)")
+            }
+            #expect(try await pool.query("SELECT pg_backend_pid()").single(Int32.self) != pid)
+        }
+        #expect(await pool.stats.open == 1)
+        await pool.close()
+    }
+
     @Test func poolNeverOpensMoreThanItsMaximum() async throws {
         let database = try await TestDatabase.create(migrated: false)
         let pool = PostgresPool(database.configuration, maximumConnections: 3)

@@ -1,0 +1,34 @@
+import CLibPQ
+import Foundation
+import Logging
+
+/// Receives the server's asynchronous messages for one connection: NOTICE and WARNING go to
+/// swift-log instead of stderr, and a FATAL sent to an idle session (the server ending it, as
+/// `pg_terminate_backend` or a shutdown does) marks the connection as ending.
+final class NoticeLogger: @unchecked Sendable {
+    let logger: Logger
+    private let lock = NSLock()
+    private var fatalReceived = false
+
+    init(logger: Logger) { self.logger = logger }
+
+    /// Whether the server announced it is ending this session.
+    var serverEndedSession: Bool { lock.withLock { fatalReceived } }
+
+    fileprivate func receive(severity: String, message: String) {
+        if severity == "FATAL" || severity == "PANIC" {
+            lock.withLock { fatalReceived = true }
+        }
+        let level: Logger.Level = severity == "NOTICE" || severity == "DEBUG" || severity == "LOG" ? .debug : .info
+        logger.log(level: level, "\(message)", metadata: ["postgres.severity": "\(severity)"])
+    }
+}
+
+func noticeReceiver(context: UnsafeMutableRawPointer?, result: OpaquePointer?) {
+    guard let context, let result else { return }
+    let notices = Unmanaged<NoticeLogger>.fromOpaque(context).takeUnretainedValue()
+    let field = { (code: Character) -> String? in
+        PQresultErrorField(result, Int32(code.asciiValue!)).map { String(cString: $0) }
+    }
+    notices.receive(severity: field("V") ?? "NOTICE", message: field("M") ?? "")
+}
