@@ -13,11 +13,13 @@ let package = Package(
         .library(name: "Porter", targets: ["Porter"]),
         .library(name: "PorterPostgres", targets: ["PorterPostgres"]),
         .library(name: "PorterTesting", targets: ["PorterTesting"]),
+        .library(name: "PorterCLI", targets: ["PorterCLI"]),
         .executable(name: "porter", targets: ["porter"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
     ],
     targets: [
         // libpq, found with pkg-config (Debian: libpq-dev + pkgconf).
@@ -41,6 +43,7 @@ let package = Package(
             dependencies: [
                 "PorterPostgres",
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -50,15 +53,23 @@ let package = Package(
             dependencies: ["Porter", "PorterPostgres"],
             swiftSettings: swiftSettings
         ),
-        // The CLI and worker executable.
-        .executableTarget(
-            name: "porter",
+        // The CLI as a library, so a user's own executable can register its Swift jobs and
+        // get the same commands.
+        .target(
+            name: "PorterCLI",
             dependencies: [
                 "Porter",
                 "PorterPostgres",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
+            swiftSettings: swiftSettings
+        ),
+        // The `porter` executable: the CLI with Porter's built-in jobs.
+        .executableTarget(
+            name: "porter",
+            dependencies: ["PorterCLI", "Porter"],
             swiftSettings: swiftSettings
         ),
         // Small runnable programs that show the API; built with everything else.

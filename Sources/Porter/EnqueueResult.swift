@@ -1,11 +1,14 @@
+import PorterPostgres
+
 /// What an enqueue did.
 public enum EnqueueResult: Sendable, Hashable {
     /// A new job was inserted with this id (`porter.jobs.id`).
     case enqueued(id: Int64)
     /// `deduplicate` was set and an active job already has this `jobID`; nothing was inserted.
     case duplicate(jobID: String)
-    /// `now` was set: the job ran inline in the caller and nothing was inserted.
-    case ranInline
+    /// `now` was set: the job ran inline in the caller, with its timeout, and returned this
+    /// result; nothing was inserted.
+    case ranInline(result: PostgresJSON?)
 
     /// The new job's id, when one was inserted.
     public var id: Int64? {

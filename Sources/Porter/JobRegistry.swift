@@ -9,8 +9,8 @@ import PorterPostgres
 /// }
 /// ```
 public struct JobRegistry: Sendable {
-    /// Runs a job from its JSON arguments.
-    public typealias Handler = @Sendable (PostgresJSON, JobContext) async throws -> Void
+    /// Runs a job from its JSON arguments and returns its result as JSON, if it has one.
+    public typealias Handler = @Sendable (PostgresJSON, JobContext) async throws -> PostgresJSON?
 
     private var handlers: [String: Handler] = [:]
 
@@ -19,6 +19,17 @@ public struct JobRegistry: Sendable {
     /// Registers the handler for a typed job. Its arguments are decoded before the call.
     public mutating func register<J: Job>(
         _ type: J.Type, _ handler: @escaping @Sendable (J, JobContext) async throws -> Void
+    ) {
+        register(type) { (job: J, context: JobContext) -> NoResult in
+            try await handler(job, context)
+            return NoResult()
+        }
+    }
+
+    /// Registers the handler for a typed job that returns a result; the result is stored in
+    /// `porter.jobs.result` as JSON.
+    public mutating func register<J: Job, R: Encodable & Sendable>(
+        _ type: J.Type, _ handler: @escaping @Sendable (J, JobContext) async throws -> R
     ) {
         handlers[J.method] = { args, context in
             let job: J
@@ -29,7 +40,9 @@ public struct JobRegistry: Sendable {
                     code: .invalidArgument(parameter: "args"),
                     message: "the args of \(J.method) do not decode as \(J.self): \(error)")
             }
-            try await handler(job, context)
+            let result = try await handler(job, context)
+            if result is NoResult { return nil }
+            return try PostgresJSON(encoding: result)
         }
     }
 
@@ -56,3 +69,6 @@ public struct JobRegistry: Sendable {
         return handler
     }
 }
+
+/// The result of a handler that returns nothing.
+struct NoResult: Encodable, Sendable {}

@@ -103,9 +103,10 @@ extension PorterClient {
         return .duplicate(jobID: request.options.jobID ?? "")
     }
 
-    /// `now` mode: runs the registered handler in the caller, as Frappe's `now=True` does.
+    /// `now` mode: runs the registered handler in the caller, as Frappe's `now=True` does,
+    /// with the same semantics as a worker: the job's (or its queue's) timeout, and its result.
     /// Arguments get the same validation as an enqueue, so a test cannot pass with arguments a
-    /// real enqueue would refuse.
+    /// real enqueue would refuse. A failure or a timeout is thrown to the caller.
     private func runInline(_ request: EnqueueRequest) async throws -> EnqueueResult {
         let handler = try registry.requireHandler(for: request.method)
         try await pool.withConnection { connection in
@@ -117,7 +118,19 @@ extension PorterClient {
         }
         let context = JobContext(
             id: nil, method: request.method, queue: request.options.queue, attempt: 1, logger: logger, pool: pool)
-        try await handler(request.args, context)
-        return .ranInline
+        let timeout = request.options.timeout ?? QueueConfiguration.builtIn[request.options.queue]?.timeout ?? 300
+        let outcome = await HandlerRace.run(
+            timeout: .seconds(timeout), cancelGrace: .seconds(5), control: JobControl(), logger: context.logger
+        ) {
+            try await handler(request.args, context)
+        }
+        switch outcome {
+        case .finished(let result):
+            return .ranInline(result: result)
+        case .failed(let error, _):
+            throw PorterError(code: .jobFailed, message: "\(request.method) failed: \(error)")
+        case .canceled, .requeue, .alreadyCompleted:
+            throw CancellationError()
+        }
     }
 }

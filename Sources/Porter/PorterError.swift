@@ -13,6 +13,10 @@ public struct PorterError: Error, Sendable, CustomStringConvertible {
         case unknownMethod(String)
         /// No job has this id.
         case jobNotFound(Int64)
+        /// A job run inline (`now`) failed or timed out; the message says which.
+        case jobFailed
+        /// The job is not in a state that allows the operation (e.g. retrying a queued job).
+        case invalidState
         /// Any other database error; see `underlying`.
         case database
     }

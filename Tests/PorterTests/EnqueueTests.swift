@@ -176,7 +176,7 @@ import Testing
         }
         let porter = database.makeClient(registry: registry)
         let result = try await porter.enqueue(GenerateReport(outletGroup: "inline"), options: EnqueueOptions(now: true))
-        #expect(result == .ranInline)
+        #expect(result == .ranInline(result: nil))
         #expect(await ran.calls == ["inline"])
         #expect(try await jobCount(database) == 0)
 

@@ -9,7 +9,7 @@ struct BenchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
         abstract: "Measure Porter on this machine (durable PostgreSQL settings; a throwaway server unless a URL is configured).",
-        subcommands: [EnqueueBenchCommand.self])
+        subcommands: [EnqueueBenchCommand.self, BurndownBenchCommand.self, ContinuousBenchCommand.self, LatencyBenchCommand.self])
 }
 
 /// `porter bench enqueue`: the cost of a transactional enqueue against a bare INSERT of the same
@@ -103,6 +103,5 @@ func format(_ value: Double) -> String {
 }
 
 extension Duration {
-    var seconds: Double { Double(components.seconds) + Double(components.attoseconds) / 1e18 }
     var milliseconds: Double { seconds * 1000 }
 }

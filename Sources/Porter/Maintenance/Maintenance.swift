@@ -1,0 +1,48 @@
+import Logging
+import PorterPostgres
+
+/// The periodic upkeep every worker runs: rescuing the started jobs of dead workers, and
+/// pruning old finished and failed jobs (one process at a time, by advisory lock).
+public struct Maintenance: Sendable {
+    /// What one pass did.
+    public struct Result: Sendable, Hashable {
+        /// Jobs put back in the queue because their worker died.
+        public var requeued: [Int64]
+        /// Jobs failed as poison: orphaned `max_orphaned` times.
+        public var poisoned: [Int64]
+        /// Old jobs deleted.
+        public var pruned: Int
+    }
+
+    let pool: PostgresPool
+    let configuration: WorkerConfiguration
+    let logger: Logger
+
+    public init(pool: PostgresPool, configuration: WorkerConfiguration, logger: Logger) {
+        self.pool = pool
+        self.configuration = configuration
+        self.logger = logger
+    }
+
+    /// One rescue and one prune.
+    @discardableResult
+    public func runOnce() async throws -> Result {
+        var result = Result(requeued: [], poisoned: [], pruned: 0)
+        let rescued = try await pool.query(
+            WorkerQueries.rescue(rescueAfter: configuration.rescueAfter, maxOrphaned: configuration.maxOrphaned))
+        for row in rescued {
+            let (id, status) = try row.decode((Int64, String).self)
+            if status == "failed" { result.poisoned.append(id) } else { result.requeued.append(id) }
+        }
+        if !result.requeued.isEmpty || !result.poisoned.isEmpty {
+            logger.info(
+                "rescued jobs of dead workers",
+                metadata: ["porter.requeued": "\(result.requeued)", "porter.poisoned": "\(result.poisoned)"])
+        }
+        result.pruned = try await pool.query(
+            WorkerQueries.prune(
+                finished: configuration.finishedRetention, failed: configuration.failedRetention, limit: 10_000)
+        ).affectedRows
+        return result
+    }
+}

@@ -1,0 +1,19 @@
+import PorterPostgres
+
+/// A job a worker has claimed: its row as the claim returned it.
+struct ClaimedJob: Sendable {
+    var id: Int64
+    var jobID: String?
+    var method: String
+    var queue: String
+    var args: PostgresJSON
+    /// This run's attempt number (1 for the first).
+    var attempt: Int
+    var maxAttempts: Int?
+    var timeout: Int?
+
+    init(row: PostgresRow) throws {
+        (id, jobID, method, queue, args, attempt, maxAttempts, timeout) = try row.decode(
+            (Int64, String?, String, String, PostgresJSON, Int, Int?, Int?).self)
+    }
+}

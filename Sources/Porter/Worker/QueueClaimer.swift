@@ -1,0 +1,124 @@
+import Logging
+import PorterPostgres
+
+/// Claims and runs one queue's jobs in one worker process, up to `capacity` at once.
+///
+/// It claims in batches sized to its free slots, when woken by an enqueue notification, by
+/// the poll timer, or when enough slots have come free while jobs are waiting. On shutdown it
+/// stops claiming, lets running jobs finish within the grace period, then stops the rest,
+/// which go back in the queue.
+final class QueueClaimer: Sendable {
+    enum Event: Sendable {
+        case wake
+        case finished
+        case shutdown
+        case graceOver
+    }
+
+    let queue: String
+    let capacity: Int
+    private let pool: PostgresPool
+    private let workerID: String
+    private let runner: JobRunner
+    private let completer: JobCompleter
+    private let running: RunningJobs
+    private let configuration: WorkerConfiguration
+    private let logger: Logger
+    private let events = AsyncStream<Event>.makeStream()
+
+    init(
+        queue: String, capacity: Int, pool: PostgresPool, workerID: String, runner: JobRunner,
+        completer: JobCompleter, running: RunningJobs, configuration: WorkerConfiguration, logger: Logger
+    ) {
+        self.queue = queue
+        self.capacity = capacity
+        self.pool = pool
+        self.workerID = workerID
+        self.runner = runner
+        self.completer = completer
+        self.running = running
+        self.configuration = configuration
+        var logger = logger
+        logger[metadataKey: "porter.queue"] = "\(queue)"
+        self.logger = logger
+    }
+
+    /// Claim now: a job may be waiting.
+    func wake() { events.continuation.yield(.wake) }
+
+    /// Stop claiming and wind down.
+    func shutdown() { events.continuation.yield(.shutdown) }
+
+    func run() async {
+        await withDiscardingTaskGroup { group in
+            group.addTask { [events, configuration] in
+                // The poll timer: catches anything a notification missed.
+                while !Task.isCancelled {
+                    try? await Task.sleep(for: configuration.pollInterval)
+                    events.continuation.yield(.wake)
+                }
+            }
+            var inFlight = 0
+            var waiting = true  // jobs may be waiting: claim at start
+            var stopping = false
+            events.continuation.yield(.wake)
+            for await event in events.stream {
+                switch event {
+                case .wake:
+                    waiting = true
+                case .finished:
+                    inFlight -= 1
+                case .shutdown:
+                    guard !stopping else { break }
+                    stopping = true
+                    logger.info("stopped claiming; waiting for running jobs", metadata: ["porter.running": "\(inFlight)"])
+                    group.addTask { [events, configuration] in
+                        try? await Task.sleep(for: configuration.shutdownGrace)
+                        events.continuation.yield(.graceOver)
+                    }
+                case .graceOver:
+                    if inFlight > 0 {
+                        logger.info("grace period over; stopping running jobs and requeueing them", metadata: ["porter.running": "\(inFlight)"])
+                        for id in running.ids { running.stop(id, .shutdown) }
+                    }
+                }
+                if stopping {
+                    if inFlight == 0 { break }
+                    continue
+                }
+                let free = capacity - inFlight
+                // Claim when jobs may be waiting and enough slots are free to make a batch
+                // worth a round trip, or when nothing at all is running.
+                guard waiting, free > 0, inFlight == 0 || free * 2 >= capacity || event.isWake else { continue }
+                let jobs: [ClaimedJob]
+                do {
+                    jobs = try await pool.query(WorkerQueries.claim(queue: queue, limit: free, workerID: workerID))
+                        .map(ClaimedJob.init(row:))
+                } catch {
+                    logger.info("claim failed; retrying at the next poll", metadata: ["error": "\(error)"])
+                    continue
+                }
+                waiting = jobs.count == free
+                for job in jobs {
+                    inFlight += 1
+                    let control = JobControl()
+                    running.add(job.id, control)
+                    group.addTask { [runner, completer, running, events] in
+                        let outcome = await runner.run(job, control: control)
+                        running.remove(job.id)
+                        await completer.submit(job, outcome)
+                        events.continuation.yield(.finished)
+                    }
+                }
+            }
+            group.cancelAll()
+        }
+    }
+}
+
+extension QueueClaimer.Event {
+    var isWake: Bool {
+        if case .wake = self { return true }
+        return false
+    }
+}

@@ -1,0 +1,24 @@
+/// One queue's settings, under Frappe's keys in the config file's `workers` object.
+public struct QueueConfiguration: Sendable, Hashable {
+    /// Seconds a job may run unless it sets its own `timeout`. Key `timeout`. Default: 300
+    /// (`long`: 1500).
+    public var timeout: Int
+    /// Jobs of this queue one worker process runs at once. Key `background_workers`. Default: 1.
+    public var backgroundWorkers: Int
+    /// Attempts before a job fails for good, unless it sets its own. Key `max_attempts`.
+    /// Default: 1, as in Frappe (no retries).
+    public var maxAttempts: Int
+
+    public init(timeout: Int = 300, backgroundWorkers: Int = 1, maxAttempts: Int = 1) {
+        self.timeout = timeout
+        self.backgroundWorkers = backgroundWorkers
+        self.maxAttempts = maxAttempts
+    }
+
+    /// Frappe's built-in queues: `short` 300 s, `default` 300 s, `long` 1500 s.
+    public static let builtIn: [String: QueueConfiguration] = [
+        "short": QueueConfiguration(timeout: 300),
+        "default": QueueConfiguration(timeout: 300),
+        "long": QueueConfiguration(timeout: 1500),
+    ]
+}

@@ -1,0 +1,170 @@
+import Foundation
+import Logging
+import PorterPostgres
+import ServiceLifecycle
+
+/// A worker process's runtime: claims jobs of its queues with `FOR UPDATE SKIP LOCKED`, runs
+/// them with their timeouts, records outcomes in batches, retries with backoff, rescues the
+/// jobs of dead workers, prunes old jobs, and shuts down gracefully.
+///
+/// It is a swift-service-lifecycle `Service`, so an app runs it in its `ServiceGroup`:
+///
+/// ```swift
+/// let worker = Worker(client: porter, configuration: try .load(path: "porter.json"))
+/// let group = ServiceGroup(services: [worker], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
+/// try await group.run()
+/// ```
+public struct Worker: Service {
+    /// This process's worker id, as stored in `porter.workers` and `porter.jobs.worker_id`.
+    public let id: String
+    public let configuration: WorkerConfiguration
+    /// The queues this worker serves.
+    public let queues: [String]
+    private let client: PorterClient
+    private let logger: Logger
+
+    /// A worker for `queues`, or for every configured queue when `nil`.
+    public init(
+        client: PorterClient, configuration: WorkerConfiguration = WorkerConfiguration(), queues: [String]? = nil,
+        logger: Logger? = nil
+    ) {
+        self.client = client
+        self.configuration = configuration
+        self.queues = queues ?? configuration.queues.keys.sorted()
+        let host = ProcessInfo.processInfo.hostName
+        self.id = "\(host):\(getpid()):\(UInt32.random(in: 0...UInt32.max))"
+        var logger = logger ?? client.logger
+        logger[metadataKey: "porter.worker"] = "\(id)"
+        self.logger = logger
+    }
+
+    public func run() async throws {
+        let pool = client.pool
+        try await register(pool)
+        logger.info("worker started", metadata: ["porter.queues": "\(queues.joined(separator: ","))"])
+        let completer = JobCompleter(pool: pool, workerID: id, configuration: configuration, logger: logger)
+        let running = RunningJobs()
+        let runner = JobRunner(registry: client.registry, pool: pool, configuration: configuration, workerID: id, logger: logger)
+        let claimers = queues.map { queue in
+            QueueClaimer(
+                queue: queue, capacity: configuration.queue(queue).backgroundWorkers, pool: pool, workerID: id,
+                runner: runner, completer: completer, running: running, configuration: configuration, logger: logger)
+        }
+        let byQueue = Dictionary(uniqueKeysWithValues: claimers.map { ($0.queue, $0) })
+
+        await withGracefulShutdownHandler {
+            // Each background task says whether it is the completer, whose end is awaited.
+            await withTaskGroup(of: Bool.self) { background in
+                background.addTask {
+                    await completer.run()
+                    return true
+                }
+                background.addTask {
+                    await self.heartbeat(pool, running: running)
+                    return false
+                }
+                background.addTask {
+                    await self.maintain(pool)
+                    return false
+                }
+                if !configuration.pollOnly {
+                    background.addTask {
+                        await self.listen(pool.configuration, claimers: byQueue, running: running)
+                        return false
+                    }
+                }
+                await withTaskCancellationHandler {
+                    await withDiscardingTaskGroup { group in
+                        for claimer in claimers { group.addTask { await claimer.run() } }
+                    }
+                } onCancel: {
+                    // Cancelled outright rather than shut down: stop running jobs now.
+                    for claimer in claimers { claimer.shutdown() }
+                    running.stopAll(.shutdown)
+                }
+                // Every claimer has wound down; write the last outcomes, then stop the rest.
+                completer.finish()
+                while let isCompleter = await background.next(), !isCompleter {}
+                background.cancelAll()
+            }
+        } onGracefulShutdown: {
+            for claimer in claimers { claimer.shutdown() }
+        }
+        _ = try? await pool.query(WorkerQueries.deregister(id: id))
+        logger.info("worker stopped")
+    }
+
+    /// Registers in porter.workers, waiting for the database if it is not up yet.
+    private func register(_ pool: PostgresPool) async throws {
+        var delay = Duration.milliseconds(100)
+        while true {
+            do {
+                try await pool.query(WorkerQueries.register(id: id, host: ProcessInfo.processInfo.hostName, pid: Int(getpid()), queues: queues))
+                return
+            } catch let error as PostgresError where error.isConnectionLost {
+                logger.info("database unavailable; waiting to register the worker", metadata: ["error": "\(error)"])
+                try await Task.sleep(for: delay)
+                delay = min(delay * 2, .seconds(5))
+            }
+        }
+    }
+
+    /// Records that this worker is alive, and picks up cancel requests for its jobs.
+    private func heartbeat(_ pool: PostgresPool, running: RunningJobs) async {
+        while !Task.isCancelled {
+            try? await Task.sleep(for: configuration.heartbeatInterval)
+            guard !Task.isCancelled else { return }
+            do {
+                if try await pool.query(WorkerQueries.heartbeat(id: id)).isEmpty {
+                    // A rescuer took this worker for dead and gave its jobs away: stop them
+                    // (their outcomes would be refused anyway) and register again.
+                    logger.info("this worker was declared dead while running; stopping its jobs and registering again")
+                    running.stopAll(.shutdown)
+                    try await register(pool)
+                }
+                for row in try await pool.query(WorkerQueries.cancelRequests(workerID: id)) {
+                    running.stop(try row.decode(Int64.self, at: 0), .canceled)
+                }
+            } catch {
+                logger.info("heartbeat failed", metadata: ["error": "\(error)"])
+            }
+        }
+    }
+
+    /// Rescues the jobs of dead workers and prunes old jobs, every maintenance interval.
+    private func maintain(_ pool: PostgresPool) async {
+        let maintenance = Maintenance(pool: pool, configuration: configuration, logger: logger)
+        while !Task.isCancelled {
+            _ = try? await maintenance.runOnce()
+            try? await Task.sleep(for: configuration.maintenanceInterval)
+        }
+    }
+
+    /// Wakes claimers on enqueue notifications and stops jobs on cancel notifications.
+    private func listen(_ configuration: PostgresConfiguration, claimers: [String: QueueClaimer], running: RunningJobs) async {
+        let listener = PostgresListener(configuration, logger: logger)
+        defer { listener.stop() }
+        let events = listener.events()
+        do {
+            try await listener.listen("porter_enqueue")
+            try await listener.listen("porter_cancel")
+        } catch {
+            logger.info("could not listen; relying on polling", metadata: ["error": "\(error)"])
+            return
+        }
+        await withTaskCancellationHandler {
+            for await event in events {
+                switch event {
+                case .notification(let notification) where notification.channel == "porter_enqueue":
+                    claimers[notification.payload]?.wake()
+                case .notification(let notification):
+                    if let id = Int64(notification.payload) { running.stop(id, .canceled) }
+                case .reconnected:
+                    for claimer in claimers.values { claimer.wake() }
+                }
+            }
+        } onCancel: {
+            listener.stop()
+        }
+    }
+}

@@ -1,0 +1,219 @@
+import Foundation
+
+/// Everything a worker process can be configured with. The JSON config file (`--config` or
+/// `PORTER_CONFIG`) uses Frappe's keys where Frappe has them:
+///
+/// ```json
+/// {
+///   "workers": {"myqueue": {"timeout": 5000, "background_workers": 4}, "default": {"background_workers": 8}},
+///   "sql_schemas": ["app"]
+/// }
+/// ```
+public struct WorkerConfiguration: Sendable, Hashable {
+    /// Every queue's settings: the built-in `short`, `default` and `long`, changed or joined by
+    /// the config's `workers` entries.
+    public var queues: [String: QueueConfiguration]
+    /// Schemas whose functions `sql:schema.function` jobs may call. Key `sql_schemas`. Default: none.
+    public var sqlSchemas: Set<String>
+    /// How often claimers poll when no notification wakes them. Key `poll_interval`. Default: 1 s.
+    public var pollInterval: Duration
+    /// Poll only and never LISTEN, for PgBouncer's transaction pooling. Key `poll_only`. Default: false.
+    public var pollOnly: Bool
+    /// How often a worker records that it is alive. Key `heartbeat_interval`. Default: 5 s.
+    public var heartbeatInterval: Duration
+    /// A worker silent this long is dead, and its started jobs go back in the queue.
+    /// Key `rescue_after`. Default: 20 s, so jobs are back within about 25 s.
+    public var rescueAfter: Duration
+    /// How often the rescuer and pruner run. Key `maintenance_interval`. Default: 5 s.
+    public var maintenanceInterval: Duration
+    /// Rescues after which a job fails as poison. Key `max_orphaned`. Default: 3.
+    public var maxOrphaned: Int
+    /// On SIGTERM/SIGINT, how long in-flight jobs may finish before they are cancelled and
+    /// put back in the queue. Key `shutdown_grace`. Default: 30 s.
+    public var shutdownGrace: Duration
+    /// How long a timed-out or cancelled Swift handler may take to stop before its slot is
+    /// freed anyway. Key `cancel_grace`. Default: 5 s.
+    public var cancelGrace: Duration
+    /// Finished jobs are deleted after this long. Key `finished_retention`. Default: 1 day.
+    public var finishedRetention: Duration
+    /// Failed and canceled jobs are deleted after this long. Key `failed_retention`. Default: 7 days.
+    public var failedRetention: Duration
+    /// Backoff between attempts. Keys `retry_backoff_base`, `retry_backoff_max`.
+    public var retryPolicy: RetryPolicy
+
+    public init(
+        queues: [String: QueueConfiguration] = QueueConfiguration.builtIn,
+        sqlSchemas: Set<String> = [],
+        pollInterval: Duration = .seconds(1),
+        pollOnly: Bool = false,
+        heartbeatInterval: Duration = .seconds(5),
+        rescueAfter: Duration = .seconds(20),
+        maintenanceInterval: Duration = .seconds(5),
+        maxOrphaned: Int = 3,
+        shutdownGrace: Duration = .seconds(30),
+        cancelGrace: Duration = .seconds(5),
+        finishedRetention: Duration = .seconds(86_400),
+        failedRetention: Duration = .seconds(7 * 86_400),
+        retryPolicy: RetryPolicy = RetryPolicy()
+    ) {
+        self.queues = queues
+        self.sqlSchemas = sqlSchemas
+        self.pollInterval = pollInterval
+        self.pollOnly = pollOnly
+        self.heartbeatInterval = heartbeatInterval
+        self.rescueAfter = rescueAfter
+        self.maintenanceInterval = maintenanceInterval
+        self.maxOrphaned = maxOrphaned
+        self.shutdownGrace = shutdownGrace
+        self.cancelGrace = cancelGrace
+        self.finishedRetention = finishedRetention
+        self.failedRetention = failedRetention
+        self.retryPolicy = retryPolicy
+    }
+
+    /// A queue's settings; a queue not configured gets the `default` queue's.
+    public func queue(_ name: String) -> QueueConfiguration {
+        queues[name] ?? queues["default"] ?? QueueConfiguration()
+    }
+
+    /// Reads a config file.
+    public static func load(path: String) throws -> WorkerConfiguration {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw ConfigurationError(key: nil, message: "cannot read the config file \(path); check the path given to --config or PORTER_CONFIG")
+        }
+        return try parse(data)
+    }
+
+    /// Parses config JSON, refusing unknown keys and bad values with an error that names the
+    /// key and says the fix.
+    public static func parse(_ data: Data) throws -> WorkerConfiguration {
+        let root: [String: Any]
+        do {
+            guard let object = try JSONSerialization.jsonObject(with: data) as? [String: Any] else {
+                throw ConfigurationError(key: nil, message: "the config must be a JSON object such as {\"workers\": {}}")
+            }
+            root = object
+        } catch let error as ConfigurationError {
+            throw error
+        } catch {
+            throw ConfigurationError(key: nil, message: "the config is not valid JSON: \(error.localizedDescription)")
+        }
+        var configuration = WorkerConfiguration()
+        for (key, value) in root {
+            switch key {
+            case "workers":
+                guard let workers = value as? [String: Any] else {
+                    throw ConfigurationError(key: key, message: "must be an object of queues, e.g. {\"myqueue\": {\"timeout\": 5000}}")
+                }
+                for (queue, settings) in workers {
+                    guard !queue.trimmingCharacters(in: .whitespaces).isEmpty else {
+                        throw ConfigurationError(key: "workers", message: "a queue name must not be empty")
+                    }
+                    configuration.queues[queue] = try parseQueue(settings, name: queue, base: configuration.queue(queue))
+                }
+            case "sql_schemas":
+                guard let schemas = value as? [String], schemas.allSatisfy({ !$0.isEmpty }) else {
+                    throw ConfigurationError(key: key, message: "must be a list of schema names, e.g. [\"app\"]")
+                }
+                configuration.sqlSchemas = Set(schemas)
+            case "poll_interval": configuration.pollInterval = try seconds(value, key: key, minimum: 0.01)
+            case "poll_only":
+                guard let flag = value as? Bool else { throw ConfigurationError(key: key, message: "must be true or false") }
+                configuration.pollOnly = flag
+            case "heartbeat_interval": configuration.heartbeatInterval = try seconds(value, key: key, minimum: 0.1)
+            case "rescue_after": configuration.rescueAfter = try seconds(value, key: key, minimum: 0.5)
+            case "maintenance_interval": configuration.maintenanceInterval = try seconds(value, key: key, minimum: 0.1)
+            case "max_orphaned": configuration.maxOrphaned = try integer(value, key: key, minimum: 1)
+            case "shutdown_grace": configuration.shutdownGrace = try seconds(value, key: key, minimum: 0)
+            case "cancel_grace": configuration.cancelGrace = try seconds(value, key: key, minimum: 0)
+            case "finished_retention": configuration.finishedRetention = try seconds(value, key: key, minimum: 0)
+            case "failed_retention": configuration.failedRetention = try seconds(value, key: key, minimum: 0)
+            case "retry_backoff_base": configuration.retryPolicy.base = try seconds(value, key: key, minimum: 0)
+            case "retry_backoff_max": configuration.retryPolicy.maximum = try seconds(value, key: key, minimum: 0)
+            case _ where reservedKeys.contains(key):
+                continue  // read by the scheduler, which shares this file
+            default:
+                throw ConfigurationError(key: key, message: "unknown key\(suggestion(for: key, among: topLevelKeys))")
+            }
+        }
+        if configuration.heartbeatInterval >= configuration.rescueAfter {
+            throw ConfigurationError(
+                key: "rescue_after",
+                message: "must be longer than heartbeat_interval, or live workers would be taken for dead")
+        }
+        return configuration
+    }
+
+    static let queueKeys = ["timeout", "background_workers", "max_attempts"]
+    static let reservedKeys: Set<String> = ["scheduler_tick_interval", "scheduler_timezone", "scheduler_events"]
+    static let topLevelKeys = [
+        "workers", "sql_schemas", "poll_interval", "poll_only", "heartbeat_interval", "rescue_after",
+        "maintenance_interval", "max_orphaned", "shutdown_grace", "cancel_grace", "finished_retention",
+        "failed_retention", "retry_backoff_base", "retry_backoff_max",
+    ] + reservedKeys.sorted()
+
+    private static func parseQueue(_ value: Any, name: String, base: QueueConfiguration) throws -> QueueConfiguration {
+        guard let settings = value as? [String: Any] else {
+            throw ConfigurationError(key: "workers.\(name)", message: "must be an object such as {\"timeout\": 5000, \"background_workers\": 4}")
+        }
+        var queue = base
+        for (key, value) in settings {
+            let path = "workers.\(name).\(key)"
+            switch key {
+            case "timeout": queue.timeout = try integer(value, key: path, minimum: 1)
+            case "background_workers": queue.backgroundWorkers = try integer(value, key: path, minimum: 1)
+            case "max_attempts": queue.maxAttempts = try integer(value, key: path, minimum: 1)
+            default:
+                throw ConfigurationError(key: path, message: "unknown key\(suggestion(for: key, among: queueKeys))")
+            }
+        }
+        return queue
+    }
+
+    private static func integer(_ value: Any, key: String, minimum: Int) throws -> Int {
+        guard let number = value as? NSNumber, !(value is Bool), number.doubleValue == number.doubleValue.rounded(),
+            number.intValue >= minimum
+        else {
+            throw ConfigurationError(key: key, message: "must be a whole number of at least \(minimum), got \(value)")
+        }
+        return number.intValue
+    }
+
+    private static func seconds(_ value: Any, key: String, minimum: Double) throws -> Duration {
+        guard let number = value as? NSNumber, !(value is Bool), number.doubleValue >= minimum, number.doubleValue.isFinite else {
+            throw ConfigurationError(key: key, message: "must be a number of seconds of at least \(minimum), got \(value)")
+        }
+        return .seconds(fraction: number.doubleValue)
+    }
+
+    private static func suggestion(for key: String, among known: [String]) -> String {
+        let best = known.min { editDistance(key, $0) < editDistance(key, $1) }
+        if let best, editDistance(key, best) <= max(2, key.count / 3) {
+            return "; did you mean \(best)?"
+        }
+        return "; known keys are \(known.joined(separator: ", "))"
+    }
+
+    private static func editDistance(_ a: String, _ b: String) -> Int {
+        let a = Array(a), b = Array(b)
+        var previous = Array(0...b.count)
+        for i in 1...max(a.count, 1) where !a.isEmpty {
+            var current = [i] + Array(repeating: 0, count: b.count)
+            for j in 1...max(b.count, 1) where !b.isEmpty {
+                current[j] = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1))
+            }
+            previous = current
+        }
+        return previous[b.count]
+    }
+}
+
+/// A config file problem: the key at fault (dotted, e.g. `workers.long.timeout`) and the fix.
+public struct ConfigurationError: Error, Sendable, CustomStringConvertible, Equatable {
+    public var key: String?
+    public var message: String
+    public var description: String {
+        if let key { return "config key \(key): \(message)" }
+        return "config: \(message)"
+    }
+}

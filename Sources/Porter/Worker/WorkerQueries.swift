@@ -1,0 +1,171 @@
+import PorterPostgres
+
+/// The SQL the worker runtime runs, in one place. Every state change of a started job is
+/// guarded by `status = 'started'`, the worker holding it and its attempt number, so a worker
+/// never overwrites a job that a rescuer gave to someone else, and a rescuer never overwrites
+/// a job that completed in the meantime.
+enum WorkerQueries {
+    /// Registers (or re-registers) a worker process; served by workers_pkey.
+    static func register(id: String, host: String, pid: Int, queues: [String]) -> PostgresQuery {
+        """
+        INSERT INTO porter.workers (id, host, pid, queues) VALUES (\(id), \(host), \(pid), \(queues)::text[])
+        ON CONFLICT (id) DO UPDATE SET heartbeat_at = now(), queues = excluded.queues
+        """
+    }
+
+    /// Records that a worker is alive; no row back means a rescuer already declared it dead.
+    static func heartbeat(id: String) -> PostgresQuery {
+        "UPDATE porter.workers SET heartbeat_at = now() WHERE id = \(id) RETURNING id"
+    }
+
+    /// Removes a worker at shutdown; served by workers_pkey.
+    static func deregister(id: String) -> PostgresQuery {
+        "DELETE FROM porter.workers WHERE id = \(id)"
+    }
+
+    /// The started jobs of this worker that `porter cancel` asked to stop; served by
+    /// jobs_started_worker_idx.
+    static func cancelRequests(workerID: String) -> PostgresQuery {
+        "SELECT id FROM porter.jobs WHERE worker_id = \(workerID) AND status = 'started' AND cancel_requested_at IS NOT NULL"
+    }
+
+    /// Claims up to `limit` runnable jobs of one queue in one statement: at-front first, then
+    /// priority, run_at, id; jobs whose run_at is in the future are left alone. Walks
+    /// jobs_claim_idx in order; SKIP LOCKED lets claimers on other workers take other rows.
+    static func claim(queue: String, limit: Int, workerID: String) -> PostgresQuery {
+        """
+        WITH next AS (
+            SELECT id FROM porter.jobs
+            WHERE queue = \(queue) AND status IN ('queued', 'scheduled') AND run_at <= now()
+            ORDER BY at_front DESC, priority, run_at, id
+            LIMIT \(limit)
+            FOR UPDATE SKIP LOCKED
+        )
+        UPDATE porter.jobs AS j
+        SET status = 'started', started_at = now(), ended_at = NULL, attempts = j.attempts + 1,
+            worker_id = \(workerID), cancel_requested_at = NULL
+        FROM next WHERE j.id = next.id
+        RETURNING j.id, j.job_id, j.method, j.queue, j.args, j.attempts, j.max_attempts, j.timeout
+        """
+    }
+
+    /// Completes a batch of jobs in one statement. Each element of the JSON array carries id,
+    /// attempt, status (finished, failed, scheduled for a retry, canceled), result, error and
+    /// retry_in (seconds). Returns the ids it changed; served by jobs_pkey.
+    static func complete(_ batch: PostgresJSON, workerID: String) -> PostgresQuery {
+        """
+        UPDATE porter.jobs AS j
+        SET status = o.status,
+            ended_at = CASE WHEN o.status = 'scheduled' THEN NULL ELSE now() END,
+            result = o.result,
+            error = o.error,
+            errors = CASE WHEN o.error IS NULL THEN j.errors
+                          ELSE j.errors || jsonb_build_array(jsonb_build_object(
+                              'attempt', j.attempts, 'error', o.error, 'at', now(), 'worker', j.worker_id)) END,
+            run_at = CASE WHEN o.status = 'scheduled' THEN now() + make_interval(secs => o.retry_in) ELSE j.run_at END,
+            worker_id = NULL,
+            cancel_requested_at = NULL
+        FROM jsonb_to_recordset(\(batch)::jsonb)
+             AS o(id bigint, attempt integer, status text, result jsonb, error text, retry_in float8)
+        WHERE j.id = o.id AND j.status = 'started' AND j.worker_id = \(workerID) AND j.attempts = o.attempt
+        RETURNING j.id
+        """
+    }
+
+    /// Finishes one sql: job inside the job's own transaction, so its effects and its status
+    /// commit together; zero rows means the job is no longer ours and the transaction must roll back.
+    static func finishInTransaction(id: Int64, attempt: Int, workerID: String, result: PostgresJSON?) -> PostgresQuery {
+        """
+        UPDATE porter.jobs SET status = 'finished', ended_at = now(), result = \(result)::jsonb, error = NULL,
+            worker_id = NULL, cancel_requested_at = NULL
+        WHERE id = \(id) AND status = 'started' AND worker_id = \(workerID) AND attempts = \(attempt)
+        """
+    }
+
+    /// Puts started jobs back in the queue at shutdown, as if never started: the attempt is
+    /// not counted against the job.
+    static func requeue(ids: [Int64], workerID: String) -> PostgresQuery {
+        """
+        UPDATE porter.jobs SET status = 'queued', started_at = NULL, worker_id = NULL, run_at = now(),
+            attempts = greatest(attempts - 1, 0), cancel_requested_at = NULL
+        WHERE id = ANY(\(ids)::bigint[]) AND status = 'started' AND worker_id = \(workerID)
+        """
+    }
+
+    /// Rescues the started jobs of dead workers: workers silent for `rescueAfter` are removed,
+    /// and their jobs (and any started job whose worker row is gone) go back in the queue, or
+    /// fail as poison once rescued `maxOrphaned` times. SKIP LOCKED keeps concurrent rescuers
+    /// apart; the re-checked `status = 'started'` keeps a job that just completed untouched.
+    static func rescue(rescueAfter: Duration, maxOrphaned: Int) -> PostgresQuery {
+        """
+        WITH dead AS (
+            DELETE FROM porter.workers WHERE heartbeat_at < now() - make_interval(secs => \(rescueAfter.seconds))
+            RETURNING id
+        ), orphans AS (
+            SELECT j.id FROM porter.jobs j
+            WHERE j.status = 'started'
+              AND (j.worker_id IS NULL OR j.worker_id IN (SELECT id FROM dead)
+                   OR NOT EXISTS (SELECT 1 FROM porter.workers w WHERE w.id = j.worker_id))
+            FOR UPDATE SKIP LOCKED
+        )
+        UPDATE porter.jobs AS j
+        SET orphaned = j.orphaned + 1,
+            status = CASE WHEN j.orphaned + 1 >= \(maxOrphaned) THEN 'failed' ELSE 'queued' END,
+            ended_at = CASE WHEN j.orphaned + 1 >= \(maxOrphaned) THEN now() END,
+            error = CASE WHEN j.orphaned + 1 >= \(maxOrphaned)
+                         THEN format('failed as a poison job: its worker died while running it %s times', j.orphaned + 1)
+                         ELSE format('worker %s died while running the job; requeued', coalesce(j.worker_id, '?')) END,
+            errors = j.errors || jsonb_build_array(jsonb_build_object(
+                'attempt', j.attempts, 'error', 'worker died while running the job', 'at', now(), 'worker', j.worker_id)),
+            run_at = now(), worker_id = NULL, cancel_requested_at = NULL
+        FROM orphans WHERE j.id = orphans.id
+        RETURNING j.id, j.status
+        """
+    }
+
+    /// Deletes finished jobs older than `finished` and failed or canceled ones older than
+    /// `failed`, at most `limit` each call, if this session wins the pruning lock (one pruner at
+    /// a time). Served by jobs_ended_at_idx.
+    static func prune(finished: Duration, failed: Duration, limit: Int) -> PostgresQuery {
+        """
+        WITH gate AS (SELECT pg_try_advisory_xact_lock(\(Migrator.advisoryLockKey + 1)) AS won),
+        doomed AS (
+            SELECT id FROM porter.jobs
+            WHERE (SELECT won FROM gate)
+              AND ((status = 'finished' AND ended_at < now() - make_interval(secs => \(finished.seconds)))
+                OR (status IN ('failed', 'canceled') AND ended_at < now() - make_interval(secs => \(failed.seconds))))
+            LIMIT \(limit)
+        )
+        DELETE FROM porter.jobs WHERE id IN (SELECT id FROM doomed)
+        """
+    }
+
+    /// Requeues a failed or canceled job (`porter retry`).
+    static func retry(id: Int64) -> PostgresQuery {
+        """
+        UPDATE porter.jobs SET status = 'queued', run_at = now(), ended_at = NULL, started_at = NULL,
+            attempts = 0, orphaned = 0, worker_id = NULL, cancel_requested_at = NULL
+        WHERE id = \(id) AND status IN ('failed', 'canceled')
+        RETURNING id
+        """
+    }
+
+    /// Cancels a waiting job at once, or asks the worker running it to stop (`porter cancel`).
+    /// Returns the job's status afterwards; `started` means the worker was asked.
+    static func cancel(id: Int64) -> PostgresQuery {
+        """
+        UPDATE porter.jobs
+        SET status = CASE WHEN status = 'started' THEN status ELSE 'canceled' END,
+            ended_at = CASE WHEN status = 'started' THEN ended_at ELSE now() END,
+            error = CASE WHEN status = 'started' THEN error ELSE 'canceled' END,
+            cancel_requested_at = CASE WHEN status = 'started' THEN now() END
+        WHERE id = \(id) AND status IN ('queued', 'scheduled', 'started')
+        RETURNING status
+        """
+    }
+
+    /// Wakes the worker running a job `porter cancel` asked to stop.
+    static func notifyCancel(id: Int64) -> PostgresQuery {
+        "SELECT pg_notify('porter_cancel', \(String(id)))"
+    }
+}

@@ -1,0 +1,209 @@
+import ArgumentParser
+import Foundation
+import Logging
+import Porter
+import PorterPostgres
+
+/// What the worker benchmarks share: a database, a client whose registry has the no-op job,
+/// and a worker serving the `bench` queue with C slots, run in this process.
+struct WorkerBench {
+    static let queue = "bench"
+    let session: DatabaseSession
+    let porter: PorterClient
+    let logger: Logger
+
+    static func start(_ connection: ConnectionOptions, slots: Int) async throws -> WorkerBench {
+        let session = try DatabaseSession.start(connection)
+        var logger = Logger(label: "porter.bench")
+        logger.logLevel = .warning
+        var registry = JobRegistry()
+        registry.register(method: "bench.noop") { _, _ in nil }
+        let porter = PorterClient(
+            pool: PostgresPool(session.configuration, maximumConnections: slots + 6, logger: logger),
+            registry: registry, logger: logger)
+        try await porter.migrate()
+        try await porter.pool.query("DELETE FROM porter.jobs WHERE queue = \(queue)")
+        let settings = try await porter.pool.query("SELECT current_setting('fsync'), current_setting('synchronous_commit')").first
+        print("fsync=\(settings?[0] ?? "?") synchronous_commit=\(settings?[1] ?? "?")")
+        return WorkerBench(session: session, porter: porter, logger: logger)
+    }
+
+    func worker(slots: Int) -> Worker {
+        var configuration = WorkerConfiguration()
+        configuration.queues[Self.queue] = QueueConfiguration(timeout: 60, backgroundWorkers: slots)
+        return Worker(client: porter, configuration: configuration, queues: [Self.queue], logger: logger)
+    }
+
+    /// Enqueues `count` no-op jobs with enqueueMany, 1,000 per statement.
+    func fill(_ count: Int) async throws {
+        var left = count
+        while left > 0 {
+            let batch = min(left, 1000)
+            _ = try await porter.enqueueMany(
+                (0..<batch).map { _ in EnqueueRequest(method: "bench.noop", options: EnqueueOptions(queue: Self.queue)) })
+            left -= batch
+        }
+    }
+
+    func count(_ status: String) async throws -> Int {
+        try await porter.pool.query("SELECT count(*) FROM porter.jobs WHERE queue = \(Self.queue) AND status = \(status)").single(Int.self)
+    }
+
+    /// Runs `body` while a worker runs in a child task, then stops the worker.
+    func withWorker<T: Sendable>(slots: Int, _ body: () async throws -> T) async throws -> T {
+        let worker = worker(slots: slots)
+        return try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { try await worker.run() }
+            let value = try await body()
+            group.cancelAll()
+            try? await group.waitForAll()
+            return value
+        }
+    }
+
+    func stop() async {
+        await porter.close()
+        session.stop()
+    }
+}
+
+/// `porter bench burndown`: N queued no-op jobs, worked off with C slots.
+struct BurndownBenchCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "burndown", abstract: "Enqueue N no-op jobs, then work them off with C slots; prints jobs_per_s.")
+
+    @Option(help: "Jobs to enqueue and work.")
+    var jobs: Int = 20_000
+
+    @Option(help: "Job slots in the worker (background_workers).")
+    var concurrency: Int = 10
+
+    @Flag(name: .customLong("no-baseline"), help: "Skip the bare SQL claim+complete loop measured for comparison.")
+    var noBaseline = false
+
+    @OptionGroup var connection: ConnectionOptions
+
+    func run() async throws {
+        let bench = try await WorkerBench.start(connection, slots: concurrency)
+        let clock = ContinuousClock()
+        var baseline: Double?
+        if !noBaseline {
+            try await bench.fill(jobs)
+            let elapsed = try await clock.measure { try await bareLoop(bench) }
+            baseline = Double(jobs) / elapsed.seconds
+            print("bare SQL loop (claim 100 + complete 100 per round, 4 connections): \(Int(baseline!)) jobs/s")
+            try await bench.porter.pool.query("DELETE FROM porter.jobs WHERE queue = \(WorkerBench.queue)")
+        }
+        try await bench.fill(jobs)
+        let elapsed = try await clock.measure {
+            try await bench.withWorker(slots: concurrency) {
+                try await waitFor { try await bench.count("finished") == jobs }
+            }
+        }
+        let rate = Double(jobs) / elapsed.seconds
+        print("porter worker: \(jobs) jobs with \(concurrency) slots in \(format(elapsed.seconds)) s")
+        await bench.stop()
+        print("jobs=\(jobs) concurrency=\(concurrency) jobs_per_s=\(Int(rate))" + (baseline.map { " baseline_jobs_per_s=\(Int($0))" } ?? ""))
+    }
+
+    /// The raw limit: 4 connections, each claiming 100 jobs and completing them, until none is left.
+    private func bareLoop(_ bench: WorkerBench) async throws {
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for _ in 0..<4 {
+                group.addTask {
+                    let connection = try await PostgresConnection.connect(bench.session.configuration)
+                    while true {
+                        let ids = try await connection.query(
+                            WorkerBenchSQL.bareClaim).map { try $0.decode(Int64.self, at: 0) }
+                        if ids.isEmpty { break }
+                        try await connection.query("UPDATE porter.jobs SET status = 'finished', ended_at = now() WHERE id = ANY(\(ids)::bigint[])")
+                    }
+                    await connection.close()
+                }
+            }
+            try await group.waitForAll()
+        }
+    }
+}
+
+enum WorkerBenchSQL {
+    /// The reference claim: a CTE with FOR UPDATE SKIP LOCKED and UPDATE ... RETURNING.
+    static let bareClaim: PostgresQuery = """
+        WITH next AS (
+            SELECT id FROM porter.jobs WHERE queue = 'bench' AND status IN ('queued', 'scheduled') AND run_at <= now()
+            ORDER BY at_front DESC, priority, run_at, id LIMIT 100 FOR UPDATE SKIP LOCKED)
+        UPDATE porter.jobs j SET status = 'started', started_at = now(), attempts = j.attempts + 1
+        FROM next WHERE j.id = next.id RETURNING j.id
+        """
+}
+
+/// `porter bench continuous`: enqueue and work at the same time for D seconds.
+struct ContinuousBenchCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "continuous", abstract: "Enqueue (batches of 100) and work at once for D seconds; prints jobs_per_s.")
+
+    @Option(help: "How long to run, in seconds.")
+    var seconds: Int = 10
+
+    @Option(help: "Job slots in the worker.")
+    var concurrency: Int = 100
+
+    @OptionGroup var connection: ConnectionOptions
+
+    func run() async throws {
+        let bench = try await WorkerBench.start(connection, slots: concurrency)
+        let clock = ContinuousClock()
+        let (enqueued, finished) = try await bench.withWorker(slots: concurrency) {
+            let deadline = clock.now + .seconds(seconds)
+            var enqueued = 0
+            let before = try await bench.count("finished")
+            while clock.now < deadline {
+                _ = try await bench.porter.enqueueMany(
+                    (0..<100).map { _ in EnqueueRequest(method: "bench.noop", options: EnqueueOptions(queue: WorkerBench.queue)) })
+                enqueued += 100
+            }
+            return (enqueued, try await bench.count("finished") - before)
+        }
+        let backlog = enqueued - finished
+        await bench.stop()
+        print("seconds=\(seconds) concurrency=\(concurrency) enqueued_per_s=\(enqueued / seconds) jobs_per_s=\(finished / seconds) backlog=\(backlog)")
+    }
+}
+
+/// `porter bench latency`: an idle worker, jobs enqueued one at a time; enqueue-to-start times.
+struct LatencyBenchCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "latency", abstract: "Enqueue jobs one at a time to an idle worker; prints enqueue-to-start p50/p95/p99 in ms.")
+
+    @Option(help: "Jobs to time.")
+    var jobs: Int = 500
+
+    @OptionGroup var connection: ConnectionOptions
+
+    func run() async throws {
+        let bench = try await WorkerBench.start(connection, slots: 1)
+        let samples = try await bench.withWorker(slots: 1) { () async throws -> [Double] in
+            try await Task.sleep(for: .milliseconds(500))  // let the worker LISTEN
+            var samples: [Double] = []
+            for _ in 0..<(jobs + 20) {
+                let id = try await bench.porter.enqueue(method: "bench.noop", options: EnqueueOptions(queue: WorkerBench.queue)).id!
+                var latency: Double?
+                try await waitFor(every: .microseconds(500)) {
+                    latency = try await bench.porter.pool.query(
+                        "SELECT extract(epoch FROM started_at - enqueued_at)::float8 * 1000 FROM porter.jobs WHERE id = \(id) AND status = 'finished'"
+                    ).singleOptional(Double.self)
+                    return latency != nil
+                }
+                samples.append(latency!)
+            }
+            return Array(samples.dropFirst(20))  // the first ones warm up plans and caches
+        }
+        await bench.stop()
+        print("jobs=\(jobs) p50_ms=\(format(percentile(samples, 50))) p95_ms=\(format(percentile(samples, 95))) p99_ms=\(format(percentile(samples, 99)))")
+    }
+}
+
+/// Polls until `condition` holds (no deadline: a benchmark either finishes or is stopped).
+func waitFor(every interval: Duration = .milliseconds(5), _ condition: () async throws -> Bool) async throws {
+    while try await !condition() { try await Task.sleep(for: interval) }
+}

@@ -1,0 +1,97 @@
+import ArgumentParser
+import Foundation
+import Logging
+import Porter
+import ServiceLifecycle
+
+/// `porter worker`: runs jobs until SIGTERM or SIGINT, then shuts down gracefully.
+struct WorkerCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "worker",
+        abstract: "Run jobs: claim, run, retry, rescue; shut down gracefully on SIGTERM/SIGINT.")
+
+    @Option(help: "Comma-separated queues to serve, e.g. short,default. Default: every configured queue.")
+    var queue: String?
+
+    @Option(help: "JSON config file (Frappe's keys, e.g. {\"workers\": {\"myqueue\": {\"timeout\": 5000, \"background_workers\": 4}}}). Default: PORTER_CONFIG.")
+    var config: String?
+
+    @Flag(name: .customLong("poll-only"), help: "Never LISTEN; poll only (for PgBouncer transaction pooling).")
+    var pollOnly = false
+
+    @Flag(help: "Apply missing migrations before starting.")
+    var migrate = false
+
+    @OptionGroup var connection: ConnectionOptions
+
+    func run() async throws {
+        var configuration = try WorkerCommand.loadConfiguration(config)
+        if pollOnly { configuration.pollOnly = true }
+        let queues = try queue.map { list in
+            let names = list.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+            guard !names.isEmpty else { throw ValidationError("--queue needs at least one queue name, e.g. --queue short,default") }
+            return names
+        }
+        var logger = Logger(label: "porter.worker")
+        logger.logLevel = ProcessInfo.processInfo.environment["PORTER_LOG_LEVEL"].flatMap(Logger.Level.init(rawValue:)) ?? .info
+        let served = queues ?? configuration.queues.keys.sorted()
+        // One connection per job slot, plus claimers, completer and maintenance.
+        let slots = served.map { configuration.queue($0).backgroundWorkers }.reduce(0, +)
+        let porter = PorterClient(
+            pool: .init(try .init(connection.configuredURL ?? ""), maximumConnections: slots + served.count + 3, logger: logger),
+            registry: PorterCLI.registry, logger: logger)
+        if migrate { try await porter.migrate() }
+        let worker = Worker(client: porter, configuration: configuration, queues: served, logger: logger)
+        let group = ServiceGroup(
+            configuration: .init(services: [.init(service: worker)], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        try await group.run()
+        await porter.close()
+    }
+
+    /// `--config`, else `PORTER_CONFIG`, else the defaults.
+    static func loadConfiguration(_ path: String?) throws -> WorkerConfiguration {
+        guard let path = path ?? ProcessInfo.processInfo.environment["PORTER_CONFIG"], !path.isEmpty else {
+            return WorkerConfiguration()
+        }
+        do {
+            return try WorkerConfiguration.load(path: path)
+        } catch let error as ConfigurationError {
+            throw ValidationError("\(path): \(error)")
+        }
+    }
+}
+
+/// `porter retry ID`: requeues a failed or canceled job.
+struct RetryCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "retry", abstract: "Requeue a failed or canceled job.")
+
+    @Argument(help: "The job's id.")
+    var id: Int64
+
+    @OptionGroup var connection: ConnectionOptions
+
+    func run() async throws {
+        let porter = try connection.makeClient(maximumConnections: 1)
+        try await porter.retry(id: id)
+        print("job \(id) is queued again")
+    }
+}
+
+/// `porter cancel ID`: cancels a queued job, or asks a running one to stop.
+struct CancelCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "cancel", abstract: "Cancel a queued job, or ask the worker running it to stop it.")
+
+    @Argument(help: "The job's id.")
+    var id: Int64
+
+    @OptionGroup var connection: ConnectionOptions
+
+    func run() async throws {
+        let porter = try connection.makeClient(maximumConnections: 1)
+        switch try await porter.cancel(id: id) {
+        case .canceled: print("job \(id) canceled")
+        case .requested: print("job \(id) is running; its worker was asked to stop it")
+        }
+    }
+}
