@@ -86,7 +86,10 @@ let package = Package(
         ),
         .testTarget(
             name: "PorterTests",
-            dependencies: ["Porter", "PorterTesting", "porter"],
+            dependencies: [
+                "Porter", "PorterTesting", "porter",
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
             swiftSettings: swiftSettings
         ),
     ]

@@ -1,0 +1,68 @@
+import Foundation
+import Logging
+import Porter
+import PorterPostgres
+import PorterTesting
+import Testing
+
+@Suite struct RescueTests {
+    /// Makes job `id` look started by a worker whose last heartbeat was a minute ago.
+    func orphan(_ porter: PorterClient, _ id: Int64) async throws {
+        try await porter.pool.query("INSERT INTO porter.workers (id, host, pid, queues, heartbeat_at) VALUES ('dead', 'h', 1, '{default}', now() - interval '1 minute') ON CONFLICT (id) DO UPDATE SET heartbeat_at = excluded.heartbeat_at")
+        try await porter.pool.query("UPDATE porter.jobs SET status = 'started', worker_id = 'dead', started_at = now(), attempts = attempts + 1 WHERE id = \(id)")
+    }
+
+    @Test func jobOfADeadWorkerIsRequeuedAndPoisonFailsAfterThreeOrphanings() async throws {
+        let database = try await TestDatabase.create()
+        let porter = database.makeClient()
+        let maintenance = Maintenance(pool: porter.pool, configuration: fastConfiguration(), logger: Logger(label: "test"))
+        let id = try #require(try await porter.enqueue(method: "crashes.its.worker").id)
+        for round in 1...2 {
+            try await orphan(porter, id)
+            let result = try await maintenance.runOnce()
+            #expect(result.requeued == [id])
+            let job = try #require(try await porter.job(id: id))
+            #expect(job.status == .queued)
+            #expect(try await porter.pool.query("SELECT orphaned FROM porter.jobs WHERE id = \(id)").single(Int.self) == round)
+        }
+        try await orphan(porter, id)
+        let result = try await maintenance.runOnce()
+        #expect(result.poisoned == [id])
+        let job = try #require(try await porter.job(id: id))
+        #expect(job.status == .failed)
+        #expect(job.error?.contains("poison") == true)
+        #expect(try await porter.pool.query("SELECT count(*) FROM porter.workers").single(Int.self) == 0)
+        await porter.close()
+    }
+
+    @Test func rescuerLeavesLiveWorkersAndCompletedJobsAlone() async throws {
+        let database = try await TestDatabase.create()
+        let porter = database.makeClient()
+        let maintenance = Maintenance(pool: porter.pool, configuration: fastConfiguration(), logger: Logger(label: "test"))
+        let live = try #require(try await porter.enqueue(method: "a").id)
+        let done = try #require(try await porter.enqueue(method: "b").id)
+        try await porter.pool.query("INSERT INTO porter.workers (id, host, pid, queues) VALUES ('alive', 'h', 1, '{default}')")
+        try await porter.pool.query("UPDATE porter.jobs SET status = 'started', worker_id = 'alive' WHERE id = \(live)")
+        try await porter.pool.query("UPDATE porter.jobs SET status = 'finished', worker_id = NULL WHERE id = \(done)")
+        let result = try await maintenance.runOnce()
+        #expect(result.requeued.isEmpty && result.poisoned.isEmpty)
+        #expect(try await porter.job(id: live)?.status == .started)
+        #expect(try await porter.job(id: done)?.status == .finished)
+        await porter.close()
+    }
+
+    @Test func pruningDeletesOldFinishedAndFailedJobsOnly() async throws {
+        let database = try await TestDatabase.create()
+        let porter = database.makeClient()
+        let maintenance = Maintenance(pool: porter.pool, configuration: WorkerConfiguration(), logger: Logger(label: "test"))
+        let ids = try await porter.enqueueMany((0..<5).map { EnqueueRequest(method: "m\($0)") }).compactMap(\.id)
+        try await porter.pool.query("UPDATE porter.jobs SET status = 'finished', ended_at = now() - interval '2 days' WHERE id = \(ids[0])")
+        try await porter.pool.query("UPDATE porter.jobs SET status = 'finished', ended_at = now() - interval '2 hours' WHERE id = \(ids[1])")
+        try await porter.pool.query("UPDATE porter.jobs SET status = 'failed', ended_at = now() - interval '8 days' WHERE id = \(ids[2])")
+        try await porter.pool.query("UPDATE porter.jobs SET status = 'failed', ended_at = now() - interval '2 days' WHERE id = \(ids[3])")
+        #expect(try await maintenance.runOnce().pruned == 2)
+        let left = try await porter.pool.query("SELECT array_agg(id ORDER BY id) FROM porter.jobs").single([Int64].self)
+        #expect(left == [ids[1], ids[3], ids[4]])
+        await porter.close()
+    }
+}
