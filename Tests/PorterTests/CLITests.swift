@@ -10,14 +10,8 @@ struct CLIResult: Sendable {
 
 /// Runs the built `porter` executable (it sits beside the test bundle) and collects its output.
 func runPorter(_ arguments: [String], environment: [String: String] = [:]) async throws -> CLIResult {
-    let buildFolder = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
-    var executable = buildFolder.appendingPathComponent("porter")
-    if !FileManager.default.fileExists(atPath: executable.path) {
-        // On some platforms the test bundle is a folder whose executable sits deeper.
-        executable = MigrationTests.packageRoot.appendingPathComponent(".build/debug/porter")
-    }
     let process = Process()
-    process.executableURL = executable
+    process.executableURL = porterExecutable()
     process.arguments = arguments
     var env = ProcessInfo.processInfo.environment
     for name in ["PORTER_DATABASE_URL", "DATABASE_URL"] { env[name] = nil }

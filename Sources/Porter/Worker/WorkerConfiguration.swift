@@ -109,7 +109,8 @@ public struct WorkerConfiguration: Sendable, Hashable {
                     guard !queue.trimmingCharacters(in: .whitespaces).isEmpty else {
                         throw ConfigurationError(key: "workers", message: "a queue name must not be empty")
                     }
-                    configuration.queues[queue] = try parseQueue(settings, name: queue, base: configuration.queue(queue))
+                    configuration.queues[queue] = try parseQueue(
+                        settings, name: queue, base: configuration.queues[queue] ?? QueueConfiguration())
                 }
             case "sql_schemas":
                 guard let schemas = value as? [String], schemas.allSatisfy({ !$0.isEmpty }) else {

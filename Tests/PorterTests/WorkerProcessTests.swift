@@ -1,0 +1,135 @@
+import Foundation
+import Porter
+import PorterPostgres
+import PorterTesting
+import Testing
+
+/// A `porter worker` process started by a test.
+final class WorkerProcess: @unchecked Sendable {
+    let process = Process()
+    let log: URL
+
+    init(database: TestDatabase, config: String, arguments: [String] = []) throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("porter-worker-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        let configFile = folder.appendingPathComponent("porter.json")
+        try Data(config.utf8).write(to: configFile)
+        log = folder.appendingPathComponent("worker.log")
+        _ = FileManager.default.createFile(atPath: log.path, contents: nil)
+        process.executableURL = porterExecutable()
+        process.arguments = ["worker", "--config", configFile.path, "--database-url", database.connectionString] + arguments
+        let handle = try FileHandle(forWritingTo: log)
+        process.standardOutput = handle
+        process.standardError = handle
+        process.standardInput = FileHandle.nullDevice
+        try process.run()
+    }
+
+    var pid: Int32 { process.processIdentifier }
+
+    func kill(_ signal: Int32) { _ = Foundation.kill(process.processIdentifier, signal) }
+
+    /// Waits for the process to exit and returns its status.
+    func waitForExit(timeout: Duration = .seconds(30)) async throws -> Int32 {
+        try await waitUntil(timeout: timeout, "porter worker \(pid) to exit") { !self.process.isRunning }
+        return process.terminationStatus
+    }
+
+    var output: String { (try? String(contentsOf: log, encoding: .utf8)) ?? "" }
+
+    deinit {
+        if process.isRunning { Foundation.kill(process.processIdentifier, SIGKILL) }
+    }
+}
+
+@Suite(.serialized) struct WorkerProcessTests {
+    static let config = """
+        {"sql_schemas": ["app"], "workers": {"default": {"background_workers": 4}},
+         "poll_interval": 0.2, "heartbeat_interval": 0.3, "rescue_after": 2, "maintenance_interval": 0.3,
+         "shutdown_grace": 5}
+        """
+
+    @Test func threeWorkerProcessesRunFiveThousandJobsExactlyOnce() async throws {
+        let database = try await TestDatabase.create()
+        let porter = database.makeClient()
+        try await createSQLJobs(porter)
+        let workers = try (0..<3).map { _ in try WorkerProcess(database: database, config: Self.config) }
+        var left = 5000
+        while left > 0 {
+            _ = try await porter.enqueueMany((0..<min(left, 500)).map { _ in EnqueueRequest(method: "sql:app.record") })
+            left -= 500
+        }
+        try await waitUntil(timeout: .seconds(120), "5,000 jobs to finish") {
+            try await porter.pool.query("SELECT count(*) FROM porter.jobs WHERE status = 'finished'").single(Int.self) == 5000
+        }
+        let row = try #require(try await porter.pool.query("SELECT count(*), count(DISTINCT job) FROM app.effects").first)
+        let (effects, distinct) = try row.decode((Int, Int).self)
+        #expect(effects == 5000)
+        #expect(distinct == 5000)
+        // All three took part.
+        let workersSeen = try await porter.pool.query("SELECT count(*) FROM porter.workers").single(Int.self)
+        #expect(workersSeen == 3)
+        for worker in workers { worker.kill(SIGTERM) }
+        for worker in workers { #expect(try await worker.waitForExit() == 0, "\(worker.output)") }
+        await porter.close()
+    }
+
+    @Test func killedWorkersJobRunsAgainWithoutItsPartialEffects() async throws {
+        let database = try await TestDatabase.create()
+        let porter = database.makeClient()
+        try await createSQLJobs(porter)
+        let id = try #require(try await porter.enqueue(
+            method: "sql:app.slow", args: PostgresJSON(text: #"{"sleep": 3}"#)).id)
+        let doomed = try WorkerProcess(database: database, config: Self.config)
+        try await waitForJob(porter, id, .started)
+        // The partial effect is written but not committed; SIGKILL while the job sleeps.
+        try await waitUntil("the job's statement to be running") {
+            try await porter.pool.query(
+                "SELECT count(*) FROM pg_stat_activity WHERE query LIKE 'SELECT to_jsonb(r) FROM \"app\".\"slow\"%' AND state = 'active'"
+            ).single(Int.self) == 1
+        }
+        let killedAt = ContinuousClock.now
+        doomed.kill(SIGKILL)
+        _ = try await doomed.waitForExit()
+
+        let rescuer = try WorkerProcess(database: database, config: Self.config)
+        let job = try await waitForJob(porter, id, .finished, timeout: .seconds(30))
+        #expect(ContinuousClock.now - killedAt < .seconds(30))
+        #expect(job.attempts == 2)
+        #expect(try await porter.pool.query("SELECT orphaned FROM porter.jobs WHERE id = \(id)").single(Int.self) == 1)
+        // Only the second run's effect committed; the killed run's was rolled back.
+        #expect(try await effects(porter, job: id) == 1)
+        rescuer.kill(SIGTERM)
+        #expect(try await rescuer.waitForExit() == 0, "\(rescuer.output)")
+        #expect(job.attempts == 2, "doomed: \(doomed.output)")
+        await porter.close()
+    }
+
+    @Test func sigtermLetsTheJobInFlightFinishAndExitsZero() async throws {
+        let database = try await TestDatabase.create()
+        let porter = database.makeClient()
+        try await createSQLJobs(porter)
+        let worker = try WorkerProcess(database: database, config: Self.config)
+        let id = try #require(try await porter.enqueue(method: "sql:app.slow", args: PostgresJSON(text: #"{"sleep": 1}"#)).id)
+        try await waitForJob(porter, id, .started)
+        worker.kill(SIGTERM)
+        #expect(try await worker.waitForExit() == 0, "\(worker.output)")
+        #expect(try await porter.job(id: id)?.status == .finished)
+        await porter.close()
+    }
+
+    @Test func badConfigStopsTheWorkerWithTheKeyAndTheFix() async throws {
+        let database = try await TestDatabase.create()
+        let worker = try WorkerProcess(database: database, config: #"{"workers": {"long": {"backgroud_workers": 2}}}"#)
+        #expect(try await worker.waitForExit() != 0)
+        #expect(worker.output.contains("workers.long.backgroud_workers"))
+        #expect(worker.output.contains("did you mean background_workers?"))
+    }
+}
+
+/// The built `porter` executable, beside the test bundle.
+func porterExecutable() -> URL {
+    let beside = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("porter")
+    if FileManager.default.fileExists(atPath: beside.path) { return beside }
+    return MigrationTests.packageRoot.appendingPathComponent(".build/debug/porter")
+}
