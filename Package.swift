@@ -79,6 +79,22 @@ let package = Package(
             path: "Examples/OrderService",
             swiftSettings: swiftSettings
         ),
+        .executableTarget(
+            name: "porter-example-worker-service",
+            dependencies: [
+                "Porter",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            path: "Examples/WorkerService",
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "porter-example-custom-porter",
+            dependencies: ["Porter", "PorterCLI"],
+            path: "Examples/CustomPorter",
+            swiftSettings: swiftSettings
+        ),
         .testTarget(
             name: "PorterPostgresTests",
             dependencies: ["PorterPostgres", "PorterTesting"],

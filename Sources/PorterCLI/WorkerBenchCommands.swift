@@ -81,11 +81,22 @@ struct BurndownBenchCommand: AsyncParsableCommand {
     @Flag(name: .customLong("no-baseline"), help: "Skip the bare SQL claim+complete loop measured for comparison.")
     var noBaseline = false
 
+    @Option(help: "Finished jobs to add to the table first, to check that history does not slow the claim path (e.g. 1000000).")
+    var history: Int = 0
+
     @OptionGroup var connection: ConnectionOptions
 
     func run() async throws {
         let bench = try await WorkerBench.start(connection, slots: concurrency)
         let clock = ContinuousClock()
+        if history > 0 {
+            try await bench.porter.pool.query("""
+                INSERT INTO porter.jobs (method, queue, status, attempts, started_at, ended_at, enqueued_at, run_at)
+                SELECT 'bench.history', 'bench-history', 'finished', 1, now(), now(), now(), now() FROM generate_series(1, \(history))
+                """)
+            try await bench.porter.pool.query("VACUUM ANALYZE porter.jobs")
+            print("added \(history) finished jobs to the table")
+        }
         var baseline: Double?
         if !noBaseline {
             try await bench.fill(jobs)
@@ -103,7 +114,7 @@ struct BurndownBenchCommand: AsyncParsableCommand {
         let rate = Double(jobs) / elapsed.seconds
         print("porter worker: \(jobs) jobs with \(concurrency) slots in \(format(elapsed.seconds)) s")
         await bench.stop()
-        print("jobs=\(jobs) concurrency=\(concurrency) jobs_per_s=\(Int(rate))" + (baseline.map { " baseline_jobs_per_s=\(Int($0))" } ?? ""))
+        print("jobs=\(jobs) concurrency=\(concurrency) history=\(history) jobs_per_s=\(Int(rate))" + (baseline.map { " baseline_jobs_per_s=\(Int($0))" } ?? ""))
     }
 
     /// The raw limit: 4 connections, each claiming 100 jobs and completing them, until none is left.

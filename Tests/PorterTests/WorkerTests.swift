@@ -41,6 +41,21 @@ actor Attempts {
         await porter.close()
     }
 
+    @Test func pollOnlyWorkerRunsJobsWithoutListening() async throws {
+        let database = try await TestDatabase.create()
+        var registry = JobRegistry()
+        registry.register(Sum.self) { job, _ in job.numbers.reduce(0, +) }
+        let porter = database.makeClient(registry: registry)
+        let worker = RunningWorker(porter, fastConfiguration { $0.pollOnly = true })
+        let id = try #require(try await porter.enqueue(Sum(numbers: [4])).id)
+        #expect(try await waitForJob(porter, id, .finished).result?.text == "4")
+        let listeners = try await porter.pool.query(
+            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND query LIKE 'LISTEN%'").single(Int.self)
+        #expect(listeners == 0)
+        try await worker.shutdown()
+        await porter.close()
+    }
+
     @Test func unknownMethodFailsClearlyAndIsNotRetried() async throws {
         let database = try await TestDatabase.create()
         let porter = database.makeClient()
