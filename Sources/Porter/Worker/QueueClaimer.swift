@@ -1,3 +1,4 @@
+import Foundation
 import Logging
 import PorterPostgres
 
@@ -58,7 +59,9 @@ final class QueueClaimer: Sendable {
                     events.continuation.yield(.wake)
                 }
             }
-            var inFlight = 0
+            // Counted by the jobs themselves, so a claim sees every slot freed so far, not only
+            // the ones whose events this loop has read.
+            let slots = SlotCount()
             var waiting = true  // jobs may be waiting: claim at start
             var stopping = false
             events.continuation.yield(.wake)
@@ -67,21 +70,22 @@ final class QueueClaimer: Sendable {
                 case .wake:
                     waiting = true
                 case .finished:
-                    inFlight -= 1
+                    break
                 case .shutdown:
                     guard !stopping else { break }
                     stopping = true
-                    logger.info("stopped claiming; waiting for running jobs", metadata: ["porter.running": "\(inFlight)"])
+                    logger.info("stopped claiming; waiting for running jobs", metadata: ["porter.running": "\(slots.inFlight)"])
                     group.addTask { [events, configuration] in
                         try? await Task.sleep(for: configuration.shutdownGrace)
                         events.continuation.yield(.graceOver)
                     }
                 case .graceOver:
-                    if inFlight > 0 {
-                        logger.info("grace period over; stopping running jobs and requeueing them", metadata: ["porter.running": "\(inFlight)"])
+                    if slots.inFlight > 0 {
+                        logger.info("grace period over; stopping running jobs and requeueing them", metadata: ["porter.running": "\(slots.inFlight)"])
                         for id in running.ids { running.stop(id, .shutdown) }
                     }
                 }
+                let inFlight = slots.inFlight
                 if stopping {
                     if inFlight == 0 { break }
                     continue
@@ -100,13 +104,14 @@ final class QueueClaimer: Sendable {
                 }
                 waiting = jobs.count == free
                 for job in jobs {
-                    inFlight += 1
+                    slots.take()
                     let control = JobControl()
                     running.add(job.id, control)
                     group.addTask { [runner, completer, running, events] in
                         let outcome = await runner.run(job, control: control)
                         running.remove(job.id)
                         await completer.submit(job, outcome)
+                        slots.release()
                         events.continuation.yield(.finished)
                     }
                 }
@@ -121,4 +126,14 @@ extension QueueClaimer.Event {
         if case .wake = self { return true }
         return false
     }
+}
+
+/// The number of a claimer's slots in use, shared by the claim loop and its jobs.
+final class SlotCount: @unchecked Sendable {
+    private let lock = NSLock()
+    private var count = 0
+
+    var inFlight: Int { lock.withLock { count } }
+    func take() { lock.withLock { count += 1 } }
+    func release() { lock.withLock { count -= 1 } }
 }
