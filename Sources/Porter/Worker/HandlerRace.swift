@@ -1,3 +1,4 @@
+import Foundation
 import Logging
 import PorterPostgres
 
@@ -5,7 +6,8 @@ import PorterPostgres
 ///
 /// At the deadline, or on a stop, the handler's task is cancelled. A handler that ignores
 /// cancellation gets `cancelGrace` to end; after that its slot is released anyway and this is
-/// logged, since a task cannot be killed.
+/// logged, since a task cannot be killed. The handler runs in a task of its own, unstructured
+/// on purpose: nobody may have to wait for a handler that never ends.
 enum HandlerRace {
     private enum Event: Sendable {
         case done(Result<PostgresJSON?, any Error>)
@@ -17,22 +19,20 @@ enum HandlerRace {
         timeout: Duration, cancelGrace: Duration, control: JobControl, logger: Logger,
         handler: @escaping @Sendable () async throws -> PostgresJSON?
     ) async -> JobOutcome {
-        let work = Task { try await handler() }
-        let stopSignal = AsyncStream<Void>.makeStream()
-        control.onStop { stopSignal.continuation.yield() }
-        let event = await firstOf([
-            { .done(await work.result) },
-            {
-                try? await Task.sleep(for: timeout)
-                return .timedOut
-            },
-            {
-                var iterator = stopSignal.stream.makeAsyncIterator()
-                _ = await iterator.next()
-                return Task.isCancelled ? .timedOut : .stopped
-            },
-        ] as [@Sendable () async -> Event])
-        stopSignal.continuation.finish()
+        let first = FirstEvent<Event>()
+        let work = Task {
+            let result: Result<PostgresJSON?, any Error>
+            do { result = .success(try await handler()) } catch { result = .failure(error) }
+            first.offer(.done(result))
+            return result
+        }
+        let timer = Task {
+            try await Task.sleep(for: timeout)
+            first.offer(.timedOut)
+        }
+        control.onStop { first.offer(.stopped) }
+        let event = await first.value
+        timer.cancel()
 
         switch event {
         case .done(.success(let result)):
@@ -42,17 +42,18 @@ enum HandlerRace {
             return .failed(error: describe(error), retryable: !isPermanent(error))
         case .timedOut, .stopped:
             work.cancel()
-            let ended = await firstOf([
-                {
-                    _ = await work.result
-                    return true
-                },
-                {
-                    try? await Task.sleep(for: cancelGrace)
-                    return false
-                },
-            ] as [@Sendable () async -> Bool])
-            if !ended {
+            let ended = FirstEvent<Bool>()
+            Task {
+                _ = await work.value
+                ended.offer(true)
+            }
+            let graceTimer = Task {
+                try await Task.sleep(for: cancelGrace)
+                ended.offer(false)
+            }
+            if await ended.value {
+                graceTimer.cancel()
+            } else {
                 logger.info(
                     "handler ignored cancellation for \(cancelGrace); releasing its slot while it still runs",
                     metadata: ["porter.cancel_grace": "\(cancelGrace)"])
@@ -76,6 +77,37 @@ enum HandlerRace {
         switch error.code {
         case .invalidArgument, .unknownMethod: return true
         default: return false
+        }
+    }
+}
+
+/// The first of several events offered from anywhere; later offers are ignored.
+final class FirstEvent<T: Sendable>: @unchecked Sendable {
+    private let lock = NSLock()
+    private var result: T?
+    private var waiter: CheckedContinuation<T, Never>?
+
+    func offer(_ value: T) {
+        let waiter = lock.withLock { () -> CheckedContinuation<T, Never>? in
+            guard result == nil else { return nil }
+            result = value
+            defer { self.waiter = nil }
+            return self.waiter
+        }
+        waiter?.resume(returning: value)
+    }
+
+    /// Waits for the first offer (one waiter only).
+    var value: T {
+        get async {
+            await withCheckedContinuation { continuation in
+                let ready = lock.withLock { () -> T? in
+                    if let result { return result }
+                    waiter = continuation
+                    return nil
+                }
+                if let ready { continuation.resume(returning: ready) }
+            }
         }
     }
 }

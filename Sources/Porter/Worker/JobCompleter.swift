@@ -72,6 +72,19 @@ actor JobCompleter {
     }
 
     private func write(_ batch: [Completion]) async throws {
+        let (json, requeue) = encode(batch)
+        if let json {
+            try await pool.query(WorkerQueries.complete(json, workerID: workerID))
+        }
+        if !requeue.isEmpty {
+            try await pool.query(WorkerQueries.requeue(ids: requeue, workerID: workerID))
+            logger.info("put jobs back in the queue at shutdown", metadata: ["porter.jobs": "\(requeue)"])
+        }
+    }
+
+    /// The batch as the JSON that `WorkerQueries.complete` takes (nil when empty), and the
+    /// ids to requeue. A failure becomes a retry while attempts remain.
+    private nonisolated func encode(_ batch: [Completion]) -> (json: PostgresJSON?, requeue: [Int64]) {
         var requeue: [Int64] = []
         var json = "["
         for completion in batch {
@@ -107,13 +120,6 @@ actor JobCompleter {
             if let error { JSONElementValue.writeString(error, to: &json) } else { json += "null" }
             json += "}"
         }
-        json += "]"
-        if json != "[]" {
-            try await pool.query(WorkerQueries.complete(PostgresJSON(text: json), workerID: workerID))
-        }
-        if !requeue.isEmpty {
-            try await pool.query(WorkerQueries.requeue(ids: requeue, workerID: workerID))
-            logger.info("put jobs back in the queue at shutdown", metadata: ["porter.jobs": "\(requeue)"])
-        }
+        return (json == "[" ? nil : PostgresJSON(text: json + "]"), requeue)
     }
 }
