@@ -87,6 +87,7 @@ actor JobCompleter {
     private nonisolated func encode(_ batch: [Completion]) -> (json: PostgresJSON?, requeue: [Int64]) {
         var requeue: [Int64] = []
         var json = "["
+        var empty = true
         for completion in batch {
             let job = completion.job
             let status: String
@@ -115,11 +116,12 @@ actor JobCompleter {
             case .alreadyCompleted:
                 continue
             }
-            if json.count > 1 { json += "," }
+            if !empty { json += "," }
+            empty = false
             json += "{\"id\":\(job.id),\"attempt\":\(job.attempt),\"status\":\"\(status)\",\"result\":\(result),\"retry_in\":\(retryIn),\"error\":"
             if let error { JSONElementValue.writeString(error, to: &json) } else { json += "null" }
             json += "}"
         }
-        return (json == "[" ? nil : PostgresJSON(text: json + "]"), requeue)
+        return (empty ? nil : PostgresJSON(text: json + "]"), requeue)
     }
 }
