@@ -41,6 +41,24 @@ actor Attempts {
         await porter.close()
     }
 
+    @Test func aQueueWithManySlotsClaimsInParallelAndRunsEachJobOnce() async throws {
+        let database = try await TestDatabase.create()
+        let porter = database.makeClient(maximumConnections: 20)
+        try await createSQLJobs(porter)
+        // 250 slots: two claimers share the queue.
+        let worker = RunningWorker(porter, fastConfiguration { $0.queues["default"]?.backgroundWorkers = 250 })
+        _ = try await porter.enqueueMany((0..<2000).map { _ in EnqueueRequest(method: "sql:app.record") })
+        try await waitUntil(timeout: .seconds(60), "2,000 jobs to finish") {
+            try await porter.pool.query("SELECT count(*) FROM porter.jobs WHERE status = 'finished'").single(Int.self) == 2000
+        }
+        let row = try #require(try await porter.pool.query("SELECT count(*), count(DISTINCT job) FROM app.effects").first)
+        let (effects, distinct) = try row.decode((Int, Int).self)
+        #expect(effects == 2000 && distinct == 2000)
+        #expect(try await porter.pool.query("SELECT max(attempts) FROM porter.jobs").single(Int.self) == 1)
+        try await worker.shutdown()
+        await porter.close()
+    }
+
     @Test func pollOnlyWorkerRunsJobsWithoutListening() async throws {
         let database = try await TestDatabase.create()
         var registry = JobRegistry()

@@ -45,12 +45,18 @@ public struct Worker: Service {
         let completer = JobCompleter(pool: pool, workerID: id, configuration: configuration, logger: logger)
         let running = RunningJobs()
         let runner = JobRunner(registry: client.registry, pool: pool, configuration: configuration, workerID: id, logger: logger)
-        let claimers = queues.map { queue in
-            QueueClaimer(
-                queue: queue, capacity: configuration.queue(queue).backgroundWorkers, pool: pool, workerID: id,
-                runner: runner, completer: completer, running: running, configuration: configuration, logger: logger)
+        // A claim of up to 100 jobs is one statement; a queue with more slots than that gets
+        // one claimer per 100 slots (at most 4), claiming in parallel and sharing its slots.
+        let claimers = queues.flatMap { queue in
+            let slots = configuration.queue(queue).backgroundWorkers
+            let count = min(4, max(1, slots / 100))
+            return (0..<count).map { index in
+                QueueClaimer(
+                    queue: queue, capacity: slots / count + (index < slots % count ? 1 : 0), pool: pool, workerID: id,
+                    runner: runner, completer: completer, running: running, configuration: configuration, logger: logger)
+            }
         }
-        let byQueue = Dictionary(uniqueKeysWithValues: claimers.map { ($0.queue, $0) })
+        let byQueue = Dictionary(grouping: claimers, by: \.queue)
 
         await withGracefulShutdownHandler {
             // Each background task says whether it is the completer, whose end is awaited.
@@ -141,7 +147,7 @@ public struct Worker: Service {
     }
 
     /// Wakes claimers on enqueue notifications and stops jobs on cancel notifications.
-    private func listen(_ configuration: PostgresConfiguration, claimers: [String: QueueClaimer], running: RunningJobs) async {
+    private func listen(_ configuration: PostgresConfiguration, claimers: [String: [QueueClaimer]], running: RunningJobs) async {
         let listener = PostgresListener(configuration, logger: logger)
         defer { listener.stop() }
         let events = listener.events()
@@ -156,11 +162,11 @@ public struct Worker: Service {
             for await event in events {
                 switch event {
                 case .notification(let notification) where notification.channel == "porter_enqueue":
-                    claimers[notification.payload]?.wake()
+                    for claimer in claimers[notification.payload] ?? [] { claimer.wake() }
                 case .notification(let notification):
                     if let id = Int64(notification.payload) { running.stop(id, .canceled) }
                 case .reconnected:
-                    for claimer in claimers.values { claimer.wake() }
+                    for claimer in claimers.values.joined() { claimer.wake() }
                 }
             }
         } onCancel: {
