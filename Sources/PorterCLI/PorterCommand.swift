@@ -32,6 +32,7 @@ struct PorterCommand: AsyncParsableCommand {
             """,
         subcommands: [
             DemoCommand.self, MigrateCommand.self, EnqueueCommand.self, JobsCommand.self, JobCommand.self,
-            WorkerCommand.self, RetryCommand.self, CancelCommand.self, BenchCommand.self,
+            WorkerCommand.self, SchedulerCommand.self, ScheduleCommand.self, RetryCommand.self, CancelCommand.self,
+            BenchCommand.self,
         ])
 }

@@ -22,6 +22,9 @@ struct WorkerCommand: AsyncParsableCommand {
     @Flag(help: "Apply missing migrations before starting.")
     var migrate = false
 
+    @Flag(help: "Also run the scheduler (scheduler_events) in this process.")
+    var scheduler = false
+
     @OptionGroup var connection: ConnectionOptions
 
     func run() async throws {
@@ -42,8 +45,13 @@ struct WorkerCommand: AsyncParsableCommand {
             registry: PorterCLI.registry, logger: logger)
         if migrate { try await porter.migrate() }
         let worker = Worker(client: porter, configuration: configuration, queues: served, logger: logger)
+        var services: [ServiceGroupConfiguration.ServiceConfiguration] = [.init(service: worker)]
+        if scheduler {
+            let schedule = try SchedulerCommand.loadSchedule(config)
+            services.append(.init(service: Scheduler(client: porter, configuration: schedule, logger: logger)))
+        }
         let group = ServiceGroup(
-            configuration: .init(services: [.init(service: worker)], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+            configuration: .init(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         try await group.run()
         await porter.close()
     }

@@ -21,13 +21,18 @@ import Testing
     @Test func customQueuesAndReconfiguredBuiltInsUseFrappesKeys() throws {
         let configuration = try parse("""
             {"workers": {"myqueue": {"timeout": 5000, "background_workers": 4},
-                         "default": {"background_workers": 8, "max_attempts": 3}},
+                         "default": {"background_workers": 8, "max_attempts": 3},
+                         "single": {"background_workers": 1, "max_attempts": 1}},
+             "poll_interval": 1, "poll_only": true,
              "sql_schemas": ["app"], "scheduler_events": {"daily": ["x"]}}
             """)
         #expect(configuration.queue("myqueue") == QueueConfiguration(timeout: 5000, backgroundWorkers: 4, maxAttempts: 1))
         #expect(configuration.queue("default") == QueueConfiguration(timeout: 300, backgroundWorkers: 8, maxAttempts: 3))
         #expect(configuration.queue("long").timeout == 1500)
         #expect(configuration.sqlSchemas == ["app"])
+        #expect(configuration.queue("single").backgroundWorkers == 1)
+        #expect(configuration.pollInterval == .seconds(1))
+        #expect(configuration.pollOnly)
     }
 
     @Test func unknownKeysAreNamedWithASuggestion() throws {
@@ -47,6 +52,8 @@ import Testing
             (#"{"workers": []}"#, "workers"),
             (#"{"sql_schemas": "app"}"#, "sql_schemas"),
             (#"{"poll_only": "yes"}"#, "poll_only"),
+            (#"{"poll_only": 1}"#, "poll_only"),
+            (#"{"max_orphaned": true}"#, "max_orphaned"),
             (#"{"heartbeat_interval": 30, "rescue_after": 20}"#, "rescue_after"),
         ] {
             let error = #expect(throws: ConfigurationError.self, "\(json)") { try parse(json) }

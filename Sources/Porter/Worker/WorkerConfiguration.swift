@@ -119,7 +119,9 @@ public struct WorkerConfiguration: Sendable, Hashable {
                 configuration.sqlSchemas = Set(schemas)
             case "poll_interval": configuration.pollInterval = try seconds(value, key: key, minimum: 0.01)
             case "poll_only":
-                guard let flag = value as? Bool else { throw ConfigurationError(key: key, message: "must be true or false") }
+                guard isJSONBoolean(value), let flag = value as? Bool else {
+                    throw ConfigurationError(key: key, message: "must be true or false")
+                }
                 configuration.pollOnly = flag
             case "heartbeat_interval": configuration.heartbeatInterval = try seconds(value, key: key, minimum: 0.1)
             case "rescue_after": configuration.rescueAfter = try seconds(value, key: key, minimum: 0.5)
@@ -172,7 +174,7 @@ public struct WorkerConfiguration: Sendable, Hashable {
     }
 
     private static func integer(_ value: Any, key: String, minimum: Int) throws -> Int {
-        guard let number = value as? NSNumber, !(value is Bool), number.doubleValue == number.doubleValue.rounded(),
+        guard let number = value as? NSNumber, !isJSONBoolean(value), number.doubleValue == number.doubleValue.rounded(),
             number.intValue >= minimum
         else {
             throw ConfigurationError(key: key, message: "must be a whole number of at least \(minimum), got \(value)")
@@ -181,7 +183,7 @@ public struct WorkerConfiguration: Sendable, Hashable {
     }
 
     private static func seconds(_ value: Any, key: String, minimum: Double) throws -> Duration {
-        guard let number = value as? NSNumber, !(value is Bool), number.doubleValue >= minimum, number.doubleValue.isFinite else {
+        guard let number = value as? NSNumber, !isJSONBoolean(value), number.doubleValue >= minimum, number.doubleValue.isFinite else {
             throw ConfigurationError(key: key, message: "must be a number of seconds of at least \(minimum), got \(value)")
         }
         return .seconds(fraction: number.doubleValue)
@@ -217,4 +219,11 @@ public struct ConfigurationError: Error, Sendable, CustomStringConvertible, Equa
         if let key { return "config key \(key): \(message)" }
         return "config: \(message)"
     }
+}
+
+/// Whether a value from JSONSerialization is a JSON `true`/`false`. Numbers 0 and 1 also cast
+/// to `Bool`, so the cast alone cannot tell `1` from `true`.
+func isJSONBoolean(_ value: Any) -> Bool {
+    guard let number = value as? NSNumber else { return false }
+    return String(cString: number.objCType) == "c"
 }
