@@ -165,6 +165,21 @@ import Testing
 }
 
 @Suite(.serialized) struct SchedulerProcessTests {
+    @Test func scheduleListsEveryEventWithItsLastAndNextFire() async throws {
+        let database = try await TestDatabase.create()
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("porter-schedule-\(UUID().uuidString).json")
+        try Data(#"{"scheduler_events": {"daily_long": ["t.rebuild"], "cron": {"*/6 * * * *": ["t.sync"]}}}"#.utf8).write(to: folder)
+        let result = try await runPorter(["schedule", "--config", folder.path, "--database-url", database.connectionString])
+        #expect(result.status == 0, "\(result.output)")
+        #expect(result.output.contains("daily_long") && result.output.contains("t.rebuild") && result.output.contains("long"))
+        #expect(result.output.contains("cron:*/6 * * * *") && result.output.contains("t.sync"))
+        let bad = FileManager.default.temporaryDirectory.appendingPathComponent("porter-schedule-\(UUID().uuidString).json")
+        try Data(#"{"scheduler_events": {"cron": {"*/6 * * JANUARY *": ["t.sync"]}}}"#.utf8).write(to: bad)
+        let refused = try await runPorter(["scheduler", "--config", bad.path, "--database-url", database.connectionString])
+        #expect(refused.status != 0)
+        #expect(refused.output.contains("\"*/6 * * JANUARY *\"") && refused.output.contains("month field"), "\(refused.output)")
+    }
+
     @Test func twoSchedulerProcessesEnqueueOneJobPerTick() async throws {
         let database = try await TestDatabase.create()
         let porter = database.makeClient()

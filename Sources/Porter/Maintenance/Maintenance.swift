@@ -1,8 +1,9 @@
 import Logging
 import PorterPostgres
 
-/// The periodic upkeep every worker runs: rescuing the started jobs of dead workers, and
-/// pruning old finished and failed jobs (one process at a time, by advisory lock).
+/// The periodic upkeep every worker runs: rescuing the started jobs of dead workers, pruning
+/// old finished and failed jobs (one process at a time, by advisory lock), and forgetting
+/// scheduler fires older than a week.
 public struct Maintenance: Sendable {
     /// What one pass did.
     public struct Result: Sendable, Hashable {
@@ -43,6 +44,7 @@ public struct Maintenance: Sendable {
             WorkerQueries.prune(
                 finished: configuration.finishedRetention, failed: configuration.failedRetention, limit: 10_000)
         ).affectedRows
+        try await pool.query(WorkerQueries.pruneScheduleFires)
         return result
     }
 }

@@ -147,6 +147,11 @@ enum WorkerQueries {
         """
     }
 
+    /// Forgets scheduler fires older than a week: the exactly-once key only matters around the
+    /// current fire time, since each entry's next fire time only moves forward.
+    static let pruneScheduleFires: PostgresQuery =
+        "DELETE FROM porter.schedule_fires WHERE fired_at < now() - interval '7 days'"
+
     /// Requeues a failed or canceled job (`porter retry`).
     static func retry(id: Int64) -> PostgresQuery {
         """
