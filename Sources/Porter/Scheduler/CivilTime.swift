@@ -1,4 +1,5 @@
 import Foundation
+import PorterPostgres
 
 /// A wall-clock date and time to the minute, in some time zone, with no time zone attached.
 struct CivilTime: Sendable, Hashable, Comparable {
@@ -46,32 +47,12 @@ struct CivilTime: Sendable, Hashable, Comparable {
         a >= 0 ? a / b : -((-a + b - 1) / b)
     }
 
-    static func daysInMonth(_ year: Int, _ month: Int) -> Int {
-        switch month {
-        case 2: return (year % 4 == 0 && year % 100 != 0) || year % 400 == 0 ? 29 : 28
-        case 4, 6, 9, 11: return 30
-        default: return 31
-        }
-    }
-
     static func daysFromCivil(_ year: Int, _ month: Int, _ day: Int) -> Int64 {
-        let y = Int64(month <= 2 ? year - 1 : year)
-        let era = (y >= 0 ? y : y - 399) / 400
-        let yoe = y - era * 400
-        let doy = (153 * Int64(month + (month > 2 ? -3 : 9)) + 2) / 5 + Int64(day) - 1
-        let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy
-        return era * 146_097 + doe - 719_468
+        CivilCalendar.days(year: Int64(year), month: Int64(month), day: Int64(day))
     }
 
     static func civilFromDays(_ days: Int64) -> (Int, Int, Int) {
-        let z = days + 719_468
-        let era = (z >= 0 ? z : z - 146_096) / 146_097
-        let doe = z - era * 146_097
-        let yoe = (doe - doe / 1460 + doe / 36524 - doe / 146_096) / 365
-        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100)
-        let mp = (5 * doy + 2) / 153
-        let day = doy - (153 * mp + 2) / 5 + 1
-        let month = mp < 10 ? mp + 3 : mp - 9
-        return (Int(month <= 2 ? yoe + era * 400 + 1 : yoe + era * 400), Int(month), Int(day))
+        let date = CivilCalendar.date(fromDays: days)
+        return (Int(date.year), Int(date.month), Int(date.day))
     }
 }
