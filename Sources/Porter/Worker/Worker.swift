@@ -40,7 +40,11 @@ public struct Worker: Service {
 
     public func run() async throws {
         let pool = client.pool
-        try await register(pool)
+        // Heartbeats and maintenance get a connection of their own: on the shared pool, jobs
+        // holding every connection (long sql: jobs) would delay the heartbeat until a rescuer
+        // took this live worker for dead.
+        let upkeep = PostgresPool(pool.configuration, maximumConnections: 1, logger: logger)
+        try await register(upkeep)
         logger.info("worker started", metadata: ["porter.queues": "\(queues.joined(separator: ","))"])
         let completer = JobCompleter(pool: pool, workerID: id, configuration: configuration, logger: logger)
         let running = RunningJobs()
@@ -66,11 +70,11 @@ public struct Worker: Service {
                     return true
                 }
                 background.addTask {
-                    await self.heartbeat(pool, running: running)
+                    await self.heartbeat(upkeep, running: running)
                     return false
                 }
                 background.addTask {
-                    await self.maintain(pool)
+                    await self.maintain(upkeep)
                     return false
                 }
                 if !configuration.pollOnly {
@@ -96,7 +100,8 @@ public struct Worker: Service {
         } onGracefulShutdown: {
             for claimer in claimers { claimer.shutdown() }
         }
-        _ = try? await pool.query(WorkerQueries.deregister(id: id))
+        _ = try? await upkeep.query(WorkerQueries.deregister(id: id))
+        await upkeep.close()
         logger.info("worker stopped")
     }
 
