@@ -52,9 +52,10 @@ CREATE TABLE porter.jobs (
 COMMENT ON TABLE porter.jobs IS 'Porter background jobs: one row per job (see README for the status words).';
 
 -- Deduplication: at most one active (queued, scheduled or started) job per job_id. Finished,
--- failed and canceled jobs keep their job_id without blocking a new run.
+-- failed and canceled jobs keep their job_id without blocking a new run. Jobs without a job_id
+-- have no entry, so most jobs cost this index nothing.
 CREATE UNIQUE INDEX jobs_job_id_active_key ON porter.jobs (job_id)
-    WHERE status IN ('queued', 'scheduled', 'started');
+    WHERE job_id IS NOT NULL AND status IN ('queued', 'scheduled', 'started');
 
 -- The claim index. Workers claim per queue in this order: at-front jobs first, then
 -- priority, then run_at, then id, skipping jobs whose run_at is in the future. Partial, so it
@@ -62,8 +63,9 @@ CREATE UNIQUE INDEX jobs_job_id_active_key ON porter.jobs (job_id)
 CREATE INDEX jobs_claim_idx ON porter.jobs (queue, at_front DESC, priority, run_at, id)
     WHERE status IN ('queued', 'scheduled');
 
--- Listing and pruning by status and age (porter jobs --status, retention).
-CREATE INDEX jobs_status_enqueued_at_idx ON porter.jobs (status, enqueued_at);
+-- No index on status alone: every status change would write to it (a claim and a completion
+-- per job). Waiting jobs are found through jobs_claim_idx, started ones through
+-- jobs_started_worker_idx and ended ones through jobs_ended_at_idx (migration 0003).
 
 -- Wakes workers: one NOTIFY per queue per inserting statement, on channel porter_enqueue
 -- with the queue name as payload. NOTIFY is transactional, so it is delivered only when the

@@ -108,7 +108,7 @@ BEGIN
                i.effective_run_at
         FROM input i
         ORDER BY i.ord
-        ON CONFLICT (job_id) WHERE status IN ('queued', 'scheduled', 'started') DO NOTHING
+        ON CONFLICT (job_id) WHERE job_id IS NOT NULL AND status IN ('queued', 'scheduled', 'started') DO NOTHING
         RETURNING j.id
     )
     SELECT i.ord,
@@ -151,7 +151,7 @@ BEGIN
             CASE WHEN enqueue.run_at > now() THEN 'scheduled' ELSE 'queued' END,
             coalesce(enqueue.priority, 0), coalesce(enqueue.at_front, false), enqueue.max_attempts,
             enqueue.timeout, coalesce(enqueue.run_at, now()))
-    ON CONFLICT (job_id) WHERE status IN ('queued', 'scheduled', 'started') DO NOTHING
+    ON CONFLICT (job_id) WHERE job_id IS NOT NULL AND status IN ('queued', 'scheduled', 'started') DO NOTHING
     RETURNING j.id INTO new_id;
     IF new_id IS NULL AND NOT coalesce(enqueue.deduplicate, false) THEN
         PERFORM porter.raise_duplicate_job_id(enqueue.job_id);

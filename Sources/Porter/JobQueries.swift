@@ -26,8 +26,8 @@ enum JobQueries {
         "SELECT \(unsafeRaw: JobRecord.columns) FROM porter.jobs WHERE id = \(id)"
     }
 
-    /// The newest jobs, optionally of one status and queue; served by
-    /// jobs_status_enqueued_at_idx when a status is given.
+    /// The newest jobs, optionally of one status and queue: a backward walk of jobs_pkey that
+    /// stops at `limit` matches.
     static func list(status: JobStatus?, queue: String?, limit: Int) -> PostgresQuery {
         """
         SELECT \(unsafeRaw: JobRecord.columns) FROM porter.jobs
