@@ -17,6 +17,8 @@ public struct PorterError: Error, Sendable, CustomStringConvertible {
         case jobFailed
         /// The job is not in a state that allows the operation (e.g. retrying a queued job).
         case invalidState
+        /// The database has no (or an older) Porter schema: run `porter migrate`.
+        case schemaMissing
         /// Any other database error; see `underlying`.
         case database
     }
@@ -43,9 +45,26 @@ public struct PorterError: Error, Sendable, CustomStringConvertible {
         return text
     }
 
+    /// A missing schema, table or function of Porter's means the database was never migrated
+    /// (or is behind this code); other errors pass through.
+    static func schemaMissing(_ error: any Error) -> any Error {
+        guard let error = error as? PostgresError,
+            error.sqlState == .undefinedTable || error.sqlState == .undefinedFunction
+                || error.sqlState == SQLState("3F000"),
+            error.message.contains("porter.") || error.message.contains("\"porter\"")
+        else { return error }
+        return PorterError(
+            code: .schemaMissing,
+            message: "\(error.message): this database has no Porter schema or an older one; run `porter migrate` (or call PorterClient.migrate())",
+            underlying: error)
+    }
+
     /// Translates the enqueue functions' errors into typed ones; others pass through.
     static func fromEnqueue(_ error: any Error, jobID: String?) -> any Error {
         guard let error = error as? PostgresError, let sqlState = error.sqlState else { return error }
+        if sqlState == .undefinedFunction || sqlState == .undefinedTable || sqlState == SQLState("3F000") {
+            return schemaMissing(error)
+        }
         if sqlState == .uniqueViolation && error.constraint == "jobs_job_id_active_key" {
             return PorterError(code: .duplicateJob(jobID: jobID ?? ""), message: error.message, underlying: error)
         }

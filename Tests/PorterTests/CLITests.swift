@@ -49,6 +49,16 @@ func runPorter(_ arguments: [String], environment: [String: String] = [:]) async
         await porter.close()
     }
 
+    @Test func commandsOnAnUnmigratedDatabaseSayToMigrate() async throws {
+        let database = try await TestDatabase.create(migrated: false)
+        let enqueue = try await runPorter(["enqueue", "m", "--database-url", database.connectionString])
+        #expect(enqueue.status != 0)
+        #expect(enqueue.output.contains("run `porter migrate`"), "\(enqueue.output)")
+        let worker = try WorkerProcess(database: database, config: "{}")
+        #expect(try await worker.waitForExit() != 0)
+        #expect(worker.output.contains("run `porter migrate`"), "\(worker.output)")
+    }
+
     @Test func enqueueRefusesArgsThatAreNotAJSONObject() async throws {
         let database = try await TestDatabase.create()
         for args in ["[1, 2]", "42", "{not json"] {

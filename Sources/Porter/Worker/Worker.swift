@@ -116,6 +116,8 @@ public struct Worker: Service {
                 logger.info("database unavailable; waiting to register the worker", metadata: ["error": "\(error)"])
                 try await Task.sleep(for: delay)
                 delay = min(delay * 2, .seconds(5))
+            } catch {
+                throw PorterError.schemaMissing(error)
             }
         }
     }
