@@ -45,6 +45,7 @@ public struct Maintenance: Sendable {
                 finished: configuration.finishedRetention, failed: configuration.failedRetention, limit: 10_000)
         ).affectedRows
         try await pool.query(WorkerQueries.pruneScheduleFires)
+        try await pool.query(RealtimeQueries.pruneStoredMessages)
         return result
     }
 }

@@ -1,0 +1,45 @@
+import Foundation
+import PorterPostgres
+
+/// An event published with `publish_realtime` or `publish_progress`, as delivered on channel
+/// `porter_realtime`: `{"event": ..., "job": <id or null>, "message": {...}}`.
+public struct RealtimeEvent: Sendable, Hashable {
+    /// The event's name; `progress` for progress updates.
+    public var event: String
+    /// The job it concerns, if any.
+    public var job: Int64?
+    /// The message, a JSON object.
+    public var message: PostgresJSON
+
+    public init(event: String, job: Int64?, message: PostgresJSON) {
+        self.event = event
+        self.job = job
+        self.message = message
+    }
+
+    /// A progress event's message: `{"percent": …, "title": …, "description": …}`.
+    public struct Progress: Codable, Sendable, Hashable {
+        public var percent: Double
+        public var title: String?
+        public var description: String?
+
+        public init(percent: Double, title: String? = nil, description: String? = nil) {
+            self.percent = percent
+            self.title = title
+            self.description = description
+        }
+    }
+
+    /// The message decoded as progress, for `progress` events.
+    public var progress: Progress? {
+        guard event == "progress" else { return nil }
+        return try? message.decode(Progress.self)
+    }
+
+    /// The wire payload: either the whole event, or a reference to a stored one.
+    struct Payload: Decodable {
+        var event: String
+        var job: Int64?
+        var ref: Int64?
+    }
+}

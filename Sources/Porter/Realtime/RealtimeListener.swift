@@ -1,0 +1,84 @@
+import Foundation
+import Logging
+import PorterPostgres
+
+/// Listens to `porter_realtime` and delivers `RealtimeEvent`s as an `AsyncSequence`.
+///
+/// Oversize messages, which travel as a reference, are read back transparently. The
+/// connection reconnects on its own; when following one job, its stored progress is re-read
+/// after a reconnect, so a listener never ends up behind on a job's progress.
+public final class RealtimeListener: Sendable {
+    /// The NOTIFY channel every event goes out on.
+    public static let channel = "porter_realtime"
+
+    private let listener: PostgresListener
+    private let pool: PostgresPool
+    private let logger: Logger
+
+    /// Starts listening; `start()` returns once the server has confirmed the LISTEN.
+    public init(client: PorterClient, logger: Logger? = nil) {
+        self.pool = client.pool
+        self.logger = logger ?? client.logger
+        self.listener = PostgresListener(client.pool.configuration, logger: self.logger)
+    }
+
+    /// Waits until events committed from now on will be delivered.
+    public func start() async throws {
+        try await listener.listen(Self.channel)
+    }
+
+    /// Events from now on, optionally only those named `event` and/or about `job`.
+    public func events(named event: String? = nil, job: Int64? = nil) -> AsyncStream<RealtimeEvent> {
+        let source = listener.events()
+        let pool = pool
+        let logger = logger
+        return AsyncStream { continuation in
+            let task = Task {
+                for await item in source {
+                    switch item {
+                    case .notification(let notification):
+                        guard let resolved = await Self.resolve(notification.payload, pool: pool, logger: logger) else { continue }
+                        if let event, resolved.event != event { continue }
+                        if let job, resolved.job != job { continue }
+                        continuation.yield(resolved)
+                    case .reconnected:
+                        // Notifications sent while disconnected are lost; progress is stored.
+                        guard let job, event == nil || event == "progress" else { continue }
+                        if let progress = try? await pool.query(RealtimeQueries.progress(job: job)).singleOptional(PostgresJSON.self) {
+                            continuation.yield(RealtimeEvent(event: "progress", job: job, message: progress))
+                        }
+                    }
+                }
+                continuation.finish()
+            }
+            continuation.onTermination = { _ in task.cancel() }
+        }
+    }
+
+    /// Stops listening and ends every sequence.
+    public func stop() {
+        listener.stop()
+    }
+
+    /// Decodes a payload, reading a stored message when it is a reference.
+    static func resolve(_ payload: String, pool: PostgresPool, logger: Logger) async -> RealtimeEvent? {
+        let data = Data(payload.utf8)
+        guard let header = try? JSONDecoder().decode(RealtimeEvent.Payload.self, from: data) else {
+            logger.debug("ignoring a malformed realtime payload")
+            return nil
+        }
+        if let ref = header.ref {
+            guard let message = try? await pool.query(RealtimeQueries.storedMessage(id: ref)).singleOptional(PostgresJSON.self) else {
+                logger.info("a stored realtime message is gone", metadata: ["porter.realtime.ref": "\(ref)"])
+                return nil
+            }
+            return RealtimeEvent(event: header.event, job: header.job, message: message)
+        }
+        // Keep the message's own JSON text, without re-encoding it.
+        guard let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
+            let message = object["message"],
+            let messageData = try? JSONSerialization.data(withJSONObject: message, options: [.sortedKeys, .fragmentsAllowed])
+        else { return nil }
+        return RealtimeEvent(event: header.event, job: header.job, message: PostgresJSON(text: String(decoding: messageData, as: UTF8.self)))
+    }
+}

@@ -1,0 +1,28 @@
+import PorterPostgres
+
+/// The SQL behind realtime events, in one place.
+enum RealtimeQueries {
+    /// Publishes an event at commit; served by no index (a NOTIFY).
+    static func publish(event: String, message: PostgresJSON, job: Int64?) -> PostgresQuery {
+        "SELECT porter.publish_realtime(\(event), \(message)::jsonb, \(job)::bigint)"
+    }
+
+    /// Stores a job's progress and publishes it; served by jobs_pkey.
+    static func publishProgress(job: Int64, percent: Double, title: String?, description: String?) -> PostgresQuery {
+        "SELECT porter.publish_job_progress(\(job), \(percent)::numeric, \(title), \(description))"
+    }
+
+    /// A stored oversize message; served by realtime_messages_pkey.
+    static func storedMessage(id: Int64) -> PostgresQuery {
+        "SELECT message FROM porter.realtime_messages WHERE id = \(id)"
+    }
+
+    /// A job's stored progress, re-read after a reconnect; served by jobs_pkey.
+    static func progress(job: Int64) -> PostgresQuery {
+        "SELECT progress FROM porter.jobs WHERE id = \(job) AND progress IS NOT NULL"
+    }
+
+    /// Forgets stored oversize messages after a day.
+    static let pruneStoredMessages: PostgresQuery =
+        "DELETE FROM porter.realtime_messages WHERE created_at < now() - interval '1 day'"
+}

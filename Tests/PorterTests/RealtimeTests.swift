@@ -1,0 +1,122 @@
+import Foundation
+import Porter
+import PorterPostgres
+import PorterTesting
+import Testing
+
+struct Tally: Job {
+    static let method = "test.tally"
+    var steps: Int
+}
+
+@Suite struct RealtimeTests {
+    @Test func swiftJobProgressIsStoredAndPublished() async throws {
+        let database = try await TestDatabase.create()
+        var registry = JobRegistry()
+        registry.register(Tally.self) { job, context in
+            for step in 1...job.steps {
+                try await context.publishProgress(percent: Double(step * 100 / job.steps), title: "Tallying", description: "step \(step) of \(job.steps)")
+            }
+        }
+        let porter = database.makeClient(registry: registry)
+        let realtime = RealtimeListener(client: porter)
+        defer { realtime.stop() }
+        try await realtime.start()
+        let id = try #require(try await porter.enqueue(Tally(steps: 4)).id)
+        var events = realtime.events(named: "progress", job: id).makeAsyncIterator()
+        let worker = RunningWorker(porter, fastConfiguration())
+        var percents: [Double] = []
+        while percents.last != 100, let event = await events.next() {
+            percents.append(try #require(event.progress).percent)
+            #expect(event.progress?.title == "Tallying")
+        }
+        #expect(percents == [25, 50, 75, 100])
+        let stored = try #require(try await waitForJob(porter, id, .finished).progress)
+        #expect(try stored.decode(RealtimeEvent.Progress.self) == RealtimeEvent.Progress(percent: 100, title: "Tallying", description: "step 4 of 4"))
+        try await worker.shutdown()
+        await porter.close()
+    }
+
+    @Test func sqlJobProgressArrivesWhenItsTransactionCommits() async throws {
+        let database = try await TestDatabase.create()
+        let porter = database.makeClient()
+        try await createSQLJobs(porter)
+        try await porter.pool.query("""
+            CREATE FUNCTION app.counted(args jsonb) RETURNS void LANGUAGE plpgsql AS $$
+            BEGIN
+                PERFORM porter.publish_progress(50, 'Counting', 'half way');
+                PERFORM porter.publish_realtime('counted', jsonb_build_object('total', 7));
+            END $$
+            """)
+        let realtime = RealtimeListener(client: porter)
+        defer { realtime.stop() }
+        try await realtime.start()
+        let id = try #require(try await porter.enqueue(method: "sql:app.counted").id)
+        var events = realtime.events(job: id).makeAsyncIterator()
+        let worker = RunningWorker(porter, fastConfiguration())
+        let progress = try #require(await events.next())
+        #expect(progress.event == "progress" && progress.progress?.percent == 50 && progress.progress?.description == "half way")
+        let counted = try #require(await events.next())
+        #expect(counted.event == "counted" && counted.job == id && counted.message.text == #"{"total":7}"#)
+        #expect(try await waitForJob(porter, id, .finished).progress != nil)
+        // Outside a job, publish_progress says so.
+        let error = await #expect(throws: PostgresError.self) { try await porter.pool.query("SELECT porter.publish_progress(10)") }
+        #expect(error?.message.contains("not inside a Porter job") == true)
+        try await worker.shutdown()
+        await porter.close()
+    }
+
+    @Test func anEventInARolledBackTransactionIsNeverDelivered() async throws {
+        let database = try await TestDatabase.create()
+        let porter = database.makeClient()
+        let realtime = RealtimeListener(client: porter)
+        defer { realtime.stop() }
+        try await realtime.start()
+        var events = realtime.events().makeAsyncIterator()
+        struct Abort: Error {}
+        await #expect(throws: Abort.self) {
+            try await porter.pool.withTransaction { transaction in
+                try porter.publishRealtime(event: "order_paid", message: PostgresJSON(text: #"{"order": 7}"#), on: transaction)
+                throw Abort()
+            }
+        }
+        try await porter.publishRealtime(event: "marker")
+        #expect(await events.next()?.event == "marker")
+        await porter.close()
+    }
+
+    @Test func anOversizeMessageArrivesWhole() async throws {
+        let database = try await TestDatabase.create()
+        let porter = database.makeClient()
+        let realtime = RealtimeListener(client: porter)
+        defer { realtime.stop() }
+        try await realtime.start()
+        var events = realtime.events(named: "sync_summary").makeAsyncIterator()
+        let errors = (1...400).map { "outlet \($0): missing warehouse" }
+        let message = try PostgresJSON(encoding: ["errors": errors])
+        #expect(message.text.utf8.count > 8000)
+        try await porter.publishRealtime(event: "sync_summary", message: message)
+        let event = try #require(await events.next())
+        #expect(try event.message.decode([String: [String]].self)["errors"] == errors)
+        await porter.close()
+    }
+
+    @Test func aFollowerGetsTheStoredProgressAgainAfterReconnecting() async throws {
+        let database = try await TestDatabase.create()
+        let porter = database.makeClient()
+        let id = try #require(try await porter.enqueue(method: "long.report").id)
+        try await porter.pool.query("SELECT porter.publish_job_progress(\(id), 60, 'Reporting', NULL)")
+        let realtime = RealtimeListener(client: porter)
+        defer { realtime.stop() }
+        try await realtime.start()
+        var events = realtime.events(job: id).makeAsyncIterator()
+        try await porter.pool.query(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() AND query LIKE 'LISTEN%'")
+        let event = try #require(await events.next())
+        #expect(event.event == "progress" && event.progress?.percent == 60)
+        // And it listens again.
+        try await porter.publishRealtime(event: "done", job: id)
+        #expect(await events.next()?.event == "done")
+        await porter.close()
+    }
+}
