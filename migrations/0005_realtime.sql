@@ -71,3 +71,26 @@ BEGIN
     PERFORM porter.publish_job_progress(porter.current_job_id(), percent, title, description);
 END
 $$;
+
+-- Job state changes are events too, so a listener can follow one job from start to end:
+-- "started", "finished", "failed", "canceled" (and "queued"/"scheduled" when a job goes back to
+-- waiting), with message {"status", "method", "queue", "attempt", "error"}. One notification per
+-- changed row, sent at commit like every other event. A statement-level trigger, so a batch of
+-- claims or completions costs one trigger call.
+CREATE FUNCTION porter.notify_status_changed() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+    PERFORM pg_notify('porter_realtime', jsonb_build_object(
+        'event', n.status, 'job', n.id,
+        'message', jsonb_build_object('status', n.status, 'method', n.method, 'queue', n.queue,
+                                      'attempt', n.attempts, 'error', left(n.error, 4000)))::text)
+    FROM changed_new n JOIN changed_old o ON o.id = n.id
+    WHERE o.status IS DISTINCT FROM n.status;
+    RETURN NULL;
+END
+$$;
+
+CREATE TRIGGER jobs_notify_status_changed
+    AFTER UPDATE ON porter.jobs
+    REFERENCING OLD TABLE AS changed_old NEW TABLE AS changed_new
+    FOR EACH STATEMENT EXECUTE FUNCTION porter.notify_status_changed();

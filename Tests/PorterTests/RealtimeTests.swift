@@ -54,9 +54,14 @@ struct Tally: Job {
         let id = try #require(try await porter.enqueue(method: "sql:app.counted").id)
         var events = realtime.events(job: id).makeAsyncIterator()
         let worker = RunningWorker(porter, fastConfiguration())
-        let progress = try #require(await events.next())
+        // Job state events ("started", "finished") come too; the job's own events are in order.
+        var own: [RealtimeEvent] = []
+        while own.count < 2, let event = await events.next() {
+            if event.event == "progress" || event.event == "counted" { own.append(event) }
+        }
+        let progress = try #require(own.first)
         #expect(progress.event == "progress" && progress.progress?.percent == 50 && progress.progress?.description == "half way")
-        let counted = try #require(await events.next())
+        let counted = try #require(own.last)
         #expect(counted.event == "counted" && counted.job == id && counted.message.text == #"{"total":7}"#)
         #expect(try await waitForJob(porter, id, .finished).progress != nil)
         // Outside a job, publish_progress says so.
@@ -117,6 +122,30 @@ struct Tally: Job {
         // And it listens again.
         try await porter.publishRealtime(event: "done", job: id)
         #expect(await events.next()?.event == "done")
+        await porter.close()
+    }
+}
+
+@Suite struct JobStateEventTests {
+    @Test func aListenerCanFollowAJobFromStartToEnd() async throws {
+        let database = try await TestDatabase.create()
+        var registry = JobRegistry()
+        registry.register(Sum.self) { job, _ in job.numbers.reduce(0, +) }
+        let porter = database.makeClient(registry: registry)
+        let realtime = RealtimeListener(client: porter)
+        defer { realtime.stop() }
+        try await realtime.start()
+        let id = try #require(try await porter.enqueue(Sum(numbers: [1, 2])).id)
+        var events = realtime.events(job: id).makeAsyncIterator()
+        let worker = RunningWorker(porter, fastConfiguration())
+        let started = try #require(await events.next())
+        #expect(started.event == "started")
+        let finished = try #require(await events.next())
+        #expect(finished.event == "finished")
+        struct State: Decodable { var status: String; var method: String; var attempt: Int }
+        let state = try finished.message.decode(State.self)
+        #expect(state.status == "finished" && state.method == "math.sum" && state.attempt == 1)
+        try await worker.shutdown()
         await porter.close()
     }
 }
