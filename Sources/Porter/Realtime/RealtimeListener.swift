@@ -74,7 +74,7 @@ public final class RealtimeListener: Sendable {
             }
             return RealtimeEvent(event: header.event, job: header.job, message: message)
         }
-        // Keep the message's own JSON text, without re-encoding it.
+        // The message object alone, re-encoded with sorted keys.
         guard let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
             let message = object["message"],
             let messageData = try? JSONSerialization.data(withJSONObject: message, options: [.sortedKeys, .fragmentsAllowed])

@@ -148,7 +148,11 @@ public struct Worker: Service {
     private func maintain(_ pool: PostgresPool) async {
         let maintenance = Maintenance(pool: pool, configuration: configuration, logger: logger)
         while !Task.isCancelled {
-            _ = try? await maintenance.runOnce()
+            do {
+                try await maintenance.runOnce()
+            } catch {
+                logger.info("maintenance failed; trying again next interval", metadata: ["error": "\(error)"])
+            }
             try? await Task.sleep(for: configuration.maintenanceInterval)
         }
     }
