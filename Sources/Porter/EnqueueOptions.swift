@@ -22,6 +22,10 @@ public struct EnqueueOptions: Sendable, Hashable {
     /// Attempts before the job is failed for good; `nil` uses the queue's (1 unless configured,
     /// as in Frappe). Default: `nil`.
     public var maxAttempts: Int?
+    /// Ids of jobs that must finish first. The job waits with status `deferred` until every
+    /// one has finished, and is canceled, naming the parent, when one fails or is canceled.
+    /// Default: `[]`.
+    public var dependsOn: [Int64]
     /// Run the job inline in the caller instead of enqueueing it, as Frappe's `now=True`
     /// does; for tests. Default: `false`.
     public var now: Bool
@@ -36,6 +40,7 @@ public struct EnqueueOptions: Sendable, Hashable {
         delay: Duration? = nil,
         priority: Int = 0,
         maxAttempts: Int? = nil,
+        dependsOn: [Int64] = [],
         now: Bool = false
     ) {
         self.queue = queue
@@ -47,6 +52,7 @@ public struct EnqueueOptions: Sendable, Hashable {
         self.delay = delay
         self.priority = priority
         self.maxAttempts = maxAttempts
+        self.dependsOn = dependsOn
         self.now = now
     }
 

@@ -36,6 +36,9 @@ public struct EnqueueRequest: Sendable, Hashable {
         if let maxAttempts = options.maxAttempts { element["max_attempts"] = .int(maxAttempts) }
         if let runAt = options.runAt { element["run_at"] = .string(runAt.postgresText ?? "") }
         if let delay = options.delaySeconds { element["delay"] = .double(delay) }
+        if !options.dependsOn.isEmpty {
+            element["depends_on"] = .raw("[" + options.dependsOn.map(String.init).joined(separator: ",") + "]")
+        }
         return element
     }
 }

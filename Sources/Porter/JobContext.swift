@@ -1,3 +1,4 @@
+import Foundation
 import Logging
 import PorterPostgres
 
@@ -13,6 +14,16 @@ public struct JobContext: Sendable {
     public var logger: Logger
     /// Porter's pool, so a handler can commit its work in chunks.
     public var pool: PostgresPool
+    /// Set by a worker: marks the job finished inside `finish`'s transaction.
+    var finishing: FinishingTransaction?
+    /// The handlers of the process running the job, for `porter`.
+    var registry = JobRegistry()
+
+    /// A client on the job's pool, to enqueue follow-up jobs, e.g. inside `finish`:
+    /// `try await context.porter.enqueue(Report(), on: transaction)`.
+    public var porter: PorterClient {
+        PorterClient(pool: pool, registry: registry, logger: logger)
+    }
 
     public init(id: Int64?, method: String, queue: String, attempt: Int, logger: Logger, pool: PostgresPool) {
         self.id = id
@@ -26,3 +37,78 @@ public struct JobContext: Sendable {
         self.logger = logger
     }
 }
+
+extension JobContext {
+    /// Runs `body` in a transaction that also marks this job `finished`, so the job's last
+    /// effects (the rows it writes, the follow-up jobs it enqueues on the connection) and its
+    /// status commit together or not at all. If the transaction rolls back, none of them
+    /// happened and the job fails or is retried as usual.
+    ///
+    /// ```swift
+    /// try await context.finish { transaction in
+    ///     try transaction.execute("UPDATE app.runs SET done = true WHERE id = \(runID)")
+    ///     try await porter.enqueue(WriteReport(runID: runID), options: .init(queue: "short"), on: transaction)
+    /// }
+    /// ```
+    ///
+    /// Call it last: once it returns, the job is finished and whatever the handler does or
+    /// returns afterwards is not recorded. Inline (`now`) jobs have no row; the body simply
+    /// runs in a transaction.
+    public func finish(_ body: @Sendable (isolated PostgresConnection) async throws -> Void) async throws {
+        try await finish(result: nil, body)
+    }
+
+    /// `finish` for a job with a result, stored in `porter.jobs.result` as JSON.
+    public func finish<R: Encodable & Sendable>(_ body: @Sendable (isolated PostgresConnection) async throws -> R) async throws {
+        let finishing = finishing
+        try await pool.withTransaction { connection in
+            let result = try PostgresJSON(encoding: try await body(connection))
+            try finishing?.markFinished(result: result, on: connection)
+        }
+        finishing?.committed()
+    }
+
+    private func finish(result: PostgresJSON?, _ body: @Sendable (isolated PostgresConnection) async throws -> Void) async throws {
+        let finishing = finishing
+        try await pool.withTransaction { connection in
+            try await body(connection)
+            try finishing?.markFinished(result: result, on: connection)
+        }
+        finishing?.committed()
+    }
+}
+
+/// What `JobContext.finish` needs to mark a worker's job finished in the handler's own
+/// transaction, and whether that transaction committed.
+final class FinishingTransaction: @unchecked Sendable {
+    let id: Int64
+    let attempt: Int
+    let workerID: String
+    private let lock = NSLock()
+    private var didCommit = false
+
+    init(id: Int64, attempt: Int, workerID: String) {
+        self.id = id
+        self.attempt = attempt
+        self.workerID = workerID
+    }
+
+    /// The guarded completion; zero rows means the job is no longer this run's, so the
+    /// transaction must roll back.
+    func markFinished(result: PostgresJSON?, on connection: isolated PostgresConnection) throws {
+        let updated = try connection.query(
+            WorkerQueries.finishInTransaction(id: id, attempt: attempt, workerID: workerID, result: result)
+        ).affectedRows
+        guard updated == 1 else {
+            throw PorterError(
+                code: .invalidState,
+                message: "job \(id) is no longer held by this run (already finished, rescued or canceled); the transaction was rolled back")
+        }
+    }
+
+    func committed() { lock.withLock { didCommit = true } }
+
+    /// Whether `finish` committed: the job is finished and the worker must not complete it again.
+    var isCommitted: Bool { lock.withLock { didCommit } }
+}
+

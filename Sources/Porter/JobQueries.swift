@@ -11,7 +11,20 @@ enum JobQueries {
             queue => \(options.queue), job_id => \(options.jobID), deduplicate => \(options.deduplicate), \
             at_front => \(options.atFront), timeout => \(options.timeout), \
             run_at => coalesce(\(options.runAt)::timestamptz, now() + make_interval(secs => coalesce(\(options.delaySeconds)::float8, 0))), \
-            priority => \(options.priority), max_attempts => \(options.maxAttempts))
+            priority => \(options.priority), max_attempts => \(options.maxAttempts), \
+            depends_on => \(options.dependsOn.isEmpty ? nil : options.dependsOn)::bigint[])
+            """
+    }
+
+    /// Enqueues a document method through porter.enqueue_doc (which calls porter.enqueue).
+    static func enqueueDoc(_ job: DocumentJob, options: EnqueueOptions) -> PostgresQuery {
+        """
+            SELECT porter.enqueue_doc(doctype => \(job.doctype), name => \(job.name), method => \(job.docMethod), \
+            args => \(job.kwargs)::jsonb, queue => \(options.queue), job_id => \(options.jobID), \
+            deduplicate => \(options.deduplicate), at_front => \(options.atFront), timeout => \(options.timeout), \
+            run_at => coalesce(\(options.runAt)::timestamptz, now() + make_interval(secs => coalesce(\(options.delaySeconds)::float8, 0))), \
+            priority => \(options.priority), max_attempts => \(options.maxAttempts), \
+            depends_on => \(options.dependsOn.isEmpty ? nil : options.dependsOn)::bigint[])
             """
     }
 

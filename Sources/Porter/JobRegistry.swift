@@ -12,7 +12,12 @@ public struct JobRegistry: Sendable {
     /// Runs a job from its JSON arguments and returns its result as JSON, if it has one.
     public typealias Handler = @Sendable (PostgresJSON, JobContext) async throws -> PostgresJSON?
 
+    /// Runs one method of a document type on the record named by the first argument.
+    typealias DocumentHandler = @Sendable (_ name: String, _ kwargs: PostgresJSON, JobContext) async throws -> PostgresJSON?
+
     private var handlers: [String: Handler] = [:]
+    /// Document methods by doctype, then by method name.
+    private var documents: [String: [String: DocumentHandler]] = [:]
 
     public init() {}
 
@@ -51,17 +56,75 @@ public struct JobRegistry: Sendable {
         handlers[method] = handler
     }
 
-    /// The handler for `method`, if one is registered.
+    /// Registers a method of a document type, run by `porter.enqueue_doc` and `enqueueDoc`
+    /// jobs: the record is loaded by name, then the handler gets it and the method's keyword
+    /// arguments.
+    public mutating func register<D: Document>(
+        document type: D.Type, method: String,
+        _ handler: @escaping @Sendable (D, PostgresJSON, JobContext) async throws -> Void
+    ) {
+        register(document: type, method: method) { (document: D, kwargs: PostgresJSON, context: JobContext) -> NoResult in
+            try await handler(document, kwargs, context)
+            return NoResult()
+        }
+    }
+
+    /// Registers a method of a document type that returns a result, stored as JSON.
+    public mutating func register<D: Document, R: Encodable & Sendable>(
+        document type: D.Type, method: String,
+        _ handler: @escaping @Sendable (D, PostgresJSON, JobContext) async throws -> R
+    ) {
+        documents[D.doctype, default: [:]][method] = { name, kwargs, context in
+            guard let document = try await D.load(name: name, context: context) else {
+                throw PorterError(
+                    code: .documentNotFound(doctype: D.doctype, name: name),
+                    message: "\(D.doctype) \(name) not found: \(D.self).load(name:) returned nil")
+            }
+            let result = try await handler(document, kwargs, context)
+            if result is NoResult { return nil }
+            return try PostgresJSON(encoding: result)
+        }
+    }
+
+    /// The handler for `method`, if one is registered. `porter.run_doc_method` dispatches to
+    /// the registered document types unless a handler of that name was registered explicitly.
     public func handler(for method: String) -> Handler? {
-        handlers[method]
+        if let handler = handlers[method] { return handler }
+        if method == DocumentJob.method { return runDocumentMethod }
+        return nil
     }
 
     /// Every registered method, sorted.
     public var methods: [String] { handlers.keys.sorted() }
 
+    /// Every registered document method as `Doctype.method`, sorted.
+    public var documentMethods: [String] {
+        documents.flatMap { doctype, methods in methods.keys.map { "\(doctype).\($0)" } }.sorted()
+    }
+
+    /// The handler of `porter.run_doc_method`: finds the doctype and its method, then loads
+    /// and runs. Each way of missing fails the job with a permanent error that says which.
+    private var runDocumentMethod: Handler {
+        let documents = documents
+        return { args, context in
+            let job = try DocumentJob(args: args)
+            guard let methods = documents[job.doctype] else {
+                throw PorterError(
+                    code: .unknownDoctype(job.doctype),
+                    message: "unknown doctype \(job.doctype): no document type of that name is registered in this worker (registered: \(documents.keys.sorted().joined(separator: ", "))); register it with registry.register(document:method:)")
+            }
+            guard let handler = methods[job.docMethod] else {
+                throw PorterError(
+                    code: .unknownDocumentMethod(doctype: job.doctype, method: job.docMethod),
+                    message: "\(job.doctype) has no method \(job.docMethod) (registered: \(methods.keys.sorted().joined(separator: ", ")))")
+            }
+            return try await handler(job.name, job.kwargs, context)
+        }
+    }
+
     /// The handler for `method`, or an `unknownMethod` error that says how to register it.
     func requireHandler(for method: String) throws -> Handler {
-        guard let handler = handlers[method] else {
+        guard let handler = handler(for: method) else {
             throw PorterError(
                 code: .unknownMethod(method),
                 message: "no handler is registered for method \(method); register it with registry.register(...) (registered: \(methods.joined(separator: ", ")))")

@@ -12,9 +12,11 @@ public enum JobStatus: String, Sendable, Hashable, CaseIterable, Codable {
     case failed
     /// It was canceled before it finished.
     case canceled
+    /// Waiting for the jobs it depends on (`depends_on`) to finish; RQ's word for it.
+    case deferred
 
-    /// Queued, scheduled or started: the states in which a `job_id` blocks a duplicate.
+    /// Queued, scheduled, started or deferred: the states in which a `job_id` blocks a duplicate.
     public var isActive: Bool {
-        self == .queued || self == .scheduled || self == .started
+        self == .queued || self == .scheduled || self == .started || self == .deferred
     }
 }

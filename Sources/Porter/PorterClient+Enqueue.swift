@@ -116,12 +116,13 @@ extension PorterClient {
                 throw PorterError.fromEnqueue(error, jobID: request.options.jobID)
             }
         }
-        let context = JobContext(
+        var context = JobContext(
             id: nil, method: request.method, queue: request.options.queue, attempt: 1, logger: logger, pool: pool)
+        context.registry = registry
         let timeout = request.options.timeout ?? QueueConfiguration.builtIn[request.options.queue]?.timeout ?? 300
         let outcome = await HandlerRace.run(
             timeout: .seconds(timeout), cancelGrace: .seconds(5), control: JobControl(), logger: context.logger
-        ) {
+        ) { [context] in
             try await handler(request.args, context)
         }
         switch outcome {

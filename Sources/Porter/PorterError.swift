@@ -11,6 +11,12 @@ public struct PorterError: Error, Sendable, CustomStringConvertible {
         case duplicateJob(jobID: String)
         /// No handler is registered for the method.
         case unknownMethod(String)
+        /// A document job names a doctype no document type is registered for.
+        case unknownDoctype(String)
+        /// A document job names a record its document type could not load.
+        case documentNotFound(doctype: String, name: String)
+        /// A document job names a method its document type does not have.
+        case unknownDocumentMethod(doctype: String, method: String)
         /// No job has this id.
         case jobNotFound(Int64)
         /// A job run inline (`now`) failed or timed out; the message says which.

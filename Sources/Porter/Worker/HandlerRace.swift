@@ -75,7 +75,7 @@ enum HandlerRace {
     static func isPermanent(_ error: any Error) -> Bool {
         guard let error = error as? PorterError else { return false }
         switch error.code {
-        case .invalidArgument, .unknownMethod: return true
+        case .invalidArgument, .unknownMethod, .unknownDoctype, .documentNotFound, .unknownDocumentMethod: return true
         default: return false
         }
     }

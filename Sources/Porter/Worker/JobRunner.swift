@@ -24,14 +24,19 @@ struct JobRunner: Sendable {
                 error: "unknown method \(job.method): no handler is registered for it in this worker (registered: \(registry.methods.joined(separator: ", ")))",
                 retryable: false)
         }
-        let context = JobContext(
+        var context = JobContext(
             id: job.id, method: job.method, queue: job.queue, attempt: job.attempt, logger: logger, pool: pool)
-        return await HandlerRace.run(
+        let finishing = FinishingTransaction(id: job.id, attempt: job.attempt, workerID: workerID)
+        context.finishing = finishing
+        context.registry = registry
+        let outcome = await HandlerRace.run(
             timeout: .seconds(timeout(of: job)), cancelGrace: configuration.cancelGrace, control: control,
             logger: context.logger
-        ) {
+        ) { [context] in
             try await handler(job.args, context)
         }
+        // The handler finished the job in its own transaction (JobContext.finish).
+        return finishing.isCommitted ? .alreadyCompleted : outcome
     }
 
     /// Runs `schema.function(args jsonb)` and the job's completion in one transaction, under

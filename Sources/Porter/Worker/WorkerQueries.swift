@@ -171,7 +171,7 @@ enum WorkerQueries {
             ended_at = CASE WHEN status = 'started' THEN ended_at ELSE now() END,
             error = CASE WHEN status = 'started' THEN error ELSE 'canceled' END,
             cancel_requested_at = CASE WHEN status = 'started' THEN now() END
-        WHERE id = \(id) AND status IN ('queued', 'scheduled', 'started')
+        WHERE id = \(id) AND status IN ('queued', 'scheduled', 'started', 'deferred')
         RETURNING status
         """
     }

@@ -1,0 +1,44 @@
+import PorterPostgres
+
+extension PorterClient {
+    /// Enqueues a document method on the caller's connection, Frappe's `enqueue_doc`: a worker
+    /// loads the `doctype` record named `name` and runs its `method` with `args`. Calls
+    /// `porter.enqueue_doc`, so Swift and SQL share the rules.
+    @discardableResult
+    public func enqueueDoc(
+        doctype: String, name: String, method: String, args: PostgresJSON = PostgresJSON(text: "{}"),
+        options: EnqueueOptions = EnqueueOptions(), on connection: isolated PostgresConnection
+    ) async throws -> EnqueueResult {
+        let job = DocumentJob(doctype: doctype, name: name, docMethod: method, kwargs: args)
+        let request = EnqueueRequest(method: DocumentJob.method, args: job.args, options: options)
+        if options.now { return try await enqueue(request, on: connection) }
+        let id: Int64?
+        do {
+            id = try connection.query(JobQueries.enqueueDoc(job, options: options)).singleOptional(Int64.self)
+        } catch {
+            throw PorterError.fromEnqueue(error, jobID: options.jobID)
+        }
+        if let id { return .enqueued(id: id) }
+        return .duplicate(jobID: options.jobID ?? "")
+    }
+
+    /// Enqueues a method of a typed document on the caller's connection.
+    @discardableResult
+    public func enqueueDoc<D: Document>(
+        _ type: D.Type, name: String, method: String, args: PostgresJSON = PostgresJSON(text: "{}"),
+        options: EnqueueOptions = EnqueueOptions(), on connection: isolated PostgresConnection
+    ) async throws -> EnqueueResult {
+        try await enqueueDoc(doctype: D.doctype, name: name, method: method, args: args, options: options, on: connection)
+    }
+
+    /// Enqueues a document method on Porter's pool, committed at once.
+    @discardableResult
+    public func enqueueDoc(
+        doctype: String, name: String, method: String, args: PostgresJSON = PostgresJSON(text: "{}"),
+        options: EnqueueOptions = EnqueueOptions()
+    ) async throws -> EnqueueResult {
+        try await pool.withConnection { connection in
+            try await self.enqueueDoc(doctype: doctype, name: name, method: method, args: args, options: options, on: connection)
+        }
+    }
+}
