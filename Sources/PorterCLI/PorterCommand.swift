@@ -33,6 +33,7 @@ struct PorterCommand: AsyncParsableCommand {
         subcommands: [
             DemoCommand.self, MigrateCommand.self, EnqueueCommand.self, JobsCommand.self, JobCommand.self,
             WorkerCommand.self, SchedulerCommand.self, ScheduleCommand.self, RetryCommand.self, CancelCommand.self,
+            WatchCommand.self,
             BenchCommand.self,
         ])
 }

@@ -55,6 +55,14 @@ public final class RealtimeListener: Sendable {
         }
     }
 
+    /// Where running jobs stand now, as `progress` events from their stored progress: what a
+    /// listener who arrives late missed. Optionally for one job.
+    public func currentProgress(job: Int64? = nil) async throws -> [RealtimeEvent] {
+        try await pool.query(RealtimeQueries.runningProgress(job: job)).map { row in
+            RealtimeEvent(event: "progress", job: try row.decode(Int64.self, at: 0), message: try row.decode(PostgresJSON.self, at: 1))
+        }
+    }
+
     /// Stops listening and ends every sequence.
     public func stop() {
         listener.stop()

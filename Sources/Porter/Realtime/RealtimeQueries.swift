@@ -22,6 +22,16 @@ enum RealtimeQueries {
         "SELECT progress FROM porter.jobs WHERE id = \(job) AND progress IS NOT NULL"
     }
 
+    /// The stored progress of running jobs (or of one job), for a listener who arrives late;
+    /// served by jobs_started_worker_idx (or jobs_pkey).
+    static func runningProgress(job: Int64?) -> PostgresQuery {
+        """
+        SELECT id, progress FROM porter.jobs
+        WHERE status = 'started' AND progress IS NOT NULL AND (\(job)::bigint IS NULL OR id = \(job))
+        ORDER BY id
+        """
+    }
+
     /// Forgets stored oversize messages after a day.
     static let pruneStoredMessages: PostgresQuery =
         "DELETE FROM porter.realtime_messages WHERE created_at < now() - interval '1 day'"
