@@ -25,13 +25,15 @@ public struct JobRecord: Sendable, Hashable {
     public var error: String?
     /// Every attempt's error, oldest first, as a JSON array.
     public var errors: PostgresJSON
+    /// How many times the job was rescued from a worker that died while running it.
+    public var orphaned: Int
     /// The jobs this one waits for (`depends_on`); empty for most jobs.
     public var dependsOn: [Int64]
 
     /// The columns `init(row:)` reads, in order.
     static let columns = """
         id, job_id, method, queue, args, status, priority, at_front, attempts, max_attempts, timeout,
-        run_at, enqueued_at, started_at, ended_at, progress, result, error, errors, depends_on
+        run_at, enqueued_at, started_at, ended_at, progress, result, error, errors, depends_on, orphaned
         """
 
     init(row: PostgresRow) throws {
@@ -59,6 +61,7 @@ public struct JobRecord: Sendable, Hashable {
         error = try row.decode(String?.self, column: "error")
         errors = try row.decode(PostgresJSON.self, column: "errors")
         dependsOn = try row.decode([Int64]?.self, column: "depends_on") ?? []
+        orphaned = try row.decode(Int.self, column: "orphaned")
     }
 
     /// Decodes the arguments into a job type.

@@ -13,13 +13,19 @@ struct DatabaseSession {
         if let url = options.configuredURL {
             return DatabaseSession(configuration: try PostgresConfiguration(url), embedded: nil)
         }
-        if announce { print("No database URL configured: starting a throwaway PostgreSQL...") }
+        if announce { say("No database URL configured: starting a throwaway PostgreSQL...") }
         let server = try EmbeddedPostgres.start(durability: .durable)
-        if announce { print("  running in \(server.directory) (removed on exit)") }
+        if announce { say("  running in \(server.directory) (removed on exit)") }
         return DatabaseSession(configuration: try server.configuration(), embedded: server)
     }
 
     func stop() {
         embedded?.stop()
     }
+}
+
+/// Prints a line straight to stdout, unbuffered, so it keeps its place among lines written
+/// from other tasks and child processes even when stdout is a pipe.
+func say(_ text: String) {
+    FileHandle.standardOutput.write(Data((text + "\n").utf8))
 }

@@ -4,13 +4,13 @@ import Logging
 import Porter
 import PorterPostgres
 
-/// `porter demo`: Porter's main job end to end. Enqueues a job in the same transaction as a
-/// business row, and shows that a rollback leaves neither, that workers are woken only at
-/// commit, and that a deduplicated enqueue queues nothing twice.
-struct DemoCommand: AsyncParsableCommand {
+/// `porter demo orders`: the transactional enqueue on its own. Enqueues a job in the same
+/// transaction as a business row, and shows that a rollback leaves neither, that workers are
+/// woken only at commit, and that a deduplicated enqueue queues nothing twice.
+struct OrdersDemoCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "demo",
-        abstract: "Run Porter's end-to-end demo (on a throwaway PostgreSQL unless a database URL is configured).")
+        commandName: "orders",
+        abstract: "Enqueue in the same transaction as an order: commit, rollback and dedup.")
 
     @OptionGroup var connection: ConnectionOptions
 
