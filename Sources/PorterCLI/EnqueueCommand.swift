@@ -42,7 +42,25 @@ struct EnqueueCommand: AsyncParsableCommand {
         help: "Run no earlier than TIME: an ISO 8601 time (2026-12-01T09:00:00Z) or a delay such as +30s, +5m, +2h, +1d.")
     var runAt: String?
 
+    @Option(
+        name: .customLong("depends-on"),
+        help: "Comma-separated ids of jobs that must finish first, e.g. 41,42. The job waits as deferred.")
+    var dependsOn: String?
+
     @OptionGroup var connection: ConnectionOptions
+
+    /// `--depends-on` as ids.
+    var parentIDs: [Int64] {
+        get throws {
+            guard let dependsOn else { return [] }
+            return try dependsOn.split(separator: ",").map { part in
+                guard let id = Int64(part.trimmingCharacters(in: .whitespaces)) else {
+                    throw ValidationError("--depends-on takes job ids separated by commas, such as 41,42; got \(dependsOn).")
+                }
+                return id
+            }
+        }
+    }
 
     func validate() throws {
         guard let object = try? JSONSerialization.jsonObject(with: Data(args.utf8), options: [.fragmentsAllowed]) else {
@@ -55,12 +73,13 @@ struct EnqueueCommand: AsyncParsableCommand {
             throw ValidationError("--deduplicate needs --job-id naming the work to deduplicate.")
         }
         if let runAt { _ = try Self.parseRunAt(runAt) }
+        _ = try parentIDs
     }
 
     func run() async throws {
         var options = EnqueueOptions(
             queue: queue, timeout: timeout, jobID: jobID, deduplicate: deduplicate, atFront: atFront,
-            priority: priority, maxAttempts: maxAttempts)
+            priority: priority, maxAttempts: maxAttempts, dependsOn: try parentIDs)
         switch try runAt.map(Self.parseRunAt) {
         case .time(let date): options.runAt = date
         case .delay(let delay): options.delay = delay

@@ -29,6 +29,8 @@ enum JobFormatting {
             ("timeout", job.timeout.map { "\($0) s" } ?? "queue default"),
             ("run_at", timestamp(job.runAt)), ("enqueued_at", timestamp(job.enqueuedAt)),
             ("started_at", job.startedAt.map(timestamp)), ("ended_at", job.endedAt.map(timestamp)),
+            ("depends_on", job.dependsOn.isEmpty ? nil : job.dependsOn.map(String.init).joined(separator: ", ")),
+            ("orphaned", job.orphaned == 0 ? nil : String(job.orphaned)),
             ("progress", job.progress?.text), ("result", job.result?.text), ("error", job.error),
         ]
         return fields.compactMap { name, value in
@@ -48,6 +50,8 @@ enum JobFormatting {
         object["started_at"] = job.startedAt.map(timestamp)
         object["ended_at"] = job.endedAt.map(timestamp)
         object["error"] = job.error
+        object["orphaned"] = job.orphaned
+        if !job.dependsOn.isEmpty { object["depends_on"] = job.dependsOn }
         for (key, value) in [("args", job.args.text), ("progress", job.progress?.text), ("result", job.result?.text)] {
             if let value, let parsed = try? JSONSerialization.jsonObject(with: Data(value.utf8), options: [.fragmentsAllowed]) {
                 object[key] = parsed

@@ -49,6 +49,20 @@ func runPorter(_ arguments: [String], environment: [String: String] = [:]) async
         await porter.close()
     }
 
+    @Test func enqueueWithDependsOnDefersTheJob() async throws {
+        let database = try await TestDatabase.create()
+        let parent = try await runPorter(["enqueue", "app.a", "--database-url", database.connectionString])
+        let parentID = try #require(Int64(parent.output.trimmingCharacters(in: .whitespacesAndNewlines)))
+        let child = try await runPorter(["enqueue", "app.b", "--depends-on", "\(parentID)", "--database-url", database.connectionString])
+        let childID = try #require(Int64(child.output.trimmingCharacters(in: .whitespacesAndNewlines)), "\(child.output)")
+        let porter = database.makeClient()
+        let job = try #require(try await porter.job(id: childID))
+        #expect(job.status == .deferred && job.dependsOn == [parentID])
+        let bad = try await runPorter(["enqueue", "app.b", "--depends-on", "41,x", "--database-url", database.connectionString])
+        #expect(bad.status != 0 && bad.output.contains("--depends-on takes job ids"), "\(bad.output)")
+        await porter.close()
+    }
+
     @Test func commandsOnAnUnmigratedDatabaseSayToMigrate() async throws {
         let database = try await TestDatabase.create(migrated: false)
         let enqueue = try await runPorter(["enqueue", "m", "--database-url", database.connectionString])
