@@ -11,8 +11,10 @@ struct WorkerBench {
     let session: DatabaseSession
     let porter: PorterClient
     let logger: Logger
+    /// The worker's `job_events` setting.
+    var jobEvents = true
 
-    static func start(_ connection: ConnectionOptions, slots: Int) async throws -> WorkerBench {
+    static func start(_ connection: ConnectionOptions, slots: Int, jobEvents: Bool = true) async throws -> WorkerBench {
         let session = try DatabaseSession.start(connection)
         var logger = Logger(label: "porter.bench")
         logger.logLevel = .warning
@@ -25,12 +27,14 @@ struct WorkerBench {
         try await porter.pool.query("DELETE FROM porter.jobs WHERE queue = \(queue)")
         let settings = try await porter.pool.query("SELECT current_setting('fsync'), current_setting('synchronous_commit')").first
         print("fsync=\(settings?[0] ?? "?") synchronous_commit=\(settings?[1] ?? "?")")
-        return WorkerBench(session: session, porter: porter, logger: logger)
+        print("job_events=\(jobEvents)")
+        return WorkerBench(session: session, porter: porter, logger: logger, jobEvents: jobEvents)
     }
 
     func worker(slots: Int) -> Worker {
         var configuration = WorkerConfiguration()
         configuration.queues[Self.queue] = QueueConfiguration(timeout: 60, backgroundWorkers: slots)
+        configuration.jobEvents = jobEvents
         return Worker(client: porter, configuration: configuration, queues: [Self.queue], logger: logger)
     }
 
@@ -84,10 +88,13 @@ struct BurndownBenchCommand: AsyncParsableCommand {
     @Option(help: "Finished jobs to add to the table first, to check that history does not slow the claim path (e.g. 1000000).")
     var history: Int = 0
 
+    @Flag(name: .customLong("no-job-events"), help: "Run the worker with job_events off (no started/finished events).")
+    var noJobEvents = false
+
     @OptionGroup var connection: ConnectionOptions
 
     func run() async throws {
-        let bench = try await WorkerBench.start(connection, slots: concurrency)
+        let bench = try await WorkerBench.start(connection, slots: concurrency, jobEvents: !noJobEvents)
         let clock = ContinuousClock()
         if history > 0 {
             try await bench.porter.pool.query("""
@@ -159,10 +166,13 @@ struct ContinuousBenchCommand: AsyncParsableCommand {
     @Option(help: "Job slots in the worker.")
     var concurrency: Int = 100
 
+    @Flag(name: .customLong("no-job-events"), help: "Run the worker with job_events off (no started/finished events).")
+    var noJobEvents = false
+
     @OptionGroup var connection: ConnectionOptions
 
     func run() async throws {
-        let bench = try await WorkerBench.start(connection, slots: concurrency)
+        let bench = try await WorkerBench.start(connection, slots: concurrency, jobEvents: !noJobEvents)
         let clock = ContinuousClock()
         let (enqueued, finished) = try await bench.withWorker(slots: concurrency) {
             let deadline = clock.now + .seconds(seconds)

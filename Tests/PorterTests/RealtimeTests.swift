@@ -148,4 +148,32 @@ struct Tally: Job {
         try await worker.shutdown()
         await porter.close()
     }
+
+    @Test func aWorkerWithJobEventsOffSendsNoStateEventsButStillPublishes() async throws {
+        let database = try await TestDatabase.create()
+        var registry = JobRegistry()
+        registry.register(Tally.self) { job, context in
+            try await context.publishRealtime(event: "tallied", message: try PostgresJSON(encoding: ["steps": job.steps]))
+        }
+        let porter = database.makeClient(registry: registry)
+        let realtime = RealtimeListener(client: porter)
+        defer { realtime.stop() }
+        try await realtime.start()
+        let quiet = try #require(try await porter.enqueue(Tally(steps: 1)).id)
+        var events = realtime.events().makeAsyncIterator()
+        let worker = RunningWorker(porter, fastConfiguration { $0.jobEvents = false })
+        try await waitForJob(porter, quiet, .finished)
+        try await worker.shutdown()
+        // A state change by anyone else still sends its event: it marks the end of the stream.
+        let marker = try #require(try await porter.enqueue(method: "app.marker").id)
+        _ = try await porter.cancel(id: marker)
+        var seen: [String] = []
+        while let event = await events.next() {
+            seen.append("\(event.event) \(event.job.map(String.init) ?? "-")")
+            if event.job == marker { break }
+        }
+        #expect(seen == ["tallied \(quiet)", "canceled \(marker)"])
+        await porter.close()
+    }
 }
+

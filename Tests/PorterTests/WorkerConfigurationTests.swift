@@ -23,7 +23,7 @@ import Testing
             {"workers": {"myqueue": {"timeout": 5000, "background_workers": 4},
                          "default": {"background_workers": 8, "max_attempts": 3},
                          "single": {"background_workers": 1, "max_attempts": 1}},
-             "poll_interval": 1, "poll_only": true,
+             "poll_interval": 1, "poll_only": true, "job_events": false,
              "sql_schemas": ["app"], "scheduler_events": {"daily": ["x"]}}
             """)
         #expect(configuration.queue("myqueue") == QueueConfiguration(timeout: 5000, backgroundWorkers: 4, maxAttempts: 1))
@@ -33,6 +33,8 @@ import Testing
         #expect(configuration.queue("single").backgroundWorkers == 1)
         #expect(configuration.pollInterval == .seconds(1))
         #expect(configuration.pollOnly)
+        #expect(!configuration.jobEvents)
+        #expect(try parse("{}").jobEvents)
     }
 
     @Test func unknownKeysAreNamedWithASuggestion() throws {
@@ -54,6 +56,7 @@ import Testing
             (#"{"poll_only": "yes"}"#, "poll_only"),
             (#"{"poll_only": 1}"#, "poll_only"),
             (#"{"max_orphaned": true}"#, "max_orphaned"),
+            (#"{"job_events": "off"}"#, "job_events"),
             (#"{"heartbeat_interval": 30, "rescue_after": 20}"#, "rescue_after"),
         ] {
             let error = #expect(throws: ConfigurationError.self, "\(json)") { try parse(json) }

@@ -74,7 +74,7 @@ actor JobCompleter {
     private func write(_ batch: [Completion]) async throws {
         let (json, requeue) = encode(batch)
         if let json {
-            try await pool.query(WorkerQueries.complete(json, workerID: workerID))
+            try await pool.query(WorkerQueries.complete(json, workerID: workerID, jobEvents: configuration.jobEvents))
         }
         if !requeue.isEmpty {
             try await pool.query(WorkerQueries.requeue(ids: requeue, workerID: workerID))

@@ -40,6 +40,11 @@ public struct WorkerConfiguration: Sendable, Hashable {
     public var failedRetention: Duration
     /// Backoff between attempts. Keys `retry_backoff_base`, `retry_backoff_max`.
     public var retryPolicy: RetryPolicy
+    /// Publish job state events (`started`, `finished`, `failed`, ...) for the jobs this worker
+    /// claims and completes. Off, its claims and completions no longer queue behind each
+    /// other's commit for NOTIFY's lock, at the price of those events (progress and
+    /// `publish_realtime` are unaffected). Key `job_events`. Default: true.
+    public var jobEvents = true
 
     public init(
         queues: [String: QueueConfiguration] = QueueConfiguration.builtIn,
@@ -123,6 +128,11 @@ public struct WorkerConfiguration: Sendable, Hashable {
                     throw ConfigurationError(key: key, message: "must be true or false")
                 }
                 configuration.pollOnly = flag
+            case "job_events":
+                guard isJSONBoolean(value), let flag = value as? Bool else {
+                    throw ConfigurationError(key: key, message: "must be true or false")
+                }
+                configuration.jobEvents = flag
             case "heartbeat_interval": configuration.heartbeatInterval = try seconds(value, key: key, minimum: 0.1)
             case "rescue_after": configuration.rescueAfter = try seconds(value, key: key, minimum: 0.5)
             case "maintenance_interval": configuration.maintenanceInterval = try seconds(value, key: key, minimum: 0.1)
@@ -152,7 +162,7 @@ public struct WorkerConfiguration: Sendable, Hashable {
     static let topLevelKeys = [
         "workers", "sql_schemas", "poll_interval", "poll_only", "heartbeat_interval", "rescue_after",
         "maintenance_interval", "max_orphaned", "shutdown_grace", "cancel_grace", "finished_retention",
-        "failed_retention", "retry_backoff_base", "retry_backoff_max",
+        "failed_retention", "retry_backoff_base", "retry_backoff_max", "job_events",
     ] + reservedKeys.sorted()
 
     private static func parseQueue(_ value: Any, name: String, base: QueueConfiguration) throws -> QueueConfiguration {

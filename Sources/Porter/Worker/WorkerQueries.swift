@@ -32,12 +32,12 @@ enum WorkerQueries {
     /// Claims up to `limit` runnable jobs of one queue in one statement: at-front first, then
     /// priority, run_at, id; jobs whose run_at is in the future are left alone. Walks
     /// jobs_claim_idx in order; SKIP LOCKED lets claimers on other workers take other rows.
-    static func claim(queue: String, limit: Int, workerID: String) -> PostgresQuery {
+    static func claim(queue: String, limit: Int, workerID: String, jobEvents: Bool = true) -> PostgresQuery {
         """
         WITH next AS (
             SELECT id FROM porter.jobs
             WHERE queue = \(queue) AND status IN ('queued', 'scheduled') AND run_at <= now()
-                AND \(unsafeRaw: asynchronousCommit)
+                AND \(unsafeRaw: asynchronousCommit) AND \(unsafeRaw: jobEvents ? "true" : withoutJobEvents)
             ORDER BY at_front DESC, priority, run_at, id
             LIMIT \(limit)
             FOR UPDATE SKIP LOCKED
@@ -56,10 +56,14 @@ enum WorkerQueries {
     /// Written as a condition that is always true and evaluated once, so it costs no round trip.
     private static let asynchronousCommit = "(SELECT set_config('synchronous_commit', 'off', true)) = 'off'"
 
+    /// Switches job state events off for this transaction (config `job_events: false`; see
+    /// migration 0009), written the same way.
+    private static let withoutJobEvents = "(SELECT set_config('porter.job_events', 'off', true)) = 'off'"
+
     /// Completes a batch of jobs in one statement. Each element of the JSON array carries id,
     /// attempt, status (finished, failed, scheduled for a retry, canceled), result, error and
     /// retry_in (seconds). Returns the ids it changed; served by jobs_pkey.
-    static func complete(_ batch: PostgresJSON, workerID: String) -> PostgresQuery {
+    static func complete(_ batch: PostgresJSON, workerID: String, jobEvents: Bool = true) -> PostgresQuery {
         """
         UPDATE porter.jobs AS j
         SET status = o.status,
@@ -75,6 +79,7 @@ enum WorkerQueries {
         FROM jsonb_to_recordset(\(batch)::jsonb)
              AS o(id bigint, attempt integer, status text, result jsonb, error text, retry_in float8)
         WHERE j.id = o.id AND j.status = 'started' AND j.worker_id = \(workerID) AND j.attempts = o.attempt
+            AND \(unsafeRaw: jobEvents ? "true" : withoutJobEvents)
         RETURNING j.id
         """
     }
