@@ -110,9 +110,9 @@ BEGIN
 END
 $$;
 
--- porter.enqueue_many with a depends_on key per element (a JSON array of ids). Elements
--- without it take the set-based path of 0002; those with it go through porter.enqueue one by
--- one, since each locks its own parents.
+-- porter.enqueue_many with a depends_on key per element (a JSON array of ids). A batch without
+-- one takes 0002's set-based statement unchanged; a batch with one goes through porter.enqueue
+-- element by element, in order, since each dependant locks its own parents.
 CREATE OR REPLACE FUNCTION porter.enqueue_many(jobs jsonb)
 RETURNS TABLE (ord bigint, id bigint)
 LANGUAGE plpgsql AS $$
@@ -122,51 +122,54 @@ BEGIN
         RAISE EXCEPTION 'porter.enqueue_many: jobs must be a JSON array of job objects'
             USING ERRCODE = 'invalid_parameter_value', COLUMN = 'jobs';
     END IF;
-    RETURN QUERY
-    WITH input AS MATERIALIZED (
-        SELECT e.ord, x.method, x.args, x.job_id, x.deduplicate, x.at_front, x.timeout,
-               x.priority, x.max_attempts, x.run_at, x.delay,
-               CASE WHEN jsonb_typeof(e.spec -> 'depends_on') = 'array'
-                    THEN ARRAY(SELECT jsonb_array_elements_text(e.spec -> 'depends_on')::bigint) END AS depends_on,
-               -- A missing queue key means 'default'; an explicit null is refused.
-               CASE WHEN e.spec ? 'queue' THEN x.queue ELSE 'default' END AS queue
-        FROM jsonb_array_elements(jobs) WITH ORDINALITY AS e(spec, ord)
-        CROSS JOIN LATERAL jsonb_to_record(e.spec) AS x(
-            method text, args jsonb, queue text, job_id text, deduplicate boolean, at_front boolean,
-            timeout integer, run_at timestamptz, delay double precision, priority integer, max_attempts integer)
-    ), plain AS MATERIALIZED (
-        SELECT i.*,
-               coalesce(i.run_at, now() + make_interval(secs => coalesce(i.delay, 0))) AS effective_run_at,
-               nextval(pg_get_serial_sequence('porter.jobs', 'id')) AS new_id,
-               porter.check_enqueue(i.method, i.args, i.queue, i.job_id, i.deduplicate, i.timeout, i.max_attempts) AS valid
-        FROM input i WHERE coalesce(cardinality(i.depends_on), 0) = 0
-    ), inserted AS (
-        INSERT INTO porter.jobs AS j
-            (id, job_id, method, queue, args, status, priority, at_front, max_attempts, timeout, run_at)
-        SELECT p.new_id, p.job_id, p.method, p.queue, coalesce(p.args, '{}'),
-               CASE WHEN p.effective_run_at > now() THEN 'scheduled' ELSE 'queued' END,
-               coalesce(p.priority, 0), coalesce(p.at_front, false), p.max_attempts, p.timeout,
-               p.effective_run_at
-        FROM plain p
-        ORDER BY p.ord
-        ON CONFLICT (job_id) WHERE job_id IS NOT NULL AND status IN ('queued', 'scheduled', 'started', 'deferred') DO NOTHING
-        RETURNING j.id
-    ), dependants AS (
+    IF NOT jsonb_path_exists(jobs, '$[*].depends_on[*]') THEN
+        RETURN QUERY
+        WITH input AS MATERIALIZED (
+            SELECT e.ord, x.method, x.args, x.job_id, x.deduplicate, x.at_front, x.timeout,
+                   x.priority, x.max_attempts,
+                   -- A missing queue key means 'default'; an explicit null is refused.
+                   CASE WHEN e.spec ? 'queue' THEN x.queue ELSE 'default' END AS queue,
+                   coalesce(x.run_at, now() + make_interval(secs => coalesce(x.delay, 0))) AS effective_run_at,
+                   nextval(pg_get_serial_sequence('porter.jobs', 'id')) AS new_id,
+                   porter.check_enqueue(x.method, x.args, CASE WHEN e.spec ? 'queue' THEN x.queue ELSE 'default' END, x.job_id,
+                                        x.deduplicate, x.timeout, x.max_attempts) AS valid
+            FROM jsonb_array_elements(jobs) WITH ORDINALITY AS e(spec, ord)
+            CROSS JOIN LATERAL jsonb_to_record(e.spec) AS x(
+                method text, args jsonb, queue text, job_id text, deduplicate boolean, at_front boolean,
+                timeout integer, run_at timestamptz, delay double precision, priority integer, max_attempts integer)
+        ), inserted AS (
+            INSERT INTO porter.jobs AS j
+                (id, job_id, method, queue, args, status, priority, at_front, max_attempts, timeout, run_at)
+            SELECT i.new_id, i.job_id, i.method, i.queue, coalesce(i.args, '{}'),
+                   CASE WHEN i.effective_run_at > now() THEN 'scheduled' ELSE 'queued' END,
+                   coalesce(i.priority, 0), coalesce(i.at_front, false), i.max_attempts, i.timeout,
+                   i.effective_run_at
+            FROM input i
+            ORDER BY i.ord
+            ON CONFLICT (job_id) WHERE job_id IS NOT NULL AND status IN ('queued', 'scheduled', 'started', 'deferred') DO NOTHING
+            RETURNING j.id
+        )
         SELECT i.ord,
-               porter.enqueue(i.method, i.args, i.queue, i.job_id, i.deduplicate, i.at_front, i.timeout,
-                              coalesce(i.run_at, now() + make_interval(secs => coalesce(i.delay, 0))),
-                              i.priority, i.max_attempts, i.depends_on) AS id
-        FROM input i WHERE cardinality(i.depends_on) > 0
-    )
-    SELECT p.ord,
-           CASE WHEN ins.id IS NULL AND NOT coalesce(p.deduplicate, false)
-                THEN porter.raise_duplicate_job_id(p.job_id)
-                ELSE ins.id END
-    FROM plain p
-    LEFT JOIN inserted ins ON ins.id = p.new_id
-    UNION ALL
-    SELECT d.ord, d.id FROM dependants d
-    ORDER BY 1;
+               CASE WHEN ins.id IS NULL AND NOT coalesce(i.deduplicate, false)
+                    THEN porter.raise_duplicate_job_id(i.job_id)
+                    ELSE ins.id END
+        FROM input i
+        LEFT JOIN inserted ins ON ins.id = i.new_id
+        ORDER BY i.ord;
+        RETURN;
+    END IF;
+    RETURN QUERY
+    SELECT e.ord,
+           porter.enqueue(x.method, x.args, CASE WHEN e.spec ? 'queue' THEN x.queue ELSE 'default' END,
+                          x.job_id, x.deduplicate, x.at_front, x.timeout,
+                          coalesce(x.run_at, now() + make_interval(secs => coalesce(x.delay, 0))),
+                          x.priority, x.max_attempts, x.depends_on)
+    FROM jsonb_array_elements(jobs) WITH ORDINALITY AS e(spec, ord)
+    CROSS JOIN LATERAL jsonb_to_record(e.spec) AS x(
+        method text, args jsonb, queue text, job_id text, deduplicate boolean, at_front boolean,
+        timeout integer, run_at timestamptz, delay double precision, priority integer, max_attempts integer,
+        depends_on bigint[])
+    ORDER BY e.ord;
 END
 $$;
 
