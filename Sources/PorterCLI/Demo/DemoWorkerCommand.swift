@@ -33,6 +33,13 @@ struct DemoWorkerCommand: AsyncParsableCommand {
         let worker = Worker(client: porter, configuration: Self.workerConfiguration, queues: ["default", "short"], logger: logger)
         let group = ServiceGroup(
             configuration: .init(services: [.init(service: worker)], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        // The demo owns this process: if the demo dies without stopping it, stop too.
+        let parent = getppid()
+        let orphanWatch = Task {
+            while !Task.isCancelled, getppid() == parent { try? await Task.sleep(for: .milliseconds(500)) }
+            if !Task.isCancelled { await group.triggerGracefulShutdown() }
+        }
+        defer { orphanWatch.cancel() }
         try await group.run()
         await porter.close()
     }

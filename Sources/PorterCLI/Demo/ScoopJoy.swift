@@ -29,6 +29,9 @@ enum ScoopJoy {
     /// ... have no warehouse (caught by the job); 59, 118, ... report negative stock (refused
     /// by a CHECK constraint of stock_levels).
     static let schema = """
+        -- Jobs of an earlier run (on a database given with --database-url) belong to the tables
+        -- dropped next; a sync still marked active would swallow this run's enqueue as a duplicate.
+        DELETE FROM porter.jobs WHERE method IN ('\(SyncStock.method)', '\(WriteSyncReport.method)');
         DROP SCHEMA IF EXISTS scoopjoy CASCADE;
         CREATE SCHEMA scoopjoy;
         CREATE TABLE scoopjoy.outlets (
