@@ -106,8 +106,13 @@ struct StockSyncDemoCommand: AsyncParsableCommand {
         // 7. The chained report job.
         let reportKey = "scoopjoy-sync-report-\(run)"
         let report = try await poll("the report job to finish", timeout: .seconds(30)) { () -> JobRecord? in
-            try await porter.pool.query("SELECT id FROM porter.jobs WHERE job_id = \(reportKey) ORDER BY id DESC LIMIT 1")
-                .singleOptional(Int64.self).asyncMap { try await porter.job(id: $0) }?.flatMap { $0.status == .finished ? $0 : nil }
+            guard
+                let id = try await porter.pool.query(
+                    "SELECT id FROM porter.jobs WHERE job_id = \(reportKey) ORDER BY id DESC LIMIT 1"
+                ).singleOptional(Int64.self),
+                let job = try await porter.job(id: id), job.status == .finished
+            else { return nil }
+            return job
         }
         let logRows = try await porter.pool.query("SELECT count(*) FROM scoopjoy.sync_log WHERE run_id = \(run)").single(Int.self)
         await screen.line("""
@@ -145,133 +150,5 @@ struct StockSyncDemoCommand: AsyncParsableCommand {
             throw CommandFailure(message: "the demo did not end as expected (see the summary above)")
         }
         say("\nDone.")
-    }
-}
-
-/// The demo's screen: the sync's live progress (a bar redrawn in place on a terminal, a line
-/// per 10 % otherwise) between the steps' own lines.
-actor DemoScreen {
-    struct Summary: Decodable, Sendable {
-        struct OutletError: Decodable, Sendable {
-            var outlet: String
-            var error: String
-        }
-        var total: Int
-        var success: Int
-        var errors: Int
-        var firstErrors: [OutletError]
-
-        enum CodingKeys: String, CodingKey {
-            case total, success, errors, firstErrors = "first_errors"
-        }
-    }
-
-    let live: Bool
-    private var barShown = false
-    private var lastDecile = -1
-    private(set) var summary: Summary?
-
-    init(live: Bool) { self.live = live }
-
-    func follow(_ events: AsyncStream<RealtimeEvent>, syncJob: Int64) async {
-        for await event in events where event.job == syncJob {
-            switch event.event {
-            case "progress":
-                if let progress = event.progress { show(progress) }
-            case "stock_sync_resumed":
-                struct Resumed: Decodable { var chunk: Int; var committed_outlets: Int }
-                if let resumed = try? event.message.decode(Resumed.self) {
-                    line("   event stock_sync_resumed: resuming at chunk \(resumed.chunk); the \(resumed.committed_outlets) outlets already committed are not redone")
-                }
-                lastDecile = -1
-            case "stock_sync_done":
-                summary = try? event.message.decode(Summary.self)
-            default:
-                break
-            }
-        }
-    }
-
-    func line(_ text: String) {
-        clearBar()
-        FileHandle.standardOutput.write(Data((text + "\n").utf8))
-    }
-
-    private func show(_ progress: RealtimeEvent.Progress) {
-        let text = ProgressBoard.render(
-            job: 0, bar: ProgressBoard.Bar(percent: progress.percent, title: progress.title, description: progress.description),
-            width: ProgressBoard.terminalWidth()
-        ).replacingOccurrences(of: "job 0  ", with: "   ")
-        if live {
-            FileHandle.standardOutput.write(Data(("\r\u{1B}[2K" + text).utf8))
-            barShown = true
-        } else if Int(progress.percent / 10) != lastDecile {
-            lastDecile = Int(progress.percent / 10)
-            FileHandle.standardOutput.write(Data((text + "\n").utf8))
-        }
-    }
-
-    private func clearBar() {
-        guard barShown else { return }
-        FileHandle.standardOutput.write(Data("\r\u{1B}[2K".utf8))
-        barShown = false
-    }
-}
-
-/// A `porter demo worker` process: this same executable, with ScoopJoy's jobs.
-final class DemoWorker: Sendable {
-    private let process: Process
-
-    init(connectionString: String, log: URL) throws {
-        let process = Process()
-        let executable = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = ["demo", "worker", "--database-url", connectionString]
-        _ = FileManager.default.createFile(atPath: log.path, contents: nil)
-        let handle = try FileHandle(forWritingTo: log)
-        process.standardOutput = handle
-        process.standardError = handle
-        process.standardInput = FileHandle.nullDevice
-        try process.run()
-        self.process = process
-    }
-
-    var pid: Int32 { process.processIdentifier }
-
-    func kill() {
-        Foundation.kill(process.processIdentifier, SIGKILL)
-        process.waitUntilExit()
-    }
-
-    func terminate() { process.terminate() }
-
-    func waitForExit() async throws -> Int32 {
-        try await poll("worker \(pid) to exit", timeout: .seconds(30)) { self.process.isRunning ? nil : self.process.terminationStatus }
-    }
-
-    deinit {
-        if process.isRunning { Foundation.kill(process.processIdentifier, SIGKILL) }
-    }
-}
-
-/// Polls `condition` every 50 ms until it returns a value, or fails after `timeout`.
-func poll<T>(_ what: String, timeout: Duration, _ condition: () async throws -> T?) async throws -> T {
-    let deadline = ContinuousClock.now + timeout
-    while true {
-        if let value = try await condition() { return value }
-        guard ContinuousClock.now < deadline else { throw CommandFailure(message: "timed out after \(timeout) waiting for \(what)") }
-        try await Task.sleep(for: .milliseconds(50))
-    }
-}
-
-/// Waits until `condition` holds.
-func poll(_ what: String, timeout: Duration, _ condition: () async throws -> Bool) async throws {
-    let _: Bool = try await poll(what, timeout: timeout) { try await condition() ? true : nil }
-}
-
-extension Optional {
-    func asyncMap<U>(_ transform: (Wrapped) async throws -> U) async rethrows -> U? {
-        guard let value = self else { return nil }
-        return try await transform(value)
     }
 }
