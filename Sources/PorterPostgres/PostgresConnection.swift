@@ -13,6 +13,8 @@ import Logging
 public actor PostgresConnection {
     private let thread: ConnectionThread
     private var handle: OpaquePointer?
+    /// The statements prepared on this session, by SQL text: the name to execute.
+    private var preparedStatements: [String: String] = [:]
     private let notices: NoticeLogger
     private let canceller = Canceller()
 
@@ -102,12 +104,45 @@ public actor PostgresConnection {
     @discardableResult
     public func query(_ query: PostgresQuery) throws -> PostgresRows {
         let handle = try openHandle()
+        if query.isPrepared { return try runPrepared(query, handle: handle) }
         let result = query.sql.withCString { sql in
             withOptionalCStringArray(query.binds) { values in
                 PQexecParams(handle, sql, Int32(query.binds.count), nil, values, nil, nil, 0)
             }
         }
         return try rows(from: result, handle: handle)
+    }
+
+    /// Runs a `prepared()` query: prepares it under a name the first time this connection sees
+    /// its SQL, then executes it by name.
+    private func runPrepared(_ query: PostgresQuery, handle: OpaquePointer, retrying: Bool = false) throws -> PostgresRows {
+        let name: String
+        if let known = preparedStatements[query.sql] {
+            name = known
+        } else {
+            // A process prepares a handful of hot statements; more means a caller prepares
+            // ad-hoc SQL, so start over rather than grow without bound.
+            if preparedStatements.count >= 64 {
+                _ = try execute("DEALLOCATE ALL")
+                preparedStatements.removeAll()
+            }
+            name = "porter_\(preparedStatements.count + 1)"
+            let result = query.sql.withCString { sql in PQprepare(handle, name, sql, Int32(query.binds.count), nil) }
+            _ = try rows(from: result, handle: handle)
+            preparedStatements[query.sql] = name
+        }
+        let result = withOptionalCStringArray(query.binds) { values in
+            PQexecPrepared(handle, name, Int32(query.binds.count), values, nil, nil, 0)
+        }
+        do {
+            return try rows(from: result, handle: handle)
+        } catch let error as PostgresError where error.sqlState == .invalidSQLStatementName {
+            // Someone ran DEALLOCATE or DISCARD on this session: forget every name, and run the
+            // statement afresh unless the failure has aborted a transaction.
+            preparedStatements.removeAll()
+            if retrying || isInTransaction { throw error }
+            return try runPrepared(query, handle: handle, retrying: true)
+        }
     }
 
     /// Runs one or more statements without binds (the simple query protocol), e.g. a migration

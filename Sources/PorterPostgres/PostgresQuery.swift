@@ -13,6 +13,9 @@ public struct PostgresQuery: Sendable, Hashable, ExpressibleByStringInterpolatio
     public var sql: String
     /// The parameters' text values, `nil` for NULL, in placeholder order.
     public var binds: [String?]
+    /// Run as a named prepared statement: parsed and planned once per connection, then only
+    /// bound and executed. For statements a process runs many times; see `prepared()`.
+    public var isPrepared = false
 
     /// A statement with explicit `$n` placeholders and their values.
     public init(unsafeSQL sql: String, binds: [any PostgresEncodable] = []) {
@@ -28,6 +31,15 @@ public struct PostgresQuery: Sendable, Hashable, ExpressibleByStringInterpolatio
     public init(stringInterpolation: StringInterpolation) {
         self.sql = stringInterpolation.sql
         self.binds = stringInterpolation.binds
+    }
+
+    /// This statement as a prepared one, for a hot path: each connection parses and plans it
+    /// once and then executes it by name, saving both on every later run. Not for use behind
+    /// PgBouncer's transaction pooling, where the next transaction may run on another session.
+    public func prepared() -> PostgresQuery {
+        var query = self
+        query.isPrepared = true
+        return query
     }
 
     /// The SQL text only; bind values are never printed.

@@ -27,6 +27,39 @@ import Testing
         #expect(throws: PostgresError.self) { try row.decode(Int.self, column: "name") }
     }
 
+    @Test func preparedStatementsArePlannedOnceAndSurviveDeallocate() async throws {
+        let database = try await TestDatabase.create(migrated: false)
+        let connection = try await database.connect()
+        @Sendable func double(_ value: Int) -> PostgresQuery {
+            let query: PostgresQuery = "SELECT \(value)::int * 2"
+            return query.prepared()
+        }
+        #expect(try await connection.query(double(21)).single(Int.self) == 42)
+        #expect(try await connection.query(double(50)).single(Int.self) == 100)
+        // One statement on the server for both runs.
+        let prepared = try await connection.query("SELECT name, statement FROM pg_prepared_statements").map {
+            try $0.decode((String, String).self)
+        }
+        #expect(prepared.count == 1 && prepared.first?.1 == "SELECT $1::int * 2")
+        // Someone deallocates on the session: the next run prepares again.
+        try await connection.execute("DEALLOCATE ALL")
+        #expect(try await connection.query(double(5)).single(Int.self) == 10)
+        // Inside a transaction the failure has aborted it, so it is reported, not hidden.
+        try await connection.execute("DEALLOCATE ALL")
+        await #expect {
+            try await connection.withTransaction { transaction in try transaction.query(double(1)) }
+        } throws: { error in
+            (error as? PostgresError)?.sqlState == .invalidSQLStatementName
+        }
+        #expect(try await connection.query(double(4)).single(Int.self) == 8)
+        // Many distinct statements do not pile up on the session.
+        for value in 0..<100 {
+            #expect(try await connection.query(PostgresQuery(unsafeSQL: "SELECT \(value) + $1::int", binds: [1]).prepared()).single(Int.self) == value + 1)
+        }
+        #expect(try await connection.query("SELECT count(*) FROM pg_prepared_statements").single(Int.self) <= 64)
+        await connection.close()
+    }
+
     @Test func interpolatedValuesAreBindsNotSQL() async throws {
         let database = try await TestDatabase.create(migrated: false)
         let connection = try await database.connect()

@@ -74,7 +74,8 @@ actor JobCompleter {
     private func write(_ batch: [Completion]) async throws {
         let (json, requeue) = encode(batch)
         if let json {
-            try await pool.query(WorkerQueries.complete(json, workerID: workerID, jobEvents: configuration.jobEvents))
+            let complete = WorkerQueries.complete(json, workerID: workerID, jobEvents: configuration.jobEvents)
+            try await pool.query(configuration.preparedStatements ? complete.prepared() : complete)
         }
         if !requeue.isEmpty {
             try await pool.query(WorkerQueries.requeue(ids: requeue, workerID: workerID))

@@ -96,7 +96,8 @@ final class QueueClaimer: Sendable {
                 guard waiting, free > 0, inFlight == 0 || free * 2 >= capacity || event.isWake else { continue }
                 let jobs: [ClaimedJob]
                 do {
-                    jobs = try await pool.query(WorkerQueries.claim(queue: queue, limit: free, workerID: workerID, jobEvents: configuration.jobEvents))
+                    let claim = WorkerQueries.claim(queue: queue, limit: free, workerID: workerID, jobEvents: configuration.jobEvents)
+                    jobs = try await pool.query(configuration.preparedStatements ? claim.prepared() : claim)
                         .map(ClaimedJob.init(row:))
                 } catch {
                     logger.info("claim failed; retrying at the next poll", metadata: ["error": "\(error)"])

@@ -46,6 +46,11 @@ public struct WorkerConfiguration: Sendable, Hashable {
     /// `publish_realtime` are unaffected). Key `job_events`. Default: true.
     public var jobEvents = true
 
+    /// Whether claims and completions run as prepared statements, parsed and planned once per
+    /// connection. Off in poll-only mode, which is for PgBouncer's transaction pooling, where
+    /// a prepared statement may not exist on the next transaction's session.
+    var preparedStatements: Bool { !pollOnly }
+
     public init(
         queues: [String: QueueConfiguration] = QueueConfiguration.builtIn,
         sqlSchemas: Set<String> = [],
