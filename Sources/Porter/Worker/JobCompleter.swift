@@ -89,7 +89,9 @@ actor JobCompleter {
         var requeue: [Int64] = []
         var json = "["
         var empty = true
-        for completion in batch {
+        // In id order: the UPDATE's current plan probes the jobs in this order and so locks
+        // them in it, the same order in which an enqueue with depends_on locks its parents.
+        for completion in batch.sorted(by: { $0.job.id < $1.job.id }) {
             let job = completion.job
             let status: String
             var result = "null"
