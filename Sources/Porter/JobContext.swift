@@ -54,23 +54,17 @@ extension JobContext {
     /// returns afterwards is not recorded. Inline (`now`) jobs have no row; the body simply
     /// runs in a transaction.
     public func finish(_ body: @Sendable (isolated PostgresConnection) async throws -> Void) async throws {
-        try await finish(result: nil, body)
+        try await finish { connection -> NoResult in
+            try await body(connection)
+            return NoResult()
+        }
     }
 
     /// `finish` for a job with a result, stored in `porter.jobs.result` as JSON.
     public func finish<R: Encodable & Sendable>(_ body: @Sendable (isolated PostgresConnection) async throws -> R) async throws {
         let finishing = finishing
         try await pool.withTransaction { connection in
-            let result = try PostgresJSON(encoding: try await body(connection))
-            try finishing?.markFinished(result: result, on: connection)
-        }
-        finishing?.committed()
-    }
-
-    private func finish(result: PostgresJSON?, _ body: @Sendable (isolated PostgresConnection) async throws -> Void) async throws {
-        let finishing = finishing
-        try await pool.withTransaction { connection in
-            try await body(connection)
+            let result = try NoResult.encode(try await body(connection))
             try finishing?.markFinished(result: result, on: connection)
         }
         finishing?.committed()

@@ -45,9 +45,7 @@ public struct JobRegistry: Sendable {
                     code: .invalidArgument(parameter: "args"),
                     message: "the args of \(J.method) do not decode as \(J.self): \(error)")
             }
-            let result = try await handler(job, context)
-            if result is NoResult { return nil }
-            return try PostgresJSON(encoding: result)
+            return try NoResult.encode(try await handler(job, context))
         }
     }
 
@@ -80,9 +78,7 @@ public struct JobRegistry: Sendable {
                     code: .documentNotFound(doctype: D.doctype, name: name),
                     message: "\(D.doctype) \(name) not found: \(D.self).load(name:) returned nil")
             }
-            let result = try await handler(document, kwargs, context)
-            if result is NoResult { return nil }
-            return try PostgresJSON(encoding: result)
+            return try NoResult.encode(try await handler(document, kwargs, context))
         }
     }
 
@@ -96,11 +92,6 @@ public struct JobRegistry: Sendable {
 
     /// Every registered method, sorted.
     public var methods: [String] { handlers.keys.sorted() }
-
-    /// Every registered document method as `Doctype.method`, sorted.
-    public var documentMethods: [String] {
-        documents.flatMap { doctype, methods in methods.keys.map { "\(doctype).\($0)" } }.sorted()
-    }
 
     /// The handler of `porter.run_doc_method`: finds the doctype and its method, then loads
     /// and runs. Each way of missing fails the job with a permanent error that says which.
@@ -134,4 +125,9 @@ public struct JobRegistry: Sendable {
 }
 
 /// The result of a handler that returns nothing.
-struct NoResult: Encodable, Sendable {}
+struct NoResult: Encodable, Sendable {
+    /// A handler's result as stored in `porter.jobs.result`: NULL for `NoResult`, else JSON.
+    static func encode(_ result: some Encodable) throws -> PostgresJSON? {
+        result is NoResult ? nil : try PostgresJSON(encoding: result)
+    }
+}

@@ -18,8 +18,7 @@ extension PorterClient {
         } catch {
             throw PorterError.fromEnqueue(error, jobID: options.jobID)
         }
-        if let id { return .enqueued(id: id) }
-        return .duplicate(jobID: options.jobID ?? "")
+        return Self.result(id: id, request: request)
     }
 
     /// Enqueues a method of a typed document on the caller's connection.

@@ -98,7 +98,7 @@ extension PorterClient {
 
     // MARK: -
 
-    private static func result(id: Int64?, request: EnqueueRequest) -> EnqueueResult {
+    static func result(id: Int64?, request: EnqueueRequest) -> EnqueueResult {
         if let id { return .enqueued(id: id) }
         return .duplicate(jobID: request.options.jobID ?? "")
     }

@@ -4,20 +4,15 @@ import Porter
 /// `porter watch` on a terminal: a live progress bar per running job, redrawn in place below
 /// a scrolling log of the other events.
 final class ProgressBoard: EventOutput {
-    struct Bar {
-        var percent: Double
-        var title: String?
-        var description: String?
-    }
-
-    private var bars: [Int64: Bar] = [:]
+    /// The last progress of each running job.
+    private var bars: [Int64: RealtimeEvent.Progress] = [:]
     /// How many bar lines are on screen, to move back over them before redrawing.
     private var drawn = 0
 
     func show(_ event: RealtimeEvent) {
         var lines: [String] = []
         if let progress = event.progress, let job = event.job {
-            bars[job] = Bar(percent: progress.percent, title: progress.title, description: progress.description)
+            bars[job] = progress
         } else {
             if let job = event.job, ["finished", "failed", "canceled"].contains(event.event) { bars[job] = nil }
             lines.append(Self.line(for: event))
@@ -29,20 +24,20 @@ final class ProgressBoard: EventOutput {
         var screen = String(repeating: "\u{1B}[1A\u{1B}[2K", count: drawn)
         for line in lines { screen += line + "\n" }
         let width = Self.terminalWidth()
-        let rows = bars.sorted { $0.key < $1.key }.map { Self.render(job: $0.key, bar: $0.value, width: width) }
+        let rows = bars.sorted { $0.key < $1.key }.map { Self.render(label: "job \($0.key)", progress: $0.value, width: width) }
         for row in rows { screen += row + "\n" }
         drawn = rows.count
         FileHandle.standardOutput.write(Data(screen.utf8))
     }
 
-    /// `job 42  [#########-----------]  45%  Syncing stock: outlet 225 of 500`
-    static func render(job: Int64, bar: Bar, width: Int) -> String {
+    /// `job 42  [#########-----------]  45%  Syncing stock: outlet 225 of 500`, cut to `width`.
+    static func render(label: String, progress bar: RealtimeEvent.Progress, width: Int) -> String {
         let cells = 24
         let filled = max(0, min(cells, Int((bar.percent / 100 * Double(cells)).rounded())))
-        var text = "job \(job)  [" + String(repeating: "#", count: filled) + String(repeating: "-", count: cells - filled) + "] "
+        var text = label + "  [" + String(repeating: "#", count: filled) + String(repeating: "-", count: cells - filled) + "] "
         text += String(format: "%3.0f%%", bar.percent)
-        let label = [bar.title, bar.description].compactMap { $0 }.joined(separator: ": ")
-        if !label.isEmpty { text += "  " + label }
+        let caption = [bar.title, bar.description].compactMap { $0 }.joined(separator: ": ")
+        if !caption.isEmpty { text += "  " + caption }
         return String(text.prefix(max(20, width - 1)))
     }
 

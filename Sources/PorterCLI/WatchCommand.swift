@@ -30,30 +30,48 @@ struct WatchCommand: AsyncParsableCommand {
     func run() async throws {
         let porter = try connection.makeClient(maximumConnections: 2)
         let listener = RealtimeListener(client: porter)
-        try await listener.start()
-        let events = listener.events(named: event, job: job)
-        let output: any EventOutput = (json || isatty(STDOUT_FILENO) == 0) ? JSONLinesOutput() : ProgressBoard()
-        FileHandle.standardError.write(Data("watching \(RealtimeListener.channel)\(job.map { " for job \($0)" } ?? "")\n".utf8))
+        let ended: Int32?
+        do {
+            try await listener.start()
+            ended = try await follow(listener, porter: porter)
+        } catch {
+            listener.stop()
+            await porter.close()
+            throw error
+        }
+        listener.stop()
+        await porter.close()
+        if let ended { throw ExitCode(ended) }
+    }
 
+    /// Prints events until the followed job ends (its exit status) or the stream does (nil).
+    private func follow(_ listener: RealtimeListener, porter: PorterClient) async throws -> Int32? {
+        // Following a job, every event about it is read, so that its end is seen even when
+        // --event shows only some of them.
+        let events = listener.events(named: job == nil ? event : nil, job: job)
+        let output: any EventOutput = (json || isatty(STDOUT_FILENO) == 0) ? JSONLinesOutput() : ProgressBoard()
         if event == nil || event == "progress" {
             for current in try await listener.currentProgress(job: job) { output.show(current) }
         }
-        // A job that ended before the LISTEN took effect would never send its end event.
-        if let job, let record = try await porter.job(id: job), let ended = Self.exitCode(record.status) {
-            output.show(RealtimeEvent(event: record.status.rawValue, job: job, message: PostgresJSON(text: "{}")))
-            listener.stop()
-            await porter.close()
-            throw ExitCode(ended)
-        }
-        for await item in events {
-            output.show(item)
-            if let job, item.job == job, let ended = Self.exitCode(JobStatus(rawValue: item.event)) {
-                listener.stop()
-                await porter.close()
-                throw ExitCode(ended)
+        if let job {
+            guard let record = try await porter.job(id: job) else {
+                throw ValidationError("no job has id \(job); list jobs with porter jobs.")
+            }
+            // A job that ended before the LISTEN took effect sends no end event.
+            if let ended = Self.exitCode(record.status) {
+                if event == nil || event == record.status.rawValue {
+                    output.show(RealtimeEvent(event: record.status.rawValue, job: job, message: PostgresJSON(text: "{}")))
+                }
+                return ended
             }
         }
-        await porter.close()
+        // Said once the starting state is shown: from here on, every event is printed.
+        FileHandle.standardError.write(Data("watching \(RealtimeListener.channel)\(job.map { " for job \($0)" } ?? "")\n".utf8))
+        for await item in events {
+            if event == nil || item.event == event { output.show(item) }
+            if job != nil, let ended = Self.exitCode(JobStatus(rawValue: item.event)) { return ended }
+        }
+        return nil
     }
 
     /// The exit status for a job that ended with `status`; nil while it has not ended.

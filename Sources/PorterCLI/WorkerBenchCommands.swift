@@ -49,18 +49,9 @@ struct WorkerBench {
         }
     }
 
-    /// Whether the bench queue has nothing waiting and nothing running. Two index probes
-    /// (jobs_claim_idx, jobs_started_worker_idx; the ORDER BY ... LIMIT 1 keeps the planner on
-    /// them however the statistics look), cheap enough to poll every few milliseconds
-    /// without taking CPU from the worker; a count(*) here would scan every row of the table
-    /// at each poll, history included.
+    /// Whether the bench queue has nothing waiting and nothing running.
     func drained() async throws -> Bool {
-        try await porter.pool.query("""
-            SELECT (SELECT count(*) FROM (SELECT 1 FROM porter.jobs WHERE queue = \(Self.queue) AND status IN ('queued', 'scheduled')
-                                          ORDER BY at_front DESC, priority, run_at, id LIMIT 1) AS waiting) = 0
-               AND (SELECT count(*) FROM (SELECT 1 FROM porter.jobs WHERE status = 'started' AND queue = \(Self.queue)
-                                          ORDER BY worker_id LIMIT 1) AS running) = 0
-            """).single(Bool.self)
+        try await porter.pool.query(WorkerBenchSQL.drained).single(Bool.self)
     }
 
     func count(_ status: String) async throws -> Int {
@@ -172,6 +163,17 @@ enum WorkerBenchSQL {
             ORDER BY at_front DESC, priority, run_at, id LIMIT 100 FOR UPDATE SKIP LOCKED)
         UPDATE porter.jobs j SET status = 'started', started_at = now(), attempts = j.attempts + 1
         FROM next WHERE j.id = next.id RETURNING j.id
+        """
+
+    /// Nothing waiting and nothing running in the bench queue: two index probes
+    /// (jobs_claim_idx, jobs_started_worker_idx; ORDER BY ... LIMIT 1 keeps the planner on them
+    /// whatever the statistics say). A count(*) would scan the whole table, history included,
+    /// and take CPU from the worker being measured.
+    static let drained: PostgresQuery = """
+        SELECT (SELECT count(*) FROM (SELECT 1 FROM porter.jobs WHERE queue = 'bench' AND status IN ('queued', 'scheduled')
+                                      ORDER BY at_front DESC, priority, run_at, id LIMIT 1) AS waiting) = 0
+           AND (SELECT count(*) FROM (SELECT 1 FROM porter.jobs WHERE status = 'started' AND queue = 'bench'
+                                      ORDER BY worker_id LIMIT 1) AS running) = 0
         """
 }
 

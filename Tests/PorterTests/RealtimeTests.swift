@@ -41,13 +41,6 @@ struct Tally: Job {
         let database = try await TestDatabase.create()
         let porter = database.makeClient()
         try await createSQLJobs(porter)
-        try await porter.pool.query("""
-            CREATE FUNCTION app.counted(args jsonb) RETURNS void LANGUAGE plpgsql AS $$
-            BEGIN
-                PERFORM porter.publish_progress(50, 'Counting', 'half way');
-                PERFORM porter.publish_realtime('counted', jsonb_build_object('total', 7));
-            END $$
-            """)
         let realtime = RealtimeListener(client: porter)
         defer { realtime.stop() }
         try await realtime.start()

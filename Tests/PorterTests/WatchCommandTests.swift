@@ -56,19 +56,14 @@ final class WatchProcess: @unchecked Sendable {
         let database = try await TestDatabase.create()
         let porter = database.makeClient()
         try await createSQLJobs(porter)
-        try await porter.pool.query("""
-            CREATE FUNCTION app.counted(args jsonb) RETURNS void LANGUAGE plpgsql AS $$
-            BEGIN
-                PERFORM porter.publish_progress(50, 'Counting', 'half way');
-                PERFORM porter.publish_realtime('counted', jsonb_build_object('total', 7));
-            END $$
-            """)
         let id = try #require(try await porter.enqueue(method: "sql:app.counted").id)
         let other = try #require(try await porter.enqueue(method: "sql:app.counted").id)
         let oneJob = try WatchProcess(database: database, arguments: ["--job", String(id)])
         let progressOnly = try WatchProcess(database: database, arguments: ["--event", "progress"])
+        let oneJobProgress = try WatchProcess(database: database, arguments: ["--job", String(id), "--event", "progress"])
         try await oneJob.waitUntilWatching()
         try await progressOnly.waitUntilWatching()
+        try await oneJobProgress.waitUntilWatching()
 
         let worker = RunningWorker(porter, fastConfiguration())
         #expect(try await oneJob.waitForExit() == 0)
@@ -81,6 +76,10 @@ final class WatchProcess: @unchecked Sendable {
         #expect(events[1].message["percent"] as? Double == 50)
         #expect(events[1].message["title"] as? String == "Counting")
         #expect(events[2].message["total"] as? Int == 7)
+        // Showing only progress, it still exits when the job ends.
+        #expect(try await oneJobProgress.waitForExit() == 0)
+        let printed = try String(contentsOf: oneJobProgress.stdout, encoding: .utf8)
+        #expect(try oneJobProgress.events().map(\.event) == ["progress"], "\(printed)")
 
         // The --event watcher saw both jobs' progress and nothing else.
         try await waitUntil(timeout: .seconds(10), "both progress events to be printed") {
@@ -104,6 +103,9 @@ final class WatchProcess: @unchecked Sendable {
         let watch = try WatchProcess(database: database, arguments: ["--job", String(id)])
         #expect(try await watch.waitForExit() == 1)
         #expect(try watch.events().map(\.event) == ["failed"])
+        let unknown = try WatchProcess(database: database, arguments: ["--job", "987654"])
+        #expect(try await unknown.waitForExit() != 0)
+        #expect(try String(contentsOf: unknown.stderr, encoding: .utf8).contains("no job has id 987654"))
         await porter.close()
     }
 }

@@ -77,6 +77,14 @@ func createSQLJobs(_ porter: PorterClient) async throws {
             SELECT 1;
         $$
         """)
+    // Publishes progress (50 %) and a "counted" event with {"total": 7}.
+    try await porter.pool.query("""
+        CREATE FUNCTION app.counted(args jsonb) RETURNS void LANGUAGE plpgsql AS $$
+        BEGIN
+            PERFORM porter.publish_progress(50, 'Counting', 'half way');
+            PERFORM porter.publish_realtime('counted', jsonb_build_object('total', 7));
+        END $$
+        """)
     // Writes an effect, then raises.
     try await porter.pool.query("""
         CREATE FUNCTION app.fail(args jsonb) RETURNS void LANGUAGE plpgsql AS $$

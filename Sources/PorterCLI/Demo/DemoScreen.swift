@@ -51,10 +51,7 @@ actor DemoScreen {
     }
 
     private func show(_ progress: RealtimeEvent.Progress) {
-        let text = ProgressBoard.render(
-            job: 0, bar: ProgressBoard.Bar(percent: progress.percent, title: progress.title, description: progress.description),
-            width: ProgressBoard.terminalWidth()
-        ).replacingOccurrences(of: "job 0  ", with: "   ")
+        let text = ProgressBoard.render(label: " ", progress: progress, width: ProgressBoard.terminalWidth())
         if live {
             FileHandle.standardOutput.write(Data(("\r\u{1B}[2K" + text).utf8))
             barShown = true

@@ -81,12 +81,12 @@ enum ScoopJoy {
         );
         """
 
-    /// The outlets with bad data, by kind, as the schema makes them.
-    static var expectedErrors: (missingWarehouse: Int, negativeStock: Int) {
-        let ids = 1...outletCount
-        let missing = ids.filter { $0 % 23 == 0 }
-        return (missing.count, ids.filter { $0 % 59 == 0 && $0 % 23 != 0 }.count)
-    }
+    /// Counts the outlets with bad data, by kind, so the demo can check the sync against the data.
+    static let badOutlets: PostgresQuery = """
+        SELECT count(*) FILTER (WHERE warehouse IS NULL),
+               count(*) FILTER (WHERE warehouse IS NOT NULL AND reported_stock < 0)
+        FROM scoopjoy.outlets
+        """
 
     /// The handlers a ScoopJoy worker runs.
     static var registry: JobRegistry {

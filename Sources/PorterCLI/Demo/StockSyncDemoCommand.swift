@@ -32,12 +32,14 @@ struct StockSyncDemoCommand: AsyncParsableCommand {
         // 1. Schema and business data.
         let applied = try await porter.migrate()
         try await porter.pool.withConnection { connection in _ = try await connection.execute(ScoopJoy.schema) }
-        let bad = ScoopJoy.expectedErrors
+        let (missingWarehouse, negativeStock) = try require(
+            try await porter.pool.query(ScoopJoy.badOutlets).first
+        ).decode((Int, Int).self)
         say("""
 
             1. Porter's schema is ready (\(applied.isEmpty ? "already up to date" : "\(applied.count) migrations applied")). \
             Loaded \(ScoopJoy.outletCount) franchise outlets into scoopjoy.outlets:
-               \(bad.missingWarehouse) have no warehouse and \(bad.negativeStock) report negative stock.
+               \(missingWarehouse) have no warehouse and \(negativeStock) report negative stock.
             """)
 
         let screen = DemoScreen(live: isatty(STDOUT_FILENO) != 0)
@@ -122,9 +124,9 @@ struct StockSyncDemoCommand: AsyncParsableCommand {
             """)
 
         // The checks behind every claim above.
-        let (stockRows, timesSynced) = try await porter.pool.query(
-            "SELECT count(*), coalesce(max(times_synced), 0) FROM scoopjoy.stock_levels"
-        ).first!.decode((Int, Int).self)
+        let (stockRows, timesSynced) = try require(
+            try await porter.pool.query("SELECT count(*), coalesce(max(times_synced), 0) FROM scoopjoy.stock_levels").first
+        ).decode((Int, Int).self)
         let errorRows = try await porter.pool.query("SELECT count(*) FROM scoopjoy.sync_errors WHERE run_id = \(run)").single(Int.self)
         let reportJobs = try await porter.pool.query("SELECT count(*) FROM porter.jobs WHERE job_id = \(reportKey)").single(Int.self)
         second.terminate()
@@ -142,7 +144,7 @@ struct StockSyncDemoCommand: AsyncParsableCommand {
             """)
         await porter.close()
 
-        let expectedErrors = bad.missingWarehouse + bad.negativeStock
+        let expectedErrors = missingWarehouse + negativeStock
         guard again.isDuplicate, stockRows + errorRows == ScoopJoy.outletCount, errorRows == expectedErrors,
             summary.total == ScoopJoy.outletCount, summary.errors == expectedErrors, summary.firstErrors.count == min(20, expectedErrors),
             timesSynced == 1, synced.orphaned >= 1, reportJobs == 1, logRows == 1, secondExit == 0
