@@ -7,13 +7,17 @@ final class FinishingTransaction: @unchecked Sendable {
     let id: Int64
     let attempt: Int
     let workerID: String
+    /// Returns once the job's `started` event is out, so that it precedes the end event this
+    /// transaction sends.
+    let startedEventSent: @Sendable () async -> Void
     private let lock = NSLock()
     private var didCommit = false
 
-    init(id: Int64, attempt: Int, workerID: String) {
+    init(id: Int64, attempt: Int, workerID: String, startedEventSent: @escaping @Sendable () async -> Void) {
         self.id = id
         self.attempt = attempt
         self.workerID = workerID
+        self.startedEventSent = startedEventSent
     }
 
     /// The guarded completion; zero rows means the job is no longer this run's, so the

@@ -63,6 +63,7 @@ extension JobContext {
     /// `finish` for a job with a result, stored in `porter.jobs.result` as JSON.
     public func finish<R: Encodable & Sendable>(_ body: @Sendable (isolated PostgresConnection) async throws -> R) async throws {
         let finishing = finishing
+        await finishing?.startedEventSent()
         try await pool.withTransaction { connection in
             let result = try NoResult.encode(try await body(connection))
             try finishing?.markFinished(result: result, on: connection)

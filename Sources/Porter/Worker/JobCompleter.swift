@@ -1,12 +1,18 @@
 import Logging
 import PorterPostgres
 
-/// Writes job outcomes back in batches: whatever finished while the previous batch was being
-/// written goes in the next statement, so a busy worker completes many jobs per round trip and
-/// an idle one completes each job at once.
+/// Writes back what a worker's jobs did, in order: the `started` events of fresh claims, then
+/// job outcomes in batches. Whatever arrived while the previous batch was being written goes
+/// in the next statement, so a busy worker completes many jobs per round trip and an idle one
+/// completes each job at once.
 ///
-/// A write that fails (the database is away) is kept and tried again; if the worker dies
-/// first, the rescuer requeues the jobs, so nothing is lost.
+/// A job's `started` event goes out before its outcome is written, and before an `sql:` job
+/// or `JobContext.finish` commits the job's end in its own transaction (`startedEventSent`),
+/// so a listener sees a job start before it ends. A worker that dies between a claim and the
+/// next write sends no `started` event for that attempt; the job's rescue sends `queued`.
+///
+/// A write that fails because the database is away is kept and tried again; if the worker
+/// dies first, the rescuer requeues the jobs, so nothing is lost.
 actor JobCompleter {
     struct Completion: Sendable {
         var job: ClaimedJob
@@ -18,6 +24,11 @@ actor JobCompleter {
     private let configuration: WorkerConfiguration
     private let logger: Logger
     private var pending: [Completion] = []
+    /// Claimed jobs whose `started` event is not sent yet, and the tasks waiting for one.
+    private var unannounced: [ClaimedJob] = []
+    private var unannouncedIDs: Set<Int64> = []
+    private var announcementWaiters: [Int64: [Int: CheckedContinuation<Void, Never>]] = [:]
+    private var nextWaiter = 0
     private let signal = AsyncStream<Void>.makeStream(bufferingPolicy: .bufferingNewest(1))
 
     init(pool: PostgresPool, workerID: String, configuration: WorkerConfiguration, logger: Logger) {
@@ -25,6 +36,32 @@ actor JobCompleter {
         self.workerID = workerID
         self.configuration = configuration
         self.logger = logger
+    }
+
+    /// Queues the `started` events of jobs just claimed.
+    func started(_ jobs: [ClaimedJob]) {
+        unannounced += jobs
+        for job in jobs { unannouncedIDs.insert(job.id) }
+        signal.continuation.yield()
+    }
+
+    /// Returns once the job's `started` event has been sent (or given up on), or when the
+    /// calling task is cancelled.
+    func startedEventSent(_ id: Int64) async {
+        guard unannouncedIDs.contains(id) else { return }
+        nextWaiter += 1
+        let token = nextWaiter
+        await withTaskCancellationHandler {
+            await withCheckedContinuation { continuation in
+                announcementWaiters[id, default: [:]][token] = continuation
+            }
+        } onCancel: {
+            Task { await self.stopWaiting(for: id, token: token) }
+        }
+    }
+
+    private func stopWaiting(for id: Int64, token: Int) {
+        announcementWaiters[id]?.removeValue(forKey: token)?.resume()
     }
 
     /// Queues an outcome for the next batch.
@@ -51,23 +88,62 @@ actor JobCompleter {
         let clock = ContinuousClock()
         let start = clock.now
         var delay = Duration.milliseconds(50)
-        while !pending.isEmpty {
-            let batch = pending
-            pending.removeAll()
+        while !unannounced.isEmpty || !pending.isEmpty {
             do {
-                try await write(batch)
+                try await announcePending()
+                try await completePending()
                 delay = .milliseconds(50)
             } catch {
-                pending = batch + pending
-                logger.info("could not record job outcomes; retrying", metadata: ["error": "\(error)", "porter.jobs": "\(batch.count)"])
+                logger.info(
+                    "could not record job outcomes; retrying",
+                    metadata: ["error": "\(error)", "porter.jobs": "\(pending.count)"])
                 if let limit, clock.now - start > limit {
                     logger.info("gave up recording job outcomes at shutdown; the rescuer will requeue these jobs", metadata: ["porter.jobs": "\(pending.count)"])
                     pending.removeAll()
+                    announced(unannounced)
+                    unannounced.removeAll()
                     return
                 }
                 try? await Task.sleep(for: delay)
                 delay = min(delay * 2, .seconds(2))
             }
+        }
+    }
+
+    /// Sends the pending `started` events. Only a lost connection is worth retrying: any other
+    /// error drops them with a log line rather than hold up the outcomes behind them.
+    private func announcePending() async throws {
+        guard !unannounced.isEmpty else { return }
+        let batch = unannounced
+        unannounced.removeAll()
+        do {
+            let announce = WorkerQueries.announceStarted(Self.encodeStarted(batch))
+            try await pool.query(configuration.preparedStatements ? announce.prepared() : announce)
+        } catch let error as PostgresError where error.isConnectionLost {
+            unannounced = batch + unannounced
+            throw error
+        } catch {
+            logger.warning("could not send started events; dropped them", metadata: ["error": "\(error)", "porter.jobs": "\(batch.count)"])
+        }
+        announced(batch)
+    }
+
+    private func announced(_ jobs: [ClaimedJob]) {
+        for job in jobs {
+            unannouncedIDs.remove(job.id)
+            for waiter in (announcementWaiters.removeValue(forKey: job.id) ?? [:]).values { waiter.resume() }
+        }
+    }
+
+    private func completePending() async throws {
+        guard !pending.isEmpty else { return }
+        let batch = pending
+        pending.removeAll()
+        do {
+            try await write(batch)
+        } catch {
+            pending = batch + pending
+            throw error
         }
     }
 
@@ -81,6 +157,20 @@ actor JobCompleter {
             try await pool.query(WorkerQueries.requeue(ids: requeue, workerID: workerID))
             logger.info("put jobs back in the queue at shutdown", metadata: ["porter.jobs": "\(requeue)"])
         }
+    }
+
+    /// Claimed jobs as the JSON that `WorkerQueries.announceStarted` takes.
+    private static func encodeStarted(_ jobs: [ClaimedJob]) -> PostgresJSON {
+        var json = "["
+        for (index, job) in jobs.enumerated() {
+            if index > 0 { json += "," }
+            json += "{\"id\":\(job.id),\"attempt\":\(job.attempt),\"method\":"
+            JSONElementValue.writeString(job.method, to: &json)
+            json += ",\"queue\":"
+            JSONElementValue.writeString(job.queue, to: &json)
+            json += "}"
+        }
+        return PostgresJSON(text: json + "]")
     }
 
     /// The batch as the JSON that `WorkerQueries.complete` takes (nil when empty), and the

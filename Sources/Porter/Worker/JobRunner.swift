@@ -8,6 +8,8 @@ struct JobRunner: Sendable {
     let pool: PostgresPool
     let configuration: WorkerConfiguration
     let workerID: String
+    /// Sends the jobs' `started` events; a job ending in its own transaction waits for its own.
+    let completer: JobCompleter
     let logger: Logger
 
     /// The job's timeout: its own, else its queue's.
@@ -26,7 +28,9 @@ struct JobRunner: Sendable {
         }
         var context = JobContext(
             id: job.id, method: job.method, queue: job.queue, attempt: job.attempt, logger: logger, pool: pool)
-        let finishing = FinishingTransaction(id: job.id, attempt: job.attempt, workerID: workerID)
+        let finishing = FinishingTransaction(id: job.id, attempt: job.attempt, workerID: workerID) { [completer] in
+            await completer.startedEventSent(job.id)
+        }
         context.finishing = finishing
         context.registry = registry
         let outcome = await HandlerRace.run(
@@ -53,7 +57,10 @@ struct JobRunner: Sendable {
         let pool = pool
         // A task of its own, so that a stop request can cancel it: the pool then sends the
         // server a cancel, and the transaction rolls back.
-        let work = Task {
+        let work = Task { [completer] in
+            // The transaction sends the job's end event; its start event must be out first.
+            await completer.startedEventSent(job.id)
+            try Task.checkCancellation()
             try await pool.withTransaction { transaction in
                 try transaction.query(
                     "SELECT set_config('statement_timeout', \(String(seconds * 1000)), true), set_config('porter.current_job_id', \(String(job.id)), true)")

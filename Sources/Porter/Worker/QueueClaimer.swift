@@ -96,13 +96,14 @@ final class QueueClaimer: Sendable {
                 guard waiting, free > 0, inFlight == 0 || free * 2 >= capacity || event.isWake else { continue }
                 let jobs: [ClaimedJob]
                 do {
-                    let claim = WorkerQueries.claim(queue: queue, limit: free, workerID: workerID, jobEvents: configuration.jobEvents)
+                    let claim = WorkerQueries.claim(queue: queue, limit: free, workerID: workerID)
                     jobs = try await pool.query(configuration.preparedStatements ? claim.prepared() : claim)
                         .map(ClaimedJob.init(row:))
                 } catch {
                     logger.info("claim failed; retrying at the next poll", metadata: ["error": "\(error)"])
                     continue
                 }
+                if configuration.jobEvents, !jobs.isEmpty { await completer.started(jobs) }
                 waiting = jobs.count == free
                 for job in jobs {
                     slots.take()

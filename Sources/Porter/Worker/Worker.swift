@@ -48,7 +48,9 @@ public struct Worker: Service {
         logger.info("worker started", metadata: ["porter.queues": "\(queues.joined(separator: ","))"])
         let completer = JobCompleter(pool: pool, workerID: id, configuration: configuration, logger: logger)
         let running = RunningJobs()
-        let runner = JobRunner(registry: client.registry, pool: pool, configuration: configuration, workerID: id, logger: logger)
+        let runner = JobRunner(
+            registry: client.registry, pool: pool, configuration: configuration, workerID: id, completer: completer,
+            logger: logger)
         // A claim of up to 100 jobs is one statement; a queue with more slots than that gets
         // one claimer per 100 slots (at most 4), claiming in parallel and sharing its slots.
         let claimers = queues.flatMap { queue in

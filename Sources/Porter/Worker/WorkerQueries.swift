@@ -32,12 +32,17 @@ enum WorkerQueries {
     /// Claims up to `limit` runnable jobs of one queue in one statement: at-front first, then
     /// priority, run_at, id; jobs whose run_at is in the future are left alone. Walks
     /// jobs_claim_idx in order; SKIP LOCKED lets claimers on other workers take other rows.
-    static func claim(queue: String, limit: Int, workerID: String, jobEvents: Bool = true) -> PostgresQuery {
+    ///
+    /// The claim sends no state event itself: building and queueing one notification per job
+    /// would sit on the claim loop's path, and a notifying commit waits for NOTIFY's
+    /// cluster-wide lock, which a completion holds through its WAL flush. The completer sends
+    /// the started events right after (`announceStarted`).
+    static func claim(queue: String, limit: Int, workerID: String) -> PostgresQuery {
         """
         WITH next AS (
             SELECT id FROM porter.jobs
             WHERE queue = \(queue) AND status IN ('queued', 'scheduled') AND run_at <= now()
-                AND \(unsafeRaw: asynchronousCommit) AND \(unsafeRaw: jobEvents ? "true" : withoutJobEvents)
+                AND \(unsafeRaw: asynchronousCommit) AND \(unsafeRaw: withoutJobEvents)
             ORDER BY at_front DESC, priority, run_at, id
             LIMIT \(limit)
             FOR UPDATE SKIP LOCKED
@@ -56,9 +61,23 @@ enum WorkerQueries {
     /// Written as a condition that is always true and evaluated once, so it costs no round trip.
     private static let asynchronousCommit = "(SELECT set_config('synchronous_commit', 'off', true)) = 'off'"
 
-    /// Switches job state events off for this transaction (config `job_events: false`; see
-    /// migration 0009), written the same way.
+    /// Switches job state events off for this transaction (see migration 0009), written the
+    /// same way.
     private static let withoutJobEvents = "(SELECT set_config('porter.job_events', 'off', true)) = 'off'"
+
+    /// Sends the `started` events of claimed jobs, in claim order and in the payload of 0005's
+    /// trigger, once their claim has committed. Asynchronous commit like the claim's, so it
+    /// holds NOTIFY's lock only briefly. Reads nothing but its argument.
+    static func announceStarted(_ jobs: PostgresJSON) -> PostgresQuery {
+        """
+        SELECT count(pg_notify('porter_realtime', jsonb_build_object(
+            'event', 'started', 'job', s.id,
+            'message', jsonb_build_object('status', 'started', 'method', s.method, 'queue', s.queue,
+                                          'attempt', s.attempt, 'error', NULL::text))::text))
+        FROM jsonb_to_recordset(\(jobs)::jsonb) AS s(id bigint, method text, queue text, attempt integer)
+        WHERE \(unsafeRaw: asynchronousCommit)
+        """
+    }
 
     /// Completes a batch of jobs in one statement. Each element of the JSON array carries id,
     /// attempt, status (finished, failed, scheduled for a retry, canceled), result, error and
