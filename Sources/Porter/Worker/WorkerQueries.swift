@@ -65,15 +65,13 @@ enum WorkerQueries {
     /// same way.
     private static let withoutJobEvents = "(SELECT set_config('porter.job_events', 'off', true)) = 'off'"
 
-    /// Sends the `started` events of claimed jobs, in claim order and in the payload of 0005's
-    /// trigger, once their claim has committed. Asynchronous commit like the claim's, so it
-    /// holds NOTIFY's lock only briefly. Reads nothing but its argument.
+    /// Sends the `started` events of claimed jobs, in claim order and in the trigger's payload
+    /// (porter.job_event_payload, migration 0010), once their claim has committed.
+    /// Asynchronous commit like the claim's, so it holds NOTIFY's lock only briefly. Reads
+    /// nothing but its argument.
     static func announceStarted(_ jobs: PostgresJSON) -> PostgresQuery {
         """
-        SELECT count(pg_notify('porter_realtime', jsonb_build_object(
-            'event', 'started', 'job', s.id,
-            'message', jsonb_build_object('status', 'started', 'method', s.method, 'queue', s.queue,
-                                          'attempt', s.attempt, 'error', NULL::text))::text))
+        SELECT count(pg_notify('porter_realtime', porter.job_event_payload(s.id, 'started', s.method, s.queue, s.attempt, NULL)))
         FROM jsonb_to_recordset(\(jobs)::jsonb) AS s(id bigint, method text, queue text, attempt integer)
         WHERE \(unsafeRaw: asynchronousCommit)
         """
