@@ -122,6 +122,7 @@ struct BurndownBenchCommand: AsyncParsableCommand {
             try await bench.porter.pool.query("VACUUM porter.jobs")
         }
         try await bench.fill(jobs)
+        let cpuBefore = CPUTime.now()
         let elapsed = try await clock.measure {
             try await bench.withWorker(slots: concurrency) {
                 // Every 20 ms: each check costs the server about 0.7 ms, and the run's end is
@@ -129,6 +130,7 @@ struct BurndownBenchCommand: AsyncParsableCommand {
                 try await waitFor(every: .milliseconds(20)) { try await bench.drained() }
             }
         }
+        let cpu = CPUTime.now() - cpuBefore
         let finished = try await bench.count("finished")
         guard finished == jobs else {
             throw CommandFailure(message: "the worker finished \(finished) of \(jobs) jobs; the rest failed (see porter jobs --queue bench)")
@@ -136,6 +138,7 @@ struct BurndownBenchCommand: AsyncParsableCommand {
         let rate = Double(jobs) / elapsed.seconds
         print("porter worker: \(jobs) jobs with \(concurrency) slots in \(format(elapsed.seconds)) s")
         await bench.stop()
+        print("CPU per job: \(Int(cpu.process * 1e6 / Double(jobs))) µs in this process, \(Int(cpu.machine * 1e6 / Double(jobs))) µs on the whole machine (PostgreSQL included)")
         print("jobs=\(jobs) concurrency=\(concurrency) history=\(history) jobs_per_s=\(Int(rate))" + (baseline.map { " baseline_jobs_per_s=\(Int($0))" } ?? ""))
     }
 

@@ -1,0 +1,33 @@
+import Foundation
+
+/// CPU seconds used so far by this process (getrusage) and by the whole machine (the busy
+/// time in /proc/stat), so a benchmark can report CPU per job: on a machine whose cores are
+/// shared with PostgreSQL that is the figure an optimization moves, however the disk behaves.
+struct CPUTime {
+    var process: Double
+    var machine: Double
+
+    static func now() -> CPUTime {
+        var usage = rusage()
+        getrusage(RUSAGE_SELF.rawValue, &usage)
+        let process = Double(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec)
+            + Double(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6
+        return CPUTime(process: process, machine: machineBusySeconds())
+    }
+
+    static func - (after: CPUTime, before: CPUTime) -> CPUTime {
+        CPUTime(process: after.process - before.process, machine: after.machine - before.machine)
+    }
+
+    /// The first line of /proc/stat: user, nice, system, idle, iowait, irq, softirq, steal, in
+    /// clock ticks; busy is everything but idle and iowait. 0 where there is no /proc.
+    private static func machineBusySeconds() -> Double {
+        guard let stat = try? String(contentsOfFile: "/proc/stat", encoding: .utf8),
+              let line = stat.split(separator: "\n").first
+        else { return 0 }
+        let ticks = line.split(separator: " ").dropFirst().prefix(8).compactMap { Double($0) }
+        guard ticks.count == 8 else { return 0 }
+        let busy = ticks.reduce(0, +) - ticks[3] - ticks[4]
+        return busy / Double(sysconf(Int32(_SC_CLK_TCK)))
+    }
+}
