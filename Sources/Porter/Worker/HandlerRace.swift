@@ -15,9 +15,11 @@ enum HandlerRace {
         case stopped
     }
 
+    /// `deadlines` is the worker's shared timer; without one (inline `now` runs) the race
+    /// arms a timer of its own.
     static func run(
-        timeout: Duration, cancelGrace: Duration, control: JobControl, logger: Logger,
-        handler: @escaping @Sendable () async throws -> PostgresJSON?
+        timeout: Duration, cancelGrace: Duration, control: JobControl, logger: @autoclosure () -> Logger,
+        deadlines: JobDeadlines? = nil, handler: @escaping @Sendable () async throws -> PostgresJSON?
     ) async -> JobOutcome {
         let first = FirstEvent<Event>()
         let work = Task {
@@ -26,13 +28,20 @@ enum HandlerRace {
             first.offer(.done(result))
             return result
         }
-        let timer = Task {
-            try await Task.sleep(for: timeout)
-            first.offer(.timedOut)
+        let disarm: @Sendable () -> Void
+        if let deadlines {
+            let token = deadlines.add(.now + timeout) { first.offer(.timedOut) }
+            disarm = { deadlines.remove(token) }
+        } else {
+            let timer = Task {
+                try await Task.sleep(for: timeout)
+                first.offer(.timedOut)
+            }
+            disarm = { timer.cancel() }
         }
         control.onStop { first.offer(.stopped) }
         let event = await first.value
-        timer.cancel()
+        disarm()
 
         switch event {
         case .done(.success(let result)):
@@ -54,7 +63,7 @@ enum HandlerRace {
             if await ended.value {
                 graceTimer.cancel()
             } else {
-                logger.info(
+                logger().info(
                     "handler ignored cancellation for \(cancelGrace); releasing its slot while it still runs",
                     metadata: ["porter.cancel_grace": "\(cancelGrace)"])
             }

@@ -10,6 +10,8 @@ struct JobRunner: Sendable {
     let workerID: String
     /// Sends the jobs' `started` events; a job ending in its own transaction waits for its own.
     let completer: JobCompleter
+    /// The one timer for the Swift handlers' timeouts.
+    let deadlines: JobDeadlines
     let logger: Logger
 
     /// The job's timeout: its own, else its queue's.
@@ -35,7 +37,7 @@ struct JobRunner: Sendable {
         context.registry = registry
         let outcome = await HandlerRace.run(
             timeout: .seconds(timeout(of: job)), cancelGrace: configuration.cancelGrace, control: control,
-            logger: context.logger
+            logger: context.logger, deadlines: deadlines
         ) { [context] in
             try await handler(job.args, context)
         }

@@ -109,12 +109,18 @@ final class QueueClaimer: Sendable {
                     slots.take()
                     let control = JobControl()
                     running.add(job.id, control)
-                    group.addTask { [runner, completer, running, events] in
+                    group.addTask { [runner, completer, running, events, capacity] in
                         let outcome = await runner.run(job, control: control)
                         running.remove(job.id)
                         await completer.submit(job, outcome)
-                        slots.release()
-                        events.continuation.yield(.finished)
+                        // Wake the loop only when this slot makes a claim possible: the last
+                        // one, or the one that brings the free slots to half. One wake-up per
+                        // batch rather than one per job.
+                        let inFlight = slots.release()
+                        let free = capacity - inFlight
+                        if inFlight == 0 || (free * 2 >= capacity && (free - 1) * 2 < capacity) {
+                            events.continuation.yield(.finished)
+                        }
                     }
                 }
             }
@@ -137,5 +143,12 @@ final class SlotCount: @unchecked Sendable {
 
     var inFlight: Int { lock.withLock { count } }
     func take() { lock.withLock { count += 1 } }
-    func release() { lock.withLock { count -= 1 } }
+    /// Frees a slot; returns the number still in use.
+    @discardableResult
+    func release() -> Int {
+        lock.withLock {
+            count -= 1
+            return count
+        }
+    }
 }

@@ -48,9 +48,10 @@ public struct Worker: Service {
         logger.info("worker started", metadata: ["porter.queues": "\(queues.joined(separator: ","))"])
         let completer = JobCompleter(pool: pool, workerID: id, configuration: configuration, logger: logger)
         let running = RunningJobs()
+        let deadlines = JobDeadlines()
         let runner = JobRunner(
             registry: client.registry, pool: pool, configuration: configuration, workerID: id, completer: completer,
-            logger: logger)
+            deadlines: deadlines, logger: logger)
         // A claim of up to 100 jobs is one statement; a queue with more slots than that gets
         // one claimer per 100 slots (at most 4), claiming in parallel and sharing its slots.
         let claimers = queues.flatMap { queue in
@@ -70,6 +71,10 @@ public struct Worker: Service {
                 background.addTask {
                     await completer.run()
                     return true
+                }
+                background.addTask {
+                    await deadlines.run()
+                    return false
                 }
                 background.addTask {
                     await self.heartbeat(upkeep, running: running)
