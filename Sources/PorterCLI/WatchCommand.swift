@@ -67,11 +67,39 @@ struct WatchCommand: AsyncParsableCommand {
         }
         // Said once the starting state is shown: from here on, every event is printed.
         FileHandle.standardError.write(Data("watching \(RealtimeListener.channel)\(job.map { " for job \($0)" } ?? "")\n".utf8))
+        let polled = job.map { Self.pollForEnd(of: $0, porter: porter, listener: listener) }
+        defer { polled?.task.cancel() }
         for await item in events {
             if event == nil || item.event == event { output.show(item) }
             if job != nil, let ended = Self.exitCode(JobStatus(rawValue: item.event)) { return ended }
         }
-        return nil
+        // The stream ended: the poll found the job ended without an end event.
+        guard let job, let status = polled?.status.value else { return nil }
+        if event == nil || event == status.rawValue {
+            output.show(RealtimeEvent(event: status.rawValue, job: job, message: PostgresJSON(text: "{}")))
+        }
+        return Self.exitCode(status)
+    }
+
+    /// Checks the followed job's row every second, for an end that sends no event: a worker
+    /// with "job_events": false, or one killed between its commit and its event. Once the row
+    /// has ended and its event has not come within another second, it ends the stream.
+    private static func pollForEnd(
+        of job: Int64, porter: PorterClient, listener: RealtimeListener
+    ) -> (task: Task<Void, Never>, status: Locked<JobStatus?>) {
+        let status = Locked<JobStatus?>(nil)
+        let task = Task {
+            while !Task.isCancelled {
+                try? await Task.sleep(for: .seconds(1))
+                guard let record = try? await porter.job(id: job), exitCode(record.status) != nil else { continue }
+                try? await Task.sleep(for: .seconds(1))
+                guard !Task.isCancelled else { return }
+                status.value = record.status
+                listener.stop()
+                return
+            }
+        }
+        return (task, status)
     }
 
     /// The exit status for a job that ended with `status`; nil while it has not ended.
@@ -83,3 +111,4 @@ struct WatchCommand: AsyncParsableCommand {
         }
     }
 }
+

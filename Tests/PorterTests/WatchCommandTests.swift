@@ -92,6 +92,23 @@ final class WatchProcess: @unchecked Sendable {
         await porter.close()
     }
 
+    @Test func watchingAJobWhoseWorkerSendsNoStateEventsStillExitsWhenItEnds() async throws {
+        let database = try await TestDatabase.create()
+        var registry = JobRegistry()
+        registry.register(Sum.self) { job, _ in job.numbers.reduce(0, +) }
+        let porter = database.makeClient(registry: registry)
+        let id = try #require(try await porter.enqueue(Sum(numbers: [2, 3])).id)
+        let watch = try WatchProcess(database: database, arguments: ["--job", String(id)])
+        try await watch.waitUntilWatching()
+        let worker = RunningWorker(porter, fastConfiguration { $0.jobEvents = false })
+        try await waitForJob(porter, id, .finished)
+        // No event will come: the watcher finds the end in the job's row.
+        #expect(try await watch.waitForExit() == 0)
+        #expect(try watch.events().map(\.event) == ["finished"])
+        try await worker.shutdown()
+        await porter.close()
+    }
+
     @Test func watchingAJobThatAlreadyFailedExitsOne() async throws {
         let database = try await TestDatabase.create()
         let porter = database.makeClient()
