@@ -51,6 +51,45 @@ import Testing
         await porter.close()
     }
 
+    @Test func aJobNoLongerHeldByItsLiveWorkerIsStoppedThere() async throws {
+        struct Wait: Job {
+            static let method = "test.wait"
+        }
+        actor Runs {
+            var started = 0
+            var stopped = 0
+            func start() { started += 1 }
+            func stop() { stopped += 1 }
+        }
+        let runs = Runs()
+        let database = try await TestDatabase.create()
+        var registry = JobRegistry()
+        registry.register(Wait.self) { _, _ in
+            await runs.start()
+            do {
+                try await Task.sleep(for: .seconds(60))
+            } catch {
+                await runs.stop()
+                throw error
+            }
+        }
+        let porter = database.makeClient(registry: registry)
+        let id = try #require(try await porter.enqueue(Wait()).id)
+        let worker = RunningWorker(porter, fastConfiguration())
+        try await waitForJob(porter, id, .started)
+        try await waitUntil(timeout: .seconds(5), "the handler to start") { await runs.started == 1 }
+        // As if a rescuer had given the job to another worker, or the claim had been lost in a
+        // server crash and another worker had claimed the job again.
+        try await porter.pool.query("UPDATE porter.jobs SET worker_id = 'elsewhere' WHERE id = \(id)")
+        try await waitUntil(timeout: .seconds(5), "the worker to stop the run it no longer holds") { await runs.stopped == 1 }
+        // The stopped run wrote nothing: the job is still the other worker's.
+        let row = try await porter.pool.query("SELECT status || ' ' || worker_id FROM porter.jobs WHERE id = \(id)").single(String.self)
+        #expect(row == "started elsewhere")
+        #expect(await runs.started == 1)
+        try await worker.shutdown()
+        await porter.close()
+    }
+
     @Test func pruningDeletesOldFinishedAndFailedJobsOnly() async throws {
         let database = try await TestDatabase.create()
         let porter = database.makeClient()

@@ -47,7 +47,7 @@ enum HandlerRace {
         case .done(.success(let result)):
             return .finished(result: result)
         case .done(.failure(let error)):
-            if let reason = control.stopReason { return reason == .shutdown ? .requeue : .canceled }
+            if let reason = control.stopReason { return reason.outcome }
             return .failed(error: describe(error), retryable: !isPermanent(error))
         case .timedOut, .stopped:
             work.cancel()
@@ -70,7 +70,7 @@ enum HandlerRace {
             if case .timedOut = event {
                 return .failed(error: "timed out after \(Int(timeout.seconds.rounded())) s", retryable: true)
             }
-            return control.stopReason == .shutdown ? .requeue : .canceled
+            return control.stopReason?.outcome ?? .canceled
         }
     }
 

@@ -4,8 +4,22 @@ import Foundation
 /// shutdown once the grace period is over.
 final class JobControl: @unchecked Sendable {
     enum StopReason: Sendable, Equatable {
+        /// `porter cancel`.
         case canceled
+        /// The worker is shutting down and the grace period is over.
         case shutdown
+        /// The database no longer shows the job as this worker's: a rescuer gave it away, or
+        /// its claim was lost in a server crash.
+        case lost
+
+        /// What is written back for a run stopped for this reason.
+        var outcome: JobOutcome {
+            switch self {
+            case .canceled: .canceled
+            case .shutdown: .requeue
+            case .lost: .alreadyCompleted
+            }
+        }
     }
 
     private let lock = NSLock()

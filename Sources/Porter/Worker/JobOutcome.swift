@@ -11,6 +11,7 @@ enum JobOutcome: Sendable {
     case canceled
     /// The worker is shutting down: the job goes back in the queue untouched.
     case requeue
-    /// A sql: job already wrote its completion in its own transaction.
+    /// Nothing to write: an sql: job or `JobContext.finish` already wrote the completion in
+    /// its own transaction, or the job is no longer this worker's.
     case alreadyCompleted
 }

@@ -86,7 +86,7 @@ struct JobRunner: Sendable {
                 metadata: ["porter.job.id": "\(job.id)"])
             return .alreadyCompleted
         } catch {
-            if let reason = control.stopReason { return reason == .shutdown ? .requeue : .canceled }
+            if let reason = control.stopReason { return reason.outcome }
             if let error = error as? PostgresError, error.sqlState == .queryCanceled {
                 return .failed(error: "timed out after \(seconds) s", retryable: true)
             }

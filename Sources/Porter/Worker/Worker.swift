@@ -129,7 +129,8 @@ public struct Worker: Service {
         }
     }
 
-    /// Records that this worker is alive, and picks up cancel requests for its jobs.
+    /// Records that this worker is alive, picks up cancel requests for its jobs, and stops
+    /// the ones that are no longer its own.
     private func heartbeat(_ pool: PostgresPool, running: RunningJobs) async {
         while !Task.isCancelled {
             try? await Task.sleep(for: configuration.heartbeatInterval)
@@ -139,11 +140,22 @@ public struct Worker: Service {
                     // A rescuer took this worker for dead and gave its jobs away: stop them
                     // (their outcomes would be refused anyway) and register again.
                     logger.info("this worker was declared dead while running; stopping its jobs and registering again")
-                    running.stopAll(.shutdown)
+                    running.stopAll(.lost)
                     try await register(pool)
                 }
-                for row in try await pool.query(WorkerQueries.cancelRequests(workerID: id)) {
-                    running.stop(try row.decode(Int64.self, at: 0), .canceled)
+                // Read before the query: each of these jobs' claims had committed, so a job
+                // missing from the answer is no longer this worker's (a rescuer gave it
+                // away, or the claim was lost in a server crash) and must not run on.
+                let runningBefore = running.ids
+                var held: Set<Int64> = []
+                for row in try await pool.query(WorkerQueries.heldJobs(workerID: id)) {
+                    let (job, cancelRequested) = try row.decode((Int64, Bool).self)
+                    held.insert(job)
+                    if cancelRequested { running.stop(job, .canceled) }
+                }
+                for job in runningBefore where !held.contains(job) {
+                    logger.info("job is no longer held by this worker; stopping it", metadata: ["porter.job.id": "\(job)"])
+                    running.stop(job, .lost)
                 }
             } catch {
                 logger.info("heartbeat failed", metadata: ["error": "\(error)"])

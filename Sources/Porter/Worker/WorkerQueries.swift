@@ -23,10 +23,10 @@ enum WorkerQueries {
         "DELETE FROM porter.workers WHERE id = \(id)"
     }
 
-    /// The started jobs of this worker that `porter cancel` asked to stop; served by
-    /// jobs_started_worker_idx.
-    static func cancelRequests(workerID: String) -> PostgresQuery {
-        "SELECT id FROM porter.jobs WHERE worker_id = \(workerID) AND status = 'started' AND cancel_requested_at IS NOT NULL"
+    /// The jobs the database shows as started by this worker, and whether `porter cancel`
+    /// asked to stop each; served by jobs_started_worker_idx.
+    static func heldJobs(workerID: String) -> PostgresQuery {
+        "SELECT id, cancel_requested_at IS NOT NULL FROM porter.jobs WHERE worker_id = \(workerID) AND status = 'started'"
     }
 
     /// Claims up to `limit` runnable jobs of one queue in one statement: at-front first, then
