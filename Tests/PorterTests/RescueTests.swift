@@ -80,6 +80,8 @@ import Testing
         try await waitUntil(timeout: .seconds(5), "the handler to start") { await runs.started == 1 }
         // As if a rescuer had given the job to another worker, or the claim had been lost in a
         // server crash and another worker had claimed the job again.
+        // That worker is alive (its heartbeat is in the future), so the rescuer leaves it be.
+        try await porter.pool.query("INSERT INTO porter.workers (id, host, pid, queues, heartbeat_at) VALUES ('elsewhere', 'h', 1, '{default}', now() + interval '1 hour')")
         try await porter.pool.query("UPDATE porter.jobs SET worker_id = 'elsewhere' WHERE id = \(id)")
         try await waitUntil(timeout: .seconds(5), "the worker to stop the run it no longer holds") { await runs.stopped == 1 }
         // The stopped run wrote nothing: the job is still the other worker's.
