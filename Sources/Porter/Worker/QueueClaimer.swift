@@ -96,7 +96,7 @@ final class QueueClaimer: Sendable {
                 guard waiting, free > 0, inFlight == 0 || free * 2 >= capacity || event.isWake else { continue }
                 let jobs: [ClaimedJob]
                 do {
-                    let claim = WorkerQueries.claim(queue: queue, limit: free, workerID: workerID)
+                    let claim = WorkerQueries.claim(queue: queue, limit: WorkerQueries.claimSize(free: free), workerID: workerID)
                     jobs = try await pool.query(configuration.preparedStatements ? claim.prepared() : claim)
                         .map(ClaimedJob.init(row:))
                 } catch {
@@ -104,7 +104,7 @@ final class QueueClaimer: Sendable {
                     continue
                 }
                 if configuration.jobEvents, !jobs.isEmpty { await completer.started(jobs) }
-                waiting = jobs.count == free
+                waiting = jobs.count == WorkerQueries.claimSize(free: free)
                 for job in jobs {
                     slots.take()
                     let control = JobControl()
