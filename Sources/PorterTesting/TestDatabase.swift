@@ -68,7 +68,9 @@ actor TestServer {
                 return try PostgresConfiguration(url)
             }
             // initdb and start take about two seconds; keep them off the cooperative pool.
-            let server = try await offPool { try EmbeddedPostgres.start(durability: .fast, maxConnections: 300) }
+            // Tests run in parallel, each with its pools and workers (a worker alone holds
+            // its pool, a listener and two upkeep connections): 500 leaves headroom.
+            let server = try await offPool { try EmbeddedPostgres.start(durability: .fast, maxConnections: 500) }
             self.keep(server)
             return try server.configuration()
         }

@@ -41,7 +41,7 @@ import Testing
         let maintenance = Maintenance(pool: porter.pool, configuration: fastConfiguration(), logger: Logger(label: "test"))
         let live = try #require(try await porter.enqueue(method: "a").id)
         let done = try #require(try await porter.enqueue(method: "b").id)
-        try await porter.pool.query("INSERT INTO porter.workers (id, host, pid, queues) VALUES ('alive', 'h', 1, '{default}')")
+        try await porter.pool.query("INSERT INTO porter.workers (id, host, pid, queues, heartbeat_at) VALUES ('alive', 'h', 1, '{default}', now() + interval '1 hour')")
         try await porter.pool.query("UPDATE porter.jobs SET status = 'started', worker_id = 'alive' WHERE id = \(live)")
         try await porter.pool.query("UPDATE porter.jobs SET status = 'finished', worker_id = NULL WHERE id = \(done)")
         let result = try await maintenance.runOnce()
@@ -89,6 +89,35 @@ import Testing
         #expect(row == "started elsewhere")
         #expect(await runs.started == 1)
         try await worker.shutdown()
+        await porter.close()
+    }
+
+    @Test func maintenanceVacuumsTheJobsTableOnceItHoldsEnoughDeadRows() async throws {
+        let database = try await TestDatabase.create()
+        let porter = database.makeClient()
+        var configuration = WorkerConfiguration()
+        configuration.vacuumThreshold = 500
+        let maintenance = Maintenance(pool: porter.pool, configuration: configuration, logger: Logger(label: "test"))
+        /// The dead rows the statistics show, once this connection's counts are flushed.
+        func deadRows(after change: PostgresQuery) async throws -> Int {
+            try await porter.pool.withConnection { connection in
+                try await connection.query(change)
+                try await connection.query("SELECT pg_stat_force_next_flush()")
+                try await connection.query("SELECT 1")
+                return try await connection.query(
+                    "SELECT n_dead_tup FROM pg_stat_user_tables WHERE relid = 'porter.jobs'::regclass").single(Int.self)
+            }
+        }
+        // Autovacuum must not clean up behind the test's back.
+        try await porter.pool.query("ALTER TABLE porter.jobs SET (autovacuum_enabled = false)")
+        _ = try await porter.enqueueMany((0..<300).map { EnqueueRequest(method: "m\($0)") })
+        // 300 dead versions: below the threshold, nothing happens.
+        #expect(try await deadRows(after: "UPDATE porter.jobs SET priority = 1") == 300)
+        #expect(try await maintenance.runOnce().vacuumed == false)
+        // 600: vacuumed, and the dead versions are gone.
+        #expect(try await deadRows(after: "UPDATE porter.jobs SET priority = 2") == 600)
+        #expect(try await maintenance.runOnce().vacuumed)
+        #expect(try await deadRows(after: "SELECT 1") == 0)
         await porter.close()
     }
 

@@ -23,7 +23,7 @@ import Testing
             {"workers": {"myqueue": {"timeout": 5000, "background_workers": 4},
                          "default": {"background_workers": 8, "max_attempts": 3},
                          "single": {"background_workers": 1, "max_attempts": 1}},
-             "poll_interval": 1, "poll_only": true, "job_events": false,
+             "poll_interval": 1, "poll_only": true, "job_events": false, "vacuum_threshold": 0,
              "sql_schemas": ["app"], "scheduler_events": {"daily": ["x"]}}
             """)
         #expect(configuration.queue("myqueue") == QueueConfiguration(timeout: 5000, backgroundWorkers: 4, maxAttempts: 1))
@@ -35,6 +35,8 @@ import Testing
         #expect(configuration.pollOnly)
         #expect(!configuration.jobEvents)
         #expect(try parse("{}").jobEvents)
+        #expect(configuration.vacuumThreshold == 0)
+        #expect(try parse("{}").vacuumThreshold == 50_000)
     }
 
     @Test func unknownKeysAreNamedWithASuggestion() throws {
@@ -57,6 +59,7 @@ import Testing
             (#"{"poll_only": 1}"#, "poll_only"),
             (#"{"max_orphaned": true}"#, "max_orphaned"),
             (#"{"job_events": "off"}"#, "job_events"),
+            (#"{"vacuum_threshold": -1}"#, "vacuum_threshold"),
             (#"{"heartbeat_interval": 30, "rescue_after": 20}"#, "rescue_after"),
         ] {
             let error = #expect(throws: ConfigurationError.self, "\(json)") { try parse(json) }

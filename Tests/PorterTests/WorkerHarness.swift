@@ -9,7 +9,9 @@ import Testing
 /// Settings that make a worker react in tenths of seconds, for tests.
 func fastConfiguration(_ change: (inout WorkerConfiguration) -> Void = { _ in }) -> WorkerConfiguration {
     var configuration = WorkerConfiguration(
-        pollInterval: .milliseconds(100), heartbeatInterval: .milliseconds(200), rescueAfter: .seconds(1),
+        // Heartbeats 15 apart from a rescue: the whole suite shares 2 cores, and a heartbeat
+        // a second late must not get a live in-process worker taken for dead.
+        pollInterval: .milliseconds(100), heartbeatInterval: .milliseconds(200), rescueAfter: .seconds(3),
         maintenanceInterval: .milliseconds(200), shutdownGrace: .seconds(5), cancelGrace: .milliseconds(300),
         retryPolicy: RetryPolicy(base: .milliseconds(50), maximum: .seconds(1), jitter: 0))
     configuration.sqlSchemas = ["app"]

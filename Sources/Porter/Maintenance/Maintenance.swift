@@ -2,8 +2,8 @@ import Logging
 import PorterPostgres
 
 /// The periodic upkeep every worker runs: rescuing the started jobs of dead workers, pruning
-/// old finished and failed jobs (one process at a time, by advisory lock), and forgetting
-/// scheduler fires older than a week.
+/// old finished and failed jobs (one process at a time, by advisory lock), forgetting
+/// scheduler fires older than a week, and vacuuming porter.jobs when it holds many dead rows.
 public struct Maintenance: Sendable {
     /// What one pass did.
     public struct Result: Sendable, Hashable {
@@ -13,6 +13,8 @@ public struct Maintenance: Sendable {
         public var poisoned: [Int64]
         /// Old jobs deleted.
         public var pruned: Int
+        /// Whether this pass vacuumed porter.jobs.
+        public var vacuumed = false
     }
 
     let pool: PostgresPool
@@ -25,7 +27,7 @@ public struct Maintenance: Sendable {
         self.logger = logger
     }
 
-    /// One rescue and one prune.
+    /// One rescue, one prune, and a vacuum if one is due.
     @discardableResult
     public func runOnce() async throws -> Result {
         var result = Result(requeued: [], poisoned: [], pruned: 0)
@@ -46,6 +48,11 @@ public struct Maintenance: Sendable {
         ).affectedRows
         try await pool.query(WorkerQueries.pruneScheduleFires)
         try await pool.query(RealtimeQueries.pruneStoredMessages)
+        let threshold = configuration.vacuumThreshold
+        if threshold > 0, try await pool.query(WorkerQueries.deadJobRows).single(Int.self) >= threshold {
+            try await pool.query(WorkerQueries.vacuumJobs)
+            result.vacuumed = true
+        }
         return result
     }
 }

@@ -82,7 +82,7 @@ final class QueueClaimer: Sendable {
                 case .graceOver:
                     if slots.inFlight > 0 {
                         logger.info("grace period over; stopping running jobs and requeueing them", metadata: ["porter.running": "\(slots.inFlight)"])
-                        for id in running.ids { running.stop(id, .shutdown) }
+                        running.stopAll(.shutdown)
                     }
                 }
                 let inFlight = slots.inFlight
@@ -108,10 +108,11 @@ final class QueueClaimer: Sendable {
                 for job in jobs {
                     slots.take()
                     let control = JobControl()
-                    running.add(job.id, control)
+                    let run = RunningJobs.Run(id: job.id, attempt: job.attempt)
+                    running.add(run, control)
                     group.addTask { [runner, completer, running, events, capacity] in
                         let outcome = await runner.run(job, control: control)
-                        running.remove(job.id)
+                        running.remove(run)
                         await completer.submit(job, outcome)
                         // Wake the loop only when this slot makes a claim possible: the last
                         // one, or the one that brings the free slots to half. One wake-up per

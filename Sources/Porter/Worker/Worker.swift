@@ -40,10 +40,11 @@ public struct Worker: Service {
 
     public func run() async throws {
         let pool = client.pool
-        // Heartbeats and maintenance get a connection of their own: on the shared pool, jobs
-        // holding every connection (long sql: jobs) would delay the heartbeat until a rescuer
-        // took this live worker for dead.
-        let upkeep = PostgresPool(pool.configuration, maximumConnections: 1, logger: logger)
+        // Heartbeats and maintenance get connections of their own, one each: on the shared
+        // pool, jobs holding every connection (long sql: jobs) would delay the heartbeat until
+        // a rescuer took this live worker for dead, and so would a long vacuum or prune on a
+        // connection shared with it.
+        let upkeep = PostgresPool(pool.configuration, maximumConnections: 2, logger: logger)
         try await register(upkeep)
         logger.info("worker started", metadata: ["porter.queues": "\(queues.joined(separator: ","))"])
         let completer = JobCompleter(pool: pool, workerID: id, configuration: configuration, logger: logger)
@@ -137,25 +138,27 @@ public struct Worker: Service {
             guard !Task.isCancelled else { return }
             do {
                 if try await pool.query(WorkerQueries.heartbeat(id: id)).isEmpty {
-                    // A rescuer took this worker for dead and gave its jobs away: stop them
-                    // (their outcomes would be refused anyway) and register again.
-                    logger.info("this worker was declared dead while running; stopping its jobs and registering again")
-                    running.stopAll(.lost)
+                    // A rescuer took this worker for dead and gave its jobs away; the check
+                    // below stops the runs it no longer holds.
+                    logger.info("this worker was declared dead while running; registering again")
                     try await register(pool)
                 }
-                // Read before the query: each of these jobs' claims had committed, so a job
-                // missing from the answer is no longer this worker's (a rescuer gave it
-                // away, or the claim was lost in a server crash) and must not run on.
-                let runningBefore = running.ids
-                var held: Set<Int64> = []
+                // Read before the query: each of these runs' claims had committed, so a run
+                // missing from the answer is no longer this worker's (a rescuer gave the job
+                // away, or the claim was lost in a server crash) and must not go on.
+                let runsBefore = running.runs
+                var held: Set<RunningJobs.Run> = []
                 for row in try await pool.query(WorkerQueries.heldJobs(workerID: id)) {
-                    let (job, cancelRequested) = try row.decode((Int64, Bool).self)
-                    held.insert(job)
-                    if cancelRequested { running.stop(job, .canceled) }
+                    let (job, attempt, cancelRequested) = try row.decode((Int64, Int, Bool).self)
+                    let run = RunningJobs.Run(id: job, attempt: attempt)
+                    held.insert(run)
+                    if cancelRequested { running.stop(run, .canceled) }
                 }
-                for job in runningBefore where !held.contains(job) {
-                    logger.info("job is no longer held by this worker; stopping it", metadata: ["porter.job.id": "\(job)"])
-                    running.stop(job, .lost)
+                for run in runsBefore where !held.contains(run) {
+                    logger.info(
+                        "job is no longer held by this worker; stopping this run of it",
+                        metadata: ["porter.job.id": "\(run.id)", "porter.job.attempt": "\(run.attempt)"])
+                    running.stop(run, .lost)
                 }
             } catch {
                 logger.info("heartbeat failed", metadata: ["error": "\(error)"])
@@ -194,7 +197,7 @@ public struct Worker: Service {
                 case .notification(let notification) where notification.channel == "porter_enqueue":
                     for claimer in claimers[notification.payload] ?? [] { claimer.wake() }
                 case .notification(let notification):
-                    if let id = Int64(notification.payload) { running.stop(id, .canceled) }
+                    if let id = Int64(notification.payload) { running.stop(job: id, .canceled) }
                 case .reconnected:
                     for claimer in claimers.values.joined() { claimer.wake() }
                 }

@@ -45,6 +45,12 @@ public struct WorkerConfiguration: Sendable, Hashable {
     /// other's commit for NOTIFY's lock, at the price of those events (progress and
     /// `publish_realtime` are unaffected). Key `job_events`. Default: true.
     public var jobEvents = true
+    /// A worker's maintenance vacuums `porter.jobs` once it holds this many dead row versions.
+    /// Every claim and completion leaves one behind, and a claim walks past the claim index's
+    /// dead entries until a vacuum removes them, so a busy queue slows down between vacuums;
+    /// autovacuum comes at most once a minute. 0 leaves it to autovacuum. Key
+    /// `vacuum_threshold`. Default: 50,000.
+    public var vacuumThreshold = 50_000
 
     /// Whether claims and completions run as prepared statements, parsed and planned once per
     /// connection. Off in poll-only mode, which is for PgBouncer's transaction pooling, where
@@ -142,6 +148,7 @@ public struct WorkerConfiguration: Sendable, Hashable {
             case "rescue_after": configuration.rescueAfter = try seconds(value, key: key, minimum: 0.5)
             case "maintenance_interval": configuration.maintenanceInterval = try seconds(value, key: key, minimum: 0.1)
             case "max_orphaned": configuration.maxOrphaned = try integer(value, key: key, minimum: 1)
+            case "vacuum_threshold": configuration.vacuumThreshold = try integer(value, key: key, minimum: 0)
             case "shutdown_grace": configuration.shutdownGrace = try seconds(value, key: key, minimum: 0)
             case "cancel_grace": configuration.cancelGrace = try seconds(value, key: key, minimum: 0)
             case "finished_retention": configuration.finishedRetention = try seconds(value, key: key, minimum: 0)
@@ -167,7 +174,7 @@ public struct WorkerConfiguration: Sendable, Hashable {
     static let topLevelKeys = [
         "workers", "sql_schemas", "poll_interval", "poll_only", "heartbeat_interval", "rescue_after",
         "maintenance_interval", "max_orphaned", "shutdown_grace", "cancel_grace", "finished_retention",
-        "failed_retention", "retry_backoff_base", "retry_backoff_max", "job_events",
+        "failed_retention", "retry_backoff_base", "retry_backoff_max", "job_events", "vacuum_threshold",
     ] + reservedKeys.sorted()
 
     private static func parseQueue(_ value: Any, name: String, base: QueueConfiguration) throws -> QueueConfiguration {

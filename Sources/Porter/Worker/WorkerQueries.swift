@@ -23,10 +23,10 @@ enum WorkerQueries {
         "DELETE FROM porter.workers WHERE id = \(id)"
     }
 
-    /// The jobs the database shows as started by this worker, and whether `porter cancel`
-    /// asked to stop each; served by jobs_started_worker_idx.
+    /// The jobs (and attempts) the database shows as started by this worker, and whether
+    /// `porter cancel` asked to stop each; served by jobs_started_worker_idx.
     static func heldJobs(workerID: String) -> PostgresQuery {
-        "SELECT id, cancel_requested_at IS NOT NULL FROM porter.jobs WHERE worker_id = \(workerID) AND status = 'started'"
+        "SELECT id, attempts, cancel_requested_at IS NOT NULL FROM porter.jobs WHERE worker_id = \(workerID) AND status = 'started'"
     }
 
     /// Claims up to `limit` runnable jobs of one queue in one statement: at-front first, then
@@ -168,6 +168,16 @@ enum WorkerQueries {
         RETURNING j.id, j.status
         """
     }
+
+    /// The dead row versions in porter.jobs, from the statistics collector (about a second
+    /// behind). Reads pg_stat_user_tables, no table.
+    static let deadJobRows: PostgresQuery = """
+        SELECT coalesce((SELECT n_dead_tup FROM pg_stat_user_tables WHERE relid = 'porter.jobs'::regclass), 0)
+        """
+
+    /// Vacuums porter.jobs; skipped at once when another vacuum (autovacuum, another worker)
+    /// holds the table, so two workers never vacuum it together.
+    static let vacuumJobs: PostgresQuery = "VACUUM (SKIP_LOCKED) porter.jobs"
 
     /// Deletes finished jobs older than `finished` and failed or canceled ones older than
     /// `failed`, at most `limit` each call, if this session wins the pruning lock (one pruner at
