@@ -18,14 +18,17 @@ extension PorterClient {
 
 extension JobContext {
     /// Records this job's progress in `porter.jobs.progress` and publishes it as a `progress`
-    /// event (Frappe's `publish_progress`). Committed at once, whatever the job does next.
+    /// event (Frappe's `publish_progress`). Committed at once, whatever the job does next, and
+    /// after the job's `started` event.
     public func publishProgress(percent: Double, title: String? = nil, description: String? = nil) async throws {
         guard let id else { return }  // inline (`now`) runs have no row
+        await finishing?.startedEventSent()
         try await pool.query(RealtimeQueries.publishProgress(job: id, percent: percent, title: title, description: description))
     }
 
-    /// Publishes an event about this job, delivered at once.
+    /// Publishes an event about this job, delivered at once, after the job's `started` event.
     public func publishRealtime(event: String, message: PostgresJSON = PostgresJSON(text: "{}")) async throws {
+        await finishing?.startedEventSent()
         try await pool.query(RealtimeQueries.publish(event: event, message: message, job: id))
     }
 }
