@@ -32,7 +32,7 @@ enum RealtimeQueries {
         """
     }
 
-    /// Forgets stored oversize messages after a day.
+    /// Forgets stored oversize messages after a day; served by realtime_messages_created_at_idx.
     static let pruneStoredMessages: PostgresQuery =
         "DELETE FROM porter.realtime_messages WHERE created_at < now() - interval '1 day'"
 }

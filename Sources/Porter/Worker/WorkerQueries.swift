@@ -197,7 +197,8 @@ enum WorkerQueries {
     }
 
     /// Forgets scheduler fires older than a week: the exactly-once key only matters around the
-    /// current fire time, since each entry's next fire time only moves forward.
+    /// current fire time, since each entry's next fire time only moves forward. Served by
+    /// schedule_fires_fired_at_idx.
     static let pruneScheduleFires: PostgresQuery =
         "DELETE FROM porter.schedule_fires WHERE fired_at < now() - interval '7 days'"
 
