@@ -16,9 +16,10 @@ public actor PostgresPool {
     private var idle: [PostgresConnection] = []
     /// Connections open, leased or being opened; never above `maximumConnections`.
     private var openCount = 0
-    /// Tasks waiting for a connection. A waiter resumed with `nil` owns a free slot and opens
-    /// its own connection.
-    private var waiters: [CheckedContinuation<PostgresConnection?, any Error>] = []
+    /// Tasks waiting for a connection, first come first served. A waiter resumed with `nil`
+    /// owns a free slot and opens its own connection; a cancelled one leaves the line.
+    private var waiters: [(token: Int, continuation: CheckedContinuation<PostgresConnection?, any Error>)] = []
+    private var nextWaiter = 0
     private var isClosed = false
 
     public init(
@@ -93,7 +94,7 @@ public actor PostgresPool {
         let pending = waiters
         waiters.removeAll()
         for waiter in pending {
-            waiter.resume(throwing: PostgresError(code: .connectionClosed, message: "the pool is closed"))
+            waiter.continuation.resume(throwing: PostgresError(code: .connectionClosed, message: "the pool is closed"))
         }
     }
 
@@ -116,12 +117,36 @@ public actor PostgresPool {
             if openCount < maximumConnections {
                 return try await openConnection()
             }
-            if let connection = try await withCheckedThrowingContinuation({ waiters.append($0) }) {
+            if let connection = try await waitForConnection() {
                 return connection
             }
             // Resumed with nil: a slot was freed for us; `openCount` already counts it.
             openCount -= 1
         }
+    }
+
+    /// Waits in line for a connection (or a free slot, `nil`). Cancelling the waiting task
+    /// takes it out of the line with `CancellationError`, so a job stopped while the pool is
+    /// exhausted ends at once instead of when a connection comes free.
+    private func waitForConnection() async throws -> PostgresConnection? {
+        nextWaiter += 1
+        let token = nextWaiter
+        return try await withTaskCancellationHandler {
+            try await withCheckedThrowingContinuation { continuation in
+                if Task.isCancelled {
+                    continuation.resume(throwing: CancellationError())
+                } else {
+                    waiters.append((token, continuation))
+                }
+            }
+        } onCancel: {
+            Task { await self.leaveLine(token) }
+        }
+    }
+
+    private func leaveLine(_ token: Int) {
+        guard let index = waiters.firstIndex(where: { $0.token == token }) else { return }
+        waiters.remove(at: index).continuation.resume(throwing: CancellationError())
     }
 
     private func openConnection() async throws -> PostgresConnection {
@@ -133,7 +158,7 @@ public actor PostgresPool {
             if !waiters.isEmpty {
                 // Let a waiter try to open the slot this attempt gave up.
                 openCount += 1
-                waiters.removeFirst().resume(returning: nil)
+                waiters.removeFirst().continuation.resume(returning: nil)
             }
             throw error
         }
@@ -146,12 +171,12 @@ public actor PostgresPool {
             await connection.close()
             if !isClosed && !waiters.isEmpty {
                 openCount += 1
-                waiters.removeFirst().resume(returning: nil)
+                waiters.removeFirst().continuation.resume(returning: nil)
             }
             return
         }
         if !waiters.isEmpty {
-            waiters.removeFirst().resume(returning: connection)
+            waiters.removeFirst().continuation.resume(returning: connection)
         } else {
             idle.append(connection)
         }

@@ -56,6 +56,36 @@ import Testing
         await pool.close()
     }
 
+    @Test func aTaskWaitingForAConnectionCanBeCancelled() async throws {
+        let database = try await TestDatabase.create(migrated: false)
+        let pool = PostgresPool(database.configuration, maximumConnections: 1)
+        // Hold the only connection until the test lets go.
+        let (release, releaser) = AsyncStream<Void>.makeStream()
+        let holder = Task {
+            try await pool.withConnection { _ in
+                for await _ in release { break }
+            }
+        }
+        try await waitUntil("the holder to lease the connection") { await pool.stats == (open: 1, idle: 0) }
+        let waiter = Task { try await pool.query("SELECT 1") }
+        waiter.cancel()
+        // Should the cancel not work, the holder lets go after 5 s and the waiter's statement
+        // runs: the test fails instead of hanging.
+        let safety = Task {
+            try await Task.sleep(for: .seconds(5))
+            releaser.yield()
+        }
+        defer { safety.cancel() }
+        // Out of the line at once, while the connection is still held.
+        let result = await waiter.result
+        #expect(throws: CancellationError.self) { try result.get() }
+        releaser.yield()
+        try await holder.value
+        // The line is empty: the next lease gets the connection back.
+        #expect(try await pool.query("SELECT 1").single(Int.self) == 1)
+        await pool.close()
+    }
+
     @Test func connectionReturnedInsideATransactionIsRolledBack() async throws {
         let database = try await TestDatabase.create(migrated: false)
         let pool = PostgresPool(database.configuration, maximumConnections: 1)
