@@ -10,21 +10,42 @@ extension PorterClient {
     }
 
     /// Requeues a failed or canceled job with a fresh set of attempts (`porter retry`).
+    ///
+    /// A job with `depends_on` waits again as `deferred` while a parent has not finished; a
+    /// parent that failed or was canceled must be retried first. The dependants that were
+    /// canceled because this job failed (and theirs, in cascade) come back as `deferred`, to
+    /// run once it finishes.
     public func retry(id: Int64) async throws {
-        let rows: PostgresRows
         do {
-            rows = try await pool.query(WorkerQueries.retry(id: id))
+            try await pool.withTransaction { transaction in
+                guard let row = try transaction.query(WorkerQueries.lockForRetry(id: id)).first else {
+                    throw PorterError(code: .jobNotFound(id), message: "no job has id \(id)")
+                }
+                let (status, dependsOn) = try row.decode((String, [Int64]?).self)
+                guard status == "failed" || status == "canceled" else {
+                    throw PorterError(
+                        code: .invalidState, message: "job \(id) is \(status); only failed or canceled jobs can be retried")
+                }
+                var waitsForParents = false
+                for parent in try transaction.query(WorkerQueries.unfinishedParents(dependsOn ?? [])) {
+                    let (parentID, method, parentStatus) = try parent.decode((Int64, String, String).self)
+                    if parentStatus == "failed" || parentStatus == "canceled" {
+                        throw PorterError(
+                            code: .invalidState,
+                            message: "job \(id) depends on job \(parentID) (\(method)), which \(parentStatus); retry job \(parentID) first, and its canceled dependants come back with it")
+                    }
+                    waitsForParents = true
+                }
+                let queue = try transaction.query(WorkerQueries.retry(id: id, waitForParents: waitsForParents)).single(String.self)
+                try transaction.query(WorkerQueries.reviveDependants(of: id))
+                if !waitsForParents { try transaction.query("SELECT pg_notify('porter_enqueue', \(queue))") }
+            }
         } catch let error as PostgresError where error.sqlState == .uniqueViolation {
             throw PorterError(
                 code: .invalidState,
-                message: "job \(id) cannot be retried: another job with its job_id is queued or running", underlying: error)
+                message: "job \(id) cannot be retried: another job with its job_id (or a dependant's) is queued or running",
+                underlying: error)
         }
-        guard rows.isEmpty else { return }
-        guard let job = try await job(id: id) else {
-            throw PorterError(code: .jobNotFound(id), message: "no job has id \(id)")
-        }
-        throw PorterError(
-            code: .invalidState, message: "job \(id) is \(job.status.rawValue); only failed or canceled jobs can be retried")
     }
 
     /// Cancels a queued or scheduled job, or asks the worker running a started one to stop it

@@ -57,6 +57,48 @@ import Testing
         await porter.close()
     }
 
+    @Test func retryingAFailedParentBringsBackItsCanceledDependants() async throws {
+        actor Calls {
+            var count = 0
+            func next() -> Int {
+                count += 1
+                return count
+            }
+        }
+        let calls = Calls()
+        let database = try await TestDatabase.create()
+        var registry = JobRegistry()
+        // Fails the first time only.
+        registry.register(method: "test.flaky") { _, _ in
+            struct Flaky: Error {}
+            if await calls.next() == 1 { throw Flaky() }
+            return nil
+        }
+        registry.register(method: "test.ok") { _, _ in nil }
+        let porter = database.makeClient(registry: registry)
+        let parent = try #require(try await porter.enqueue(method: "test.flaky").id)
+        let child = try #require(try await porter.enqueue(method: "test.ok", options: EnqueueOptions(dependsOn: [parent])).id)
+        let grandchild = try #require(try await porter.enqueue(method: "test.ok", options: EnqueueOptions(dependsOn: [child])).id)
+        let worker = RunningWorker(porter, fastConfiguration())
+        try await waitForJob(porter, parent, .failed)
+        try await waitForJob(porter, grandchild, .canceled)
+
+        // The child cannot run while its parent stays failed.
+        let refused = await #expect(throws: PorterError.self) { try await porter.retry(id: child) }
+        #expect(refused?.message.contains("retry job \(parent) first") == true)
+        #expect(try await porter.job(id: child)?.status == .canceled)
+
+        // Retrying the parent brings the chain back; it then runs in order.
+        try await porter.retry(id: parent)
+        for id in [parent, child, grandchild] { try await waitForJob(porter, id, .finished) }
+        let ends = try await porter.pool.query(
+            "SELECT array_agg(id ORDER BY started_at) FROM porter.jobs WHERE id IN (\(parent), \(child), \(grandchild))"
+        ).single([Int64].self)
+        #expect(ends == [parent, child, grandchild])
+        try await worker.shutdown()
+        await porter.close()
+    }
+
     @Test func parentCancelCancelsDependant() async throws {
         let database = try await TestDatabase.create()
         let porter = database.makeClient()

@@ -202,13 +202,48 @@ enum WorkerQueries {
     static let pruneScheduleFires: PostgresQuery =
         "DELETE FROM porter.schedule_fires WHERE fired_at < now() - interval '7 days'"
 
-    /// Requeues a failed or canceled job (`porter retry`).
-    static func retry(id: Int64) -> PostgresQuery {
+    /// Locks a job `porter retry` is about to requeue; served by jobs_pkey.
+    static func lockForRetry(id: Int64) -> PostgresQuery {
+        "SELECT status, depends_on FROM porter.jobs WHERE id = \(id) FOR UPDATE"
+    }
+
+    /// The parents of a job that have not finished, locked so none ends unseen before the
+    /// retry commits (as an enqueue with depends_on locks them). A pruned parent had finished.
+    /// Served by jobs_pkey.
+    static func unfinishedParents(_ ids: [Int64]) -> PostgresQuery {
         """
-        UPDATE porter.jobs SET status = 'queued', run_at = now(), ended_at = NULL, started_at = NULL,
-            attempts = 0, orphaned = 0, worker_id = NULL, cancel_requested_at = NULL
-        WHERE id = \(id) AND status IN ('failed', 'canceled')
-        RETURNING id
+        SELECT id, method, status FROM porter.jobs
+        WHERE id = ANY(\(ids)::bigint[]) AND status <> 'finished' ORDER BY id FOR SHARE
+        """
+    }
+
+    /// Requeues a failed or canceled job with fresh attempts (`porter retry`), or defers it
+    /// while its parents run. Returns its queue.
+    static func retry(id: Int64, waitForParents: Bool) -> PostgresQuery {
+        """
+        UPDATE porter.jobs SET status = \(waitForParents ? "deferred" : "queued"), run_at = now(), ended_at = NULL,
+            started_at = NULL, attempts = 0, orphaned = 0, worker_id = NULL, cancel_requested_at = NULL
+        WHERE id = \(id)
+        RETURNING queue
+        """
+    }
+
+    /// Brings back as `deferred` the dependants canceled because job `id` ended badly, and in
+    /// cascade theirs: each such cancel names its parent (porter.dependency_error). Reads the
+    /// canceled jobs with depends_on without an index: a rare admin command.
+    static func reviveDependants(of id: Int64) -> PostgresQuery {
+        """
+        WITH RECURSIVE revived(id) AS (
+            SELECT d.id FROM porter.jobs d
+            WHERE d.status = 'canceled' AND d.depends_on @> ARRAY[\(id)::bigint]
+              AND starts_with(d.error, format('canceled: job %s (', \(id)::bigint))
+          UNION
+            SELECT d.id FROM porter.jobs d JOIN revived r ON d.depends_on @> ARRAY[r.id]
+            WHERE d.status = 'canceled' AND starts_with(d.error, format('canceled: job %s (', r.id))
+        )
+        UPDATE porter.jobs AS j SET status = 'deferred', ended_at = NULL
+        FROM revived WHERE j.id = revived.id
+        RETURNING j.id
         """
     }
 
