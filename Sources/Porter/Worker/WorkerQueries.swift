@@ -170,9 +170,11 @@ enum WorkerQueries {
     }
 
     /// The dead row versions in porter.jobs, from the statistics collector (about a second
-    /// behind). Reads pg_stat_user_tables, no table.
+    /// behind); 0 when this role may not vacuum the table (only its owner's members may), so a
+    /// worker that cannot vacuum does not try every interval. Reads catalogs, no table.
     static let deadJobRows: PostgresQuery = """
-        SELECT coalesce((SELECT n_dead_tup FROM pg_stat_user_tables WHERE relid = 'porter.jobs'::regclass), 0)
+        SELECT coalesce((SELECT s.n_dead_tup FROM pg_stat_user_tables s JOIN pg_class c ON c.oid = s.relid
+                         WHERE s.relid = 'porter.jobs'::regclass AND pg_has_role(c.relowner, 'MEMBER')), 0)
         """
 
     /// Vacuums porter.jobs; skipped at once when another vacuum (autovacuum, another worker)
