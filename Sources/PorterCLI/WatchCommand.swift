@@ -81,9 +81,9 @@ struct WatchCommand: AsyncParsableCommand {
         return Self.exitCode(status)
     }
 
-    /// Checks the followed job's row every second, for an end that sends no event: a worker
-    /// with "job_events": false, or one killed between its commit and its event. Once the row
-    /// has ended and its event has not come within another second, it ends the stream.
+    /// Checks the followed job's row every second, for an end whose event never comes: a
+    /// worker with "job_events": false, or an end while the LISTEN connection was down. Once
+    /// the row has ended and its event has not come within another second, it ends the stream.
     private static func pollForEnd(
         of job: Int64, porter: PorterClient, listener: RealtimeListener
     ) -> (task: Task<Void, Never>, status: Locked<JobStatus?>) {
@@ -111,4 +111,3 @@ struct WatchCommand: AsyncParsableCommand {
         }
     }
 }
-
