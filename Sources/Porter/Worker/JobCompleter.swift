@@ -26,8 +26,8 @@ actor JobCompleter {
     private var pending: [Completion] = []
     /// Claimed jobs whose `started` event is not sent yet, and the tasks waiting for one.
     private var unannounced: [ClaimedJob] = []
-    private var unannouncedIDs: Set<Int64> = []
-    private var announcementWaiters: [Int64: [Int: CheckedContinuation<Void, Never>]] = [:]
+    private var unannouncedRuns: Set<RunningJobs.Run> = []
+    private var announcementWaiters: [RunningJobs.Run: [Int: CheckedContinuation<Void, Never>]] = [:]
     private var nextWaiter = 0
     private let signal = AsyncStream<Void>.makeStream(bufferingPolicy: .bufferingNewest(1))
 
@@ -41,27 +41,27 @@ actor JobCompleter {
     /// Queues the `started` events of jobs just claimed.
     func started(_ jobs: [ClaimedJob]) {
         unannounced += jobs
-        for job in jobs { unannouncedIDs.insert(job.id) }
+        for job in jobs { unannouncedRuns.insert(job.run) }
         signal.continuation.yield()
     }
 
     /// Returns once the job's `started` event has been sent (or given up on), or when the
     /// calling task is cancelled.
-    func startedEventSent(_ id: Int64) async {
-        guard unannouncedIDs.contains(id) else { return }
+    func startedEventSent(_ run: RunningJobs.Run) async {
+        guard unannouncedRuns.contains(run) else { return }
         nextWaiter += 1
         let token = nextWaiter
         await withTaskCancellationHandler {
             await withCheckedContinuation { continuation in
-                announcementWaiters[id, default: [:]][token] = continuation
+                announcementWaiters[run, default: [:]][token] = continuation
             }
         } onCancel: {
-            Task { await self.stopWaiting(for: id, token: token) }
+            Task { await self.stopWaiting(for: run, token: token) }
         }
     }
 
-    private func stopWaiting(for id: Int64, token: Int) {
-        announcementWaiters[id]?.removeValue(forKey: token)?.resume()
+    private func stopWaiting(for run: RunningJobs.Run, token: Int) {
+        announcementWaiters[run]?.removeValue(forKey: token)?.resume()
     }
 
     /// Queues an outcome for the next batch.
@@ -130,8 +130,8 @@ actor JobCompleter {
 
     private func announced(_ jobs: [ClaimedJob]) {
         for job in jobs {
-            unannouncedIDs.remove(job.id)
-            for waiter in (announcementWaiters.removeValue(forKey: job.id) ?? [:]).values { waiter.resume() }
+            unannouncedRuns.remove(job.run)
+            for waiter in (announcementWaiters.removeValue(forKey: job.run) ?? [:]).values { waiter.resume() }
         }
     }
 

@@ -31,7 +31,7 @@ struct JobRunner: Sendable {
         var context = JobContext(
             id: job.id, method: job.method, queue: job.queue, attempt: job.attempt, logger: logger, pool: pool)
         let finishing = FinishingTransaction(id: job.id, attempt: job.attempt, workerID: workerID) { [completer] in
-            await completer.startedEventSent(job.id)
+            await completer.startedEventSent(job.run)
         }
         context.finishing = finishing
         context.registry = registry
@@ -61,7 +61,7 @@ struct JobRunner: Sendable {
         // server a cancel, and the transaction rolls back.
         let work = Task { [completer] in
             // The transaction sends the job's end event; its start event must be out first.
-            await completer.startedEventSent(job.id)
+            await completer.startedEventSent(job.run)
             try Task.checkCancellation()
             try await pool.withTransaction { transaction in
                 try transaction.query(

@@ -108,7 +108,7 @@ final class QueueClaimer: Sendable {
                 for job in jobs {
                     slots.take()
                     let control = JobControl()
-                    let run = RunningJobs.Run(id: job.id, attempt: job.attempt)
+                    let run = job.run
                     running.add(run, control)
                     group.addTask { [runner, completer, running, events, capacity] in
                         let outcome = await runner.run(job, control: control)
