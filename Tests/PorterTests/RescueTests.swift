@@ -121,6 +121,37 @@ import Testing
         await porter.close()
     }
 
+    @Test func aWorkerWhoseRoleCannotVacuumTheJobsTableLeavesItToAutovacuum() async throws {
+        let database = try await TestDatabase.create()
+        let owner = database.makeClient()
+        let role = "porter_worker_\(database.name)"
+        try await owner.pool.query("CREATE ROLE \(identifier: role)")
+        try await owner.pool.query("GRANT USAGE ON SCHEMA porter TO \(identifier: role)")
+        try await owner.pool.query("GRANT ALL ON ALL TABLES IN SCHEMA porter TO \(identifier: role)")
+        try await owner.pool.query("ALTER TABLE porter.jobs SET (autovacuum_enabled = false)")
+        _ = try await owner.enqueueMany((0..<50).map { EnqueueRequest(method: "m\($0)") })
+        try await owner.pool.withConnection { connection in
+            try await connection.query("UPDATE porter.jobs SET priority = 1")
+            try await connection.query("SELECT pg_stat_force_next_flush()")
+            try await connection.query("SELECT 1")
+        }
+        // The same server login, acting as a role that may use the tables but does not own them.
+        let worker = PostgresPool(
+            try PostgresConfiguration(database.connectionString + " options='-c role=\(role)'"), maximumConnections: 1)
+        #expect(try await worker.query("SELECT current_user").single(String.self) == role)
+        var configuration = WorkerConfiguration()
+        configuration.vacuumThreshold = 1
+        let maintenance = Maintenance(pool: worker, configuration: configuration, logger: Logger(label: "test"))
+        #expect(try await maintenance.runOnce().vacuumed == false)
+        // Its owner does vacuum it.
+        let asOwner = Maintenance(pool: owner.pool, configuration: configuration, logger: Logger(label: "test"))
+        #expect(try await asOwner.runOnce().vacuumed)
+        await worker.close()
+        try await owner.pool.query("DROP OWNED BY \(identifier: role)")
+        try await owner.pool.query("DROP ROLE \(identifier: role)")
+        await owner.close()
+    }
+
     @Test func pruningDeletesOldFinishedAndFailedJobsOnly() async throws {
         let database = try await TestDatabase.create()
         let porter = database.makeClient()
