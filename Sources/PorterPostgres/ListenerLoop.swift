@@ -41,8 +41,7 @@ struct ListenerLoop: @unchecked Sendable {
     }
 
     private func connect() -> OpaquePointer? {
-        let keywords = ["dbname", "fallback_application_name"]
-        let values = [configuration.connectionString, configuration.applicationName]
+        let (keywords, values) = configuration.connectParameters
         let handle = withCStringArray(keywords) { keywords in
             withCStringArray(values) { values in PQconnectdbParams(keywords, values, 1) }
         }

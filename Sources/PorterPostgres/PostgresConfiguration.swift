@@ -31,6 +31,20 @@ public struct PostgresConfiguration: Sendable, Hashable {
 }
 
 extension PostgresConfiguration {
+    /// Asked of every connection unless the connection string sets its own: TCP keepalives
+    /// after 30 s idle, then every 10 s, giving up after 3 unanswered (libpq's `keepalives_*`).
+    /// A server that vanished without closing the connection (a host lost, a network cut) is
+    /// then noticed within about a minute rather than the kernel's two hours, so the listener
+    /// reconnects and a pooled connection is replaced. Unix-socket connections ignore them.
+    static let keepaliveDefaults = [("keepalives_idle", "30"), ("keepalives_interval", "10"), ("keepalives_count", "3")]
+
+    /// The keywords and values for `PQconnectdbParams`. The defaults come first: the
+    /// connection string, expanded in place of `dbname`, overrides whatever it sets.
+    var connectParameters: (keywords: [String], values: [String]) {
+        (Self.keepaliveDefaults.map(\.0) + ["dbname", "fallback_application_name"],
+         Self.keepaliveDefaults.map(\.1) + [connectionString, applicationName])
+    }
+
     /// The same settings with another database name, as a key/value conninfo string.
     public func withDatabase(_ database: String) throws -> PostgresConfiguration {
         var errorMessage: UnsafeMutablePointer<CChar>?

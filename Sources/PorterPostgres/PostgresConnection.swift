@@ -54,8 +54,7 @@ public actor PostgresConnection {
     }
 
     private func open() throws {
-        let keywords = ["dbname", "fallback_application_name"]
-        let values = [configuration.connectionString, configuration.applicationName]
+        let (keywords, values) = configuration.connectParameters
         let handle = withCStringArray(keywords) { keywords in
             withCStringArray(values) { values in
                 PQconnectdbParams(keywords, values, 1)
@@ -88,6 +87,19 @@ public actor PostgresConnection {
     }
 
     /// Whether the connection is closed or was lost.
+    /// A connection option as libpq uses it on this connection (`PQconninfo`), e.g.
+    /// `keepalives_idle`; nil when unset or closed.
+    func option(_ keyword: String) -> String? {
+        guard let handle, let options = PQconninfo(handle) else { return nil }
+        defer { PQconninfoFree(options) }
+        var option = options
+        while let name = option.pointee.keyword {
+            if String(cString: name) == keyword { return option.pointee.val.map { String(cString: $0) } }
+            option += 1
+        }
+        return nil
+    }
+
     public var isClosed: Bool {
         guard let handle else { return true }
         return PQstatus(handle) != CONNECTION_OK

@@ -1,9 +1,22 @@
 import Foundation
-import PorterPostgres
+@testable import PorterPostgres
 import PorterTesting
 import Testing
 
 @Suite struct PostgresConnectionTests {
+    @Test func connectionsAskForTCPKeepalivesUnlessTheConnectionStringSaysOtherwise() async throws {
+        let database = try await TestDatabase.create(migrated: false)
+        let connection = try await database.connect()
+        #expect(await connection.option("keepalives_idle") == "30")
+        #expect(await connection.option("keepalives_count") == "3")
+        let custom = try await PostgresConnection.connect(
+            PostgresConfiguration(database.connectionString + " keepalives_idle=7"))
+        #expect(await custom.option("keepalives_idle") == "7")
+        #expect(await custom.option("keepalives_interval") == "10")
+        await connection.close()
+        await custom.close()
+    }
+
     @Test func decodesTypedRowsByPositionNameAndTuple() async throws {
         let database = try await TestDatabase.create(migrated: false)
         let connection = try await database.connect()
