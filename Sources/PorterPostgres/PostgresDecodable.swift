@@ -65,6 +65,33 @@ extension Date: PostgresDecodable {
     }
 }
 
+extension Data: PostgresDecodable {
+    /// Parses `bytea` in PostgreSQL's hex output format (`\x0a1b…`, the default of
+    /// `bytea_output`).
+    public init(postgresText text: String) throws {
+        let utf8 = Array(text.utf8)
+        guard utf8.count >= 2, utf8[0] == UInt8(ascii: "\\"), utf8[1] == UInt8(ascii: "x"), utf8.count % 2 == 0 else {
+            throw PostgresDecodingFailure(expected: "bytea in hex format (the session's bytea_output must be 'hex')")
+        }
+        func nibble(_ byte: UInt8) throws -> UInt8 {
+            switch byte {
+            case UInt8(ascii: "0")...UInt8(ascii: "9"): return byte - UInt8(ascii: "0")
+            case UInt8(ascii: "a")...UInt8(ascii: "f"): return byte - UInt8(ascii: "a") + 10
+            case UInt8(ascii: "A")...UInt8(ascii: "F"): return byte - UInt8(ascii: "A") + 10
+            default: throw PostgresDecodingFailure(expected: "bytea in hex format")
+            }
+        }
+        var bytes = [UInt8]()
+        bytes.reserveCapacity(utf8.count / 2 - 1)
+        var index = 2
+        while index < utf8.count {
+            bytes.append(try nibble(utf8[index]) << 4 | nibble(utf8[index + 1]))
+            index += 2
+        }
+        self = Data(bytes)
+    }
+}
+
 extension PostgresJSON: PostgresDecodable {
     public init(postgresText text: String) { self.init(text: text) }
 }

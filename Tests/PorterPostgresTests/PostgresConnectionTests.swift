@@ -4,6 +4,22 @@ import PorterTesting
 import Testing
 
 @Suite struct PostgresConnectionTests {
+    @Test func byteaRoundTripsEveryByteValue() async throws {
+        let database = try await TestDatabase.create(migrated: false)
+        let connection = try await database.connect()
+        let bytes = Data((0...255).map(UInt8.init) + [0, 0xFF, 0x5C, 0x78])
+        let back = try await connection.query("SELECT \(bytes)::bytea").single(Data.self)
+        #expect(back == bytes)
+        #expect(try await connection.query("SELECT ''::bytea").single(Data.self).isEmpty)
+        // The escape output format is refused with the setting to change, not misread.
+        try await connection.execute("SET bytea_output = 'escape'")
+        let error = await #expect(throws: PostgresError.self) {
+            try await connection.query("SELECT '\\x41'::bytea").single(Data.self)
+        }
+        #expect(error?.message.contains("bytea_output") == true)
+        await connection.close()
+    }
+
     @Test func connectionsAskForTCPKeepalivesUnlessTheConnectionStringSaysOtherwise() async throws {
         let database = try await TestDatabase.create(migrated: false)
         let connection = try await database.connect()
