@@ -24,6 +24,9 @@ enum MigrationQueries {
         );
         """
 
+    /// The newest applied version, 0 for none; served by schema_migrations_pkey.
+    static let latestApplied: PostgresQuery = "SELECT coalesce(max(version), 0) FROM porter.schema_migrations"
+
     /// Every applied version with its checksum; served by schema_migrations_pkey.
     static let listApplied: PostgresQuery = "SELECT version, checksum FROM porter.schema_migrations ORDER BY version"
 

@@ -59,6 +59,18 @@ actor Attempts {
         await porter.close()
     }
 
+    @Test func aWorkerRefusesADatabaseWhoseSchemaIsBehindItsBuild() async throws {
+        let database = try await TestDatabase.create()
+        let porter = database.makeClient()
+        try await porter.pool.query("DELETE FROM porter.schema_migrations WHERE version = (SELECT max(version) FROM porter.schema_migrations)")
+        let worker = Worker(client: porter, configuration: fastConfiguration())
+        let error = await #expect(throws: PorterError.self) { try await worker.run() }
+        #expect(error?.code == .schemaMissing)
+        #expect(error?.message.contains("run `porter migrate`") == true, "\(String(describing: error))")
+        #expect(try await porter.pool.query("SELECT count(*) FROM porter.workers").single(Int.self) == 0)
+        await porter.close()
+    }
+
     @Test func pollOnlyWorkerRunsJobsWithoutListening() async throws {
         let database = try await TestDatabase.create()
         var registry = JobRegistry()

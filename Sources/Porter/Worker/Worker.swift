@@ -45,7 +45,13 @@ public struct Worker: Service {
         // a rescuer took this live worker for dead, and so would a long vacuum or prune on a
         // connection shared with it.
         let upkeep = PostgresPool(pool.configuration, maximumConnections: 2, logger: logger)
-        try await register(upkeep)
+        do {
+            try await checkSchema(upkeep)
+            try await register(upkeep)
+        } catch {
+            await upkeep.close()
+            throw error
+        }
         logger.info("worker started", metadata: ["porter.queues": "\(queues.joined(separator: ","))"])
         let completer = JobCompleter(pool: pool, workerID: id, configuration: configuration, logger: logger)
         let running = RunningJobs()
@@ -111,6 +117,30 @@ public struct Worker: Service {
         _ = try? await upkeep.query(WorkerQueries.deregister(id: id))
         await upkeep.close()
         logger.info("worker stopped")
+    }
+
+    /// Refuses a database whose Porter schema is older than this build's: its claims,
+    /// completions and triggers would not match. Waits for the database like `register`.
+    private func checkSchema(_ pool: PostgresPool) async throws {
+        var delay = Duration.milliseconds(100)
+        while true {
+            do {
+                let applied = try await pool.query(MigrationQueries.latestApplied).single(Int.self)
+                let needed = Migration.all.last?.version ?? 0
+                guard applied >= needed else {
+                    throw PorterError(
+                        code: .schemaMissing,
+                        message: "this database's Porter schema is at migration \(applied) and this worker needs \(needed); run `porter migrate`, start the worker with --migrate, or call PorterClient.migrate()")
+                }
+                return
+            } catch let error as PostgresError where error.isConnectionLost {
+                logger.info("database unavailable; waiting to start the worker", metadata: ["error": "\(error)"])
+                try await Task.sleep(for: delay)
+                delay = min(delay * 2, .seconds(5))
+            } catch let error as PostgresError {
+                throw PorterError.schemaMissing(error)
+            }
+        }
     }
 
     /// Registers in porter.workers, waiting for the database if it is not up yet.
