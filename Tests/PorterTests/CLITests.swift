@@ -32,6 +32,35 @@ func runPorter(_ arguments: [String], environment: [String: String] = [:]) async
 }
 
 @Suite struct CLITests {
+    @Test func benchModesWorkTheirJobsAndEndWithKeyValueFigures() async throws {
+        // Behaviour only (the figures on a test server with fsync off mean nothing): each mode
+        // runs to the end and its last line carries the promised keys.
+        let database = try await TestDatabase.create()
+        let url = ["--database-url", database.connectionString]
+        let modes: [([String], [String])] = [
+            (["bench", "burndown", "--jobs", "300", "--concurrency", "10"],
+             ["jobs=300", "jobs_per_s=", "baseline_jobs_per_s=", "machine_cpu_us_per_job="]),
+            (["bench", "burndown", "--jobs", "300", "--concurrency", "10", "--no-baseline", "--no-job-events"],
+             ["jobs=300", "jobs_per_s="]),
+            (["bench", "latency", "--jobs", "20"], ["jobs=20", "p50_ms=", "p95_ms=", "p99_ms="]),
+            (["bench", "continuous", "--seconds", "1", "--concurrency", "10"], ["seconds=1", "jobs_per_s=", "backlog="]),
+        ]
+        let porter = database.makeClient()
+        for (arguments, keys) in modes {
+            let result = try await runPorter(arguments + url)
+            #expect(result.status == 0, "\(arguments): \(result.output)")
+            let last = result.output.split(separator: "\n").last.map(String.init) ?? ""
+            for key in keys { #expect(last.contains(key), "\(arguments): \(last)") }
+            if arguments[1] == "burndown" {
+                // Every job it enqueued finished (it checks that itself, and exits 1 if not).
+                let left = try await porter.pool.query(
+                    "SELECT count(*) FROM porter.jobs WHERE queue = 'bench' AND status <> 'finished'").single(Int.self)
+                #expect(left == 0, "\(arguments)")
+            }
+        }
+        await porter.close()
+    }
+
     @Test func enqueuePrintsTheNewJobsIdAndStoresTheOptions() async throws {
         let database = try await TestDatabase.create()
         let result = try await runPorter([
