@@ -58,23 +58,29 @@ struct WatchCommand: AsyncParsableCommand {
                 throw ValidationError("no job has id \(job); list jobs with porter jobs.")
             }
             // A job that ended before the LISTEN took effect sends no end event.
-            if let ended = Self.exitCode(record.status) {
-                if event == nil || event == record.status.rawValue {
-                    output.show(RealtimeEvent(event: record.status.rawValue, job: job, message: PostgresJSON(text: "{}")))
-                }
-                return ended
-            }
+            if Self.exitCode(record.status) != nil { return showEnd(record.status, of: job, on: output) }
         }
         // Said once the starting state is shown: from here on, every event is printed.
         FileHandle.standardError.write(Data("watching \(RealtimeListener.channel)\(job.map { " for job \($0)" } ?? "")\n".utf8))
-        let polled = job.map { Self.pollForEnd(of: $0, porter: porter, listener: listener) }
-        defer { polled?.task.cancel() }
-        for await item in events {
-            if event == nil || item.event == event { output.show(item) }
-            if job != nil, let ended = Self.exitCode(JobStatus(rawValue: item.event)) { return ended }
+        let polledEnd = Locked<JobStatus?>(nil)
+        return await withTaskGroup(of: Void.self) { group in
+            defer { group.cancelAll() }
+            if let job {
+                group.addTask { await Self.pollForEnd(of: job, porter: porter, listener: listener, into: polledEnd) }
+            }
+            for await item in events {
+                if event == nil || item.event == event { output.show(item) }
+                if job != nil, let ended = Self.exitCode(JobStatus(rawValue: item.event)) { return ended }
+            }
+            // The stream ended: the poll found the job ended without an end event.
+            guard let job, let status = polledEnd.value else { return nil }
+            return showEnd(status, of: job, on: output)
         }
-        // The stream ended: the poll found the job ended without an end event.
-        guard let job, let status = polled?.status.value else { return nil }
+    }
+
+    /// Shows the end of the followed job that no event announced (unless --event filters it
+    /// out), and returns its exit status.
+    private func showEnd(_ status: JobStatus, of job: Int64, on output: any EventOutput) -> Int32? {
         if event == nil || event == status.rawValue {
             output.show(RealtimeEvent(event: status.rawValue, job: job, message: PostgresJSON(text: "{}")))
         }
@@ -83,23 +89,20 @@ struct WatchCommand: AsyncParsableCommand {
 
     /// Checks the followed job's row every second, for an end whose event never comes: a
     /// worker with "job_events": false, or an end while the LISTEN connection was down. Once
-    /// the row has ended and its event has not come within another second, it ends the stream.
+    /// the row has ended and its event has not come within another second, it records the
+    /// end and ends the stream.
     private static func pollForEnd(
-        of job: Int64, porter: PorterClient, listener: RealtimeListener
-    ) -> (task: Task<Void, Never>, status: Locked<JobStatus?>) {
-        let status = Locked<JobStatus?>(nil)
-        let task = Task {
-            while !Task.isCancelled {
-                try? await Task.sleep(for: .seconds(1))
-                guard let record = try? await porter.job(id: job), exitCode(record.status) != nil else { continue }
-                try? await Task.sleep(for: .seconds(1))
-                guard !Task.isCancelled else { return }
-                status.value = record.status
-                listener.stop()
-                return
-            }
+        of job: Int64, porter: PorterClient, listener: RealtimeListener, into end: Locked<JobStatus?>
+    ) async {
+        while !Task.isCancelled {
+            try? await Task.sleep(for: .seconds(1))
+            guard let record = try? await porter.job(id: job), exitCode(record.status) != nil else { continue }
+            try? await Task.sleep(for: .seconds(1))
+            guard !Task.isCancelled else { return }
+            end.value = record.status
+            listener.stop()
+            return
         }
-        return (task, status)
     }
 
     /// The exit status for a job that ended with `status`; nil while it has not ended.

@@ -49,9 +49,23 @@ struct WorkerBench {
         }
     }
 
-    /// Whether the bench queue has nothing waiting and nothing running.
-    func drained() async throws -> Bool {
-        try await porter.pool.query(WorkerBenchSQL.drained).single(Bool.self)
+    /// Runs a worker with `slots` until the bench queue has nothing waiting and nothing
+    /// running. Checked every 20 ms: each check costs the server about 0.7 ms, and a run's end
+    /// is known to within 20 ms of a run of a second or more.
+    func workOff(slots: Int) async throws {
+        try await withWorker(slots: slots) {
+            try await poll("the bench queue to drain", every: .milliseconds(20)) {
+                try await porter.pool.query(WorkerBenchSQL.drained).single(Bool.self)
+            }
+        }
+    }
+
+    /// Deletes the bench queue's jobs and vacuums, so that the next run starts from a clean
+    /// table, not behind the last one's dead rows, whose entries a claim would walk until
+    /// autovacuum came.
+    func clear() async throws {
+        try await porter.pool.query("DELETE FROM porter.jobs WHERE queue = \(Self.queue)")
+        try await porter.pool.query("VACUUM porter.jobs")
     }
 
     func count(_ status: String) async throws -> Int {
@@ -116,20 +130,11 @@ struct BurndownBenchCommand: AsyncParsableCommand {
             let elapsed = try await clock.measure { try await bareLoop(bench) }
             baseline = Double(jobs) / elapsed.seconds
             print("bare SQL loop (claim 100 + complete 100 per round, 4 connections): \(Int(baseline!)) jobs/s")
-            try await bench.porter.pool.query("DELETE FROM porter.jobs WHERE queue = \(WorkerBench.queue)")
-            // The worker starts from the table the loop started from, not behind the loop's
-            // dead rows, whose entries a claim would otherwise walk until autovacuum came.
-            try await bench.porter.pool.query("VACUUM porter.jobs")
+            try await bench.clear()
         }
         try await bench.fill(jobs)
         let cpuBefore = CPUTime.now()
-        let elapsed = try await clock.measure {
-            try await bench.withWorker(slots: concurrency) {
-                // Every 20 ms: each check costs the server about 0.7 ms, and the run's end is
-                // known to within 20 ms of a run of a second or more.
-                try await waitFor(every: .milliseconds(20)) { try await bench.drained() }
-            }
-        }
+        let elapsed = try await clock.measure { try await bench.workOff(slots: concurrency) }
         let cpu = CPUTime.now() - cpuBefore
         let finished = try await bench.count("finished")
         guard finished == jobs else {
@@ -152,10 +157,8 @@ struct BurndownBenchCommand: AsyncParsableCommand {
     /// After the checkpoint the timed runs reuse segments, as in production.
     private func warmUp(_ bench: WorkerBench) async throws {
         try await bench.fill(jobs)
-        try await bench.withWorker(slots: concurrency) {
-            try await waitFor(every: .milliseconds(20)) { try await bench.drained() }
-        }
-        try await bench.porter.pool.query("DELETE FROM porter.jobs WHERE queue = \(WorkerBench.queue)")
+        try await bench.workOff(slots: concurrency)
+        try await bench.clear()
         do {
             try await bench.porter.pool.query("CHECKPOINT")
         } catch {
@@ -163,7 +166,6 @@ struct BurndownBenchCommand: AsyncParsableCommand {
             // runs pay for new WAL files, a long-running one's do not.
             print("could not checkpoint after the warm-up (\(error)); figures may include WAL file creation")
         }
-        try await bench.porter.pool.query("VACUUM porter.jobs")
     }
 
     /// The raw limit: 4 connections, each claiming 100 jobs and completing them, until none is left.
@@ -261,14 +263,11 @@ struct LatencyBenchCommand: AsyncParsableCommand {
             var samples: [Double] = []
             for _ in 0..<(jobs + 20) {
                 let id = try await bench.porter.enqueue(method: "bench.noop", options: EnqueueOptions(queue: WorkerBench.queue)).id!
-                var latency: Double?
-                try await waitFor(every: .microseconds(500)) {
-                    latency = try await bench.porter.pool.query(
+                samples.append(try await poll("job \(id) to finish", every: .microseconds(500)) {
+                    try await bench.porter.pool.query(
                         "SELECT extract(epoch FROM started_at - enqueued_at)::float8 * 1000 FROM porter.jobs WHERE id = \(id) AND status = 'finished'"
                     ).singleOptional(Double.self)
-                    return latency != nil
-                }
-                samples.append(latency!)
+                })
             }
             return Array(samples.dropFirst(20))  // the first ones warm up plans and caches
         }
@@ -277,7 +276,3 @@ struct LatencyBenchCommand: AsyncParsableCommand {
     }
 }
 
-/// Polls until `condition` holds (no deadline: a benchmark either finishes or is stopped).
-func waitFor(every interval: Duration = .milliseconds(5), _ condition: () async throws -> Bool) async throws {
-    while try await !condition() { try await Task.sleep(for: interval) }
-}

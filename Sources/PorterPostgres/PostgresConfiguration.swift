@@ -54,16 +54,22 @@ extension PostgresConfiguration {
         }
         defer { PQconninfoFree(options) }
         var parts: [String] = []
-        var option = options
-        while let keyword = option.pointee.keyword {
-            let key = String(cString: keyword)
-            if key != "dbname", let value = option.pointee.val {
-                parts.append("\(key)=\(Self.quote(String(cString: value)))")
-            }
-            option += 1
+        for (key, value) in Self.settings(options) where key != "dbname" {
+            if let value { parts.append("\(key)=\(Self.quote(value))") }
         }
         parts.append("dbname=\(Self.quote(database))")
         return try PostgresConfiguration(parts.joined(separator: " "), applicationName: applicationName)
+    }
+
+    /// The keywords and values of a libpq option array (`PQconninfoParse`, `PQconninfo`).
+    static func settings(_ options: UnsafeMutablePointer<PQconninfoOption>) -> [(keyword: String, value: String?)] {
+        var settings: [(keyword: String, value: String?)] = []
+        var option = options
+        while let keyword = option.pointee.keyword {
+            settings.append((String(cString: keyword), option.pointee.val.map { String(cString: $0) }))
+            option += 1
+        }
+        return settings
     }
 
     /// Quotes a conninfo value: single quotes, with quotes and backslashes escaped.

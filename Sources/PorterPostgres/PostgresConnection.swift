@@ -92,12 +92,7 @@ public actor PostgresConnection {
     func option(_ keyword: String) -> String? {
         guard let handle, let options = PQconninfo(handle) else { return nil }
         defer { PQconninfoFree(options) }
-        var option = options
-        while let name = option.pointee.keyword {
-            if String(cString: name) == keyword { return option.pointee.val.map { String(cString: $0) } }
-            option += 1
-        }
-        return nil
+        return PostgresConfiguration.settings(options).first { $0.keyword == keyword }?.value
     }
 
     public var isClosed: Bool {

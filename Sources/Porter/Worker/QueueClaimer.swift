@@ -94,9 +94,10 @@ final class QueueClaimer: Sendable {
                 // Claim when jobs may be waiting and enough slots are free to make a batch
                 // worth a round trip, or when nothing at all is running.
                 guard waiting, free > 0, inFlight == 0 || free * 2 >= capacity || event.isWake else { continue }
+                let limit = WorkerQueries.claimSize(free: free)
                 let jobs: [ClaimedJob]
                 do {
-                    let claim = WorkerQueries.claim(queue: queue, limit: WorkerQueries.claimSize(free: free), workerID: workerID)
+                    let claim = WorkerQueries.claim(queue: queue, limit: limit, workerID: workerID)
                     jobs = try await pool.query(configuration.preparedStatements ? claim.prepared() : claim)
                         .map(ClaimedJob.init(row:))
                 } catch {
@@ -104,7 +105,7 @@ final class QueueClaimer: Sendable {
                     continue
                 }
                 if configuration.jobEvents, !jobs.isEmpty { await completer.started(jobs) }
-                waiting = jobs.count == WorkerQueries.claimSize(free: free)
+                waiting = jobs.count == limit
                 for job in jobs {
                     slots.take()
                     let control = JobControl()

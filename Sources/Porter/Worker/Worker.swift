@@ -120,38 +120,36 @@ public struct Worker: Service {
     }
 
     /// Refuses a database whose Porter schema is older than this build's: its claims,
-    /// completions and triggers would not match. Waits for the database like `register`.
+    /// completions and triggers would not match.
     private func checkSchema(_ pool: PostgresPool) async throws {
-        var delay = Duration.milliseconds(100)
-        while true {
-            do {
-                let applied = try await pool.query(MigrationQueries.latestApplied).single(Int.self)
-                let needed = Migration.all.last?.version ?? 0
-                guard applied >= needed else {
-                    throw PorterError(
-                        code: .schemaMissing,
-                        message: "this database's Porter schema is at migration \(applied) and this worker needs \(needed); run `porter migrate`, start the worker with --migrate, or call PorterClient.migrate()")
-                }
-                return
-            } catch let error as PostgresError where error.isConnectionLost {
-                logger.info("database unavailable; waiting to start the worker", metadata: ["error": "\(error)"])
-                try await Task.sleep(for: delay)
-                delay = min(delay * 2, .seconds(5))
-            } catch let error as PostgresError {
-                throw PorterError.schemaMissing(error)
-            }
+        let applied = try await untilDatabaseAnswers("check the schema") {
+            try await pool.query(MigrationQueries.latestApplied).single(Int.self)
+        }
+        let needed = Migration.all.last?.version ?? 0
+        guard applied >= needed else {
+            throw PorterError(
+                code: .schemaMissing,
+                message: "this database's Porter schema is at migration \(applied) and this worker needs \(needed); run `porter migrate`, start the worker with --migrate, or call PorterClient.migrate()")
         }
     }
 
-    /// Registers in porter.workers, waiting for the database if it is not up yet.
+    /// Registers in porter.workers.
     private func register(_ pool: PostgresPool) async throws {
+        try await untilDatabaseAnswers("register the worker") {
+            try await pool.query(WorkerQueries.register(id: id, host: ProcessInfo.processInfo.hostName, pid: Int(getpid()), queues: queues))
+        }
+    }
+
+    /// Runs `body`, waiting (with backoff) while the database cannot be reached; a missing
+    /// Porter schema becomes `PorterError.schemaMissing`.
+    @discardableResult
+    private func untilDatabaseAnswers<T>(_ purpose: String, _ body: () async throws -> T) async throws -> T {
         var delay = Duration.milliseconds(100)
         while true {
             do {
-                try await pool.query(WorkerQueries.register(id: id, host: ProcessInfo.processInfo.hostName, pid: Int(getpid()), queues: queues))
-                return
+                return try await body()
             } catch let error as PostgresError where error.isConnectionLost {
-                logger.info("database unavailable; waiting to register the worker", metadata: ["error": "\(error)"])
+                logger.info("database unavailable; waiting to \(purpose)", metadata: ["error": "\(error)"])
                 try await Task.sleep(for: delay)
                 delay = min(delay * 2, .seconds(5))
             } catch {

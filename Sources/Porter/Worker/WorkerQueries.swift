@@ -231,20 +231,19 @@ enum WorkerQueries {
     }
 
     /// Brings back as `deferred` the dependants canceled because job `id` ended badly, and in
-    /// cascade theirs: each such cancel names its parent (porter.dependency_error). Reads the
-    /// canceled jobs with depends_on without an index: a rare admin command.
+    /// cascade theirs: each such cancel names its parent (porter.dependency_error). The walk
+    /// starts at the job itself, which it leaves as the retry set it. Reads the canceled jobs
+    /// with depends_on without an index: a rare admin command.
     static func reviveDependants(of id: Int64) -> PostgresQuery {
         """
-        WITH RECURSIVE revived(id) AS (
-            SELECT d.id FROM porter.jobs d
-            WHERE d.status = 'canceled' AND d.depends_on @> ARRAY[\(id)::bigint]
-              AND starts_with(d.error, format('canceled: job %s (', \(id)::bigint))
+        WITH RECURSIVE chain(id) AS (
+            SELECT \(id)::bigint
           UNION
-            SELECT d.id FROM porter.jobs d JOIN revived r ON d.depends_on @> ARRAY[r.id]
-            WHERE d.status = 'canceled' AND starts_with(d.error, format('canceled: job %s (', r.id))
+            SELECT d.id FROM porter.jobs d JOIN chain c ON d.depends_on @> ARRAY[c.id]
+            WHERE d.status = 'canceled' AND starts_with(d.error, format('canceled: job %s (', c.id))
         )
         UPDATE porter.jobs AS j SET status = 'deferred', ended_at = NULL
-        FROM revived WHERE j.id = revived.id
+        FROM chain WHERE j.id = chain.id AND j.id <> \(id)
         RETURNING j.id
         """
     }
