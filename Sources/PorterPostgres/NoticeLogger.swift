@@ -3,21 +3,32 @@ import Foundation
 import Logging
 
 /// Receives the server's asynchronous messages for one connection: NOTICE and WARNING go to
-/// swift-log instead of stderr, and a FATAL sent to an idle session (the server ending it, as
-/// `pg_terminate_backend` or a shutdown does) marks the connection as ending.
+/// swift-log instead of stderr (and to the connection's notice handler, when one is set), and
+/// a FATAL sent to an idle session (the server ending it, as `pg_terminate_backend` or a
+/// shutdown does) marks the connection as ending.
 final class NoticeLogger: @unchecked Sendable {
     let logger: Logger
     private let lock = NSLock()
     private var fatalReceived = false
+    private var handler: (@Sendable (PostgresNotice) -> Void)?
+
+    /// Called with every notice until replaced or cleared; it runs on the connection's thread,
+    /// in the middle of a statement, so it must return quickly.
+    func setHandler(_ handler: (@Sendable (PostgresNotice) -> Void)?) {
+        lock.withLock { self.handler = handler }
+    }
 
     init(logger: Logger) { self.logger = logger }
 
     /// Whether the server announced it is ending this session.
     var serverEndedSession: Bool { lock.withLock { fatalReceived } }
 
-    fileprivate func receive(severity: String, message: String) {
+    fileprivate func receive(severity: String, message: String, detail: String?) {
         if severity == "FATAL" || severity == "PANIC" {
             lock.withLock { fatalReceived = true }
+        }
+        if let handler = lock.withLock({ handler }) {
+            handler(PostgresNotice(severity: severity, message: message, detail: detail))
         }
         let level: Logger.Level = severity == "NOTICE" || severity == "DEBUG" || severity == "LOG" ? .debug : .info
         logger.log(level: level, "\(message)", metadata: ["postgres.severity": "\(severity)"])
@@ -30,5 +41,5 @@ func noticeReceiver(context: UnsafeMutableRawPointer?, result: OpaquePointer?) {
     let field = { (code: Character) -> String? in
         PQresultErrorField(result, Int32(code.asciiValue!)).map { String(cString: $0) }
     }
-    notices.receive(severity: field("V") ?? "NOTICE", message: field("M") ?? "")
+    notices.receive(severity: field("V") ?? "NOTICE", message: field("M") ?? "", detail: field("D"))
 }

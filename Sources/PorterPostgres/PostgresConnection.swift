@@ -198,6 +198,15 @@ public actor PostgresConnection {
         if let result = PQexec(handle, "ROLLBACK") { PQclear(result) }
     }
 
+    /// Sets the function that receives this connection's notices (NOTICE, WARNING, …) as the
+    /// server sends them, or clears it with `nil`. It runs on the connection's thread in the
+    /// middle of a statement, so it must return quickly (hand the notice on, e.g. to an
+    /// `AsyncStream`). Notices are logged as well, handler or not. Clear it before the
+    /// connection goes back to a pool.
+    public func setNoticeHandler(_ handler: (@Sendable (PostgresNotice) -> Void)?) {
+        notices.setHandler(handler)
+    }
+
     /// Asks the server to cancel the statement running on this connection, from any thread.
     public nonisolated func cancelRunningStatement() {
         canceller.cancel()
@@ -207,6 +216,7 @@ public actor PostgresConnection {
     /// reports whether the connection can be reused. One hop to the connection's thread.
     public func prepareForReuse() -> Bool {
         rollbackIfOpen()
+        notices.setHandler(nil)
         return isHealthyAndIdle()
     }
 

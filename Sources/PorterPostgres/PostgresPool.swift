@@ -71,10 +71,19 @@ public actor PostgresPool {
     /// (SQLSTATE 57P01–57P03), the statement did not run, so it is tried once more on a new
     /// connection. A connection that breaks mid-statement is not retried: the statement may
     /// have committed.
+    ///
+    /// Cancelling the calling task cancels the statement on the server (`PQcancel`), so a
+    /// statement stuck behind a lock does not outlive the task that wanted it.
     @discardableResult
     public nonisolated func query(_ query: PostgresQuery) async throws -> PostgresRows {
         do {
-            return try await withConnection { try await $0.query(query) }
+            return try await withConnection { connection in
+                try await withTaskCancellationHandler {
+                    try await connection.query(query)
+                } onCancel: {
+                    connection.cancelRunningStatement()
+                }
+            }
         } catch let error as PostgresError
             where error.sqlState == .adminShutdown || error.sqlState == .crashShutdown
             || error.sqlState == .cannotConnectNow

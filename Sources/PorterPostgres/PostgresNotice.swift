@@ -1,0 +1,19 @@
+/// A NOTICE, WARNING or other non-error message the server sent during a statement.
+///
+/// The server sends these at once, not at commit, so a function running inside a long
+/// transaction can report through them while it runs (Porter's sql: jobs relay their progress
+/// this way).
+public struct PostgresNotice: Sendable, Hashable {
+    /// NOTICE, WARNING, INFO, LOG or DEBUG (never localized).
+    public var severity: String
+    /// The primary message.
+    public var message: String
+    /// The DETAIL field, when the server sent one.
+    public var detail: String?
+
+    public init(severity: String, message: String, detail: String? = nil) {
+        self.severity = severity
+        self.message = message
+        self.detail = detail
+    }
+}
