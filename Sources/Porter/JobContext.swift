@@ -21,8 +21,9 @@ public struct JobContext: Sendable {
     private var jobLogger: JobLogger
     /// Porter's pool, so a handler can commit its work in chunks.
     public var pool: PostgresPool
-    /// Set by a worker: marks the job finished inside `finish`'s transaction.
-    var finishing: FinishingTransaction?
+    /// Set by a worker: the attempt this context belongs to, which `finish` ends in its own
+    /// transaction and whose `started` event the context's events wait for.
+    var workerAttempt: JobAttempt?
     /// The handlers of the process running the job, for `porter`.
     var registry = JobRegistry()
 
@@ -98,12 +99,18 @@ extension JobContext {
 
     /// `finish` for a job with a result, stored in `porter.jobs.result` as JSON.
     public func finish<R: Encodable & Sendable>(_ body: @Sendable (isolated PostgresConnection) async throws -> R) async throws {
-        let finishing = finishing
-        await finishing?.startedEventSent()
+        let attempt = workerAttempt
+        // This transaction sends the job's end event; its start event must be out first.
+        await attempt?.waitForStartedEvent()
         try await pool.withTransaction { connection in
             let result = try NoResult.encode(try await body(connection))
-            try finishing?.markFinished(result: result, on: connection)
+            guard let attempt else { return }
+            guard try attempt.write(JobTransition(status: .finished, result: result), on: connection) else {
+                throw PorterError(
+                    code: .invalidState,
+                    message: "job \(attempt.job.id) is no longer held by this attempt (already ended, rescued or canceled); the transaction was rolled back")
+            }
         }
-        finishing?.committed()
+        attempt?.endedInItsOwnTransaction()
     }
 }

@@ -18,7 +18,7 @@ extension PorterClient {
     public func retry(id: Int64) async throws {
         do {
             try await pool.withTransaction { transaction in
-                guard let row = try transaction.query(WorkerQueries.lockForRetry(id: id)).first else {
+                guard let row = try transaction.query(AdminQueries.lockForRetry(id: id)).first else {
                     throw PorterError(code: .jobNotFound(id), message: "no job has id \(id)")
                 }
                 let (status, dependsOn) = try row.decode((String, [Int64]?).self)
@@ -27,7 +27,7 @@ extension PorterClient {
                         code: .invalidState, message: "job \(id) is \(status); only failed or canceled jobs can be retried")
                 }
                 var waitsForParents = false
-                for parent in try transaction.query(WorkerQueries.unfinishedParents(dependsOn ?? [])) {
+                for parent in try transaction.query(AdminQueries.unfinishedParents(dependsOn ?? [])) {
                     let (parentID, method, parentStatus) = try parent.decode((Int64, String, String).self)
                     if parentStatus == "failed" || parentStatus == "canceled" {
                         throw PorterError(
@@ -36,8 +36,8 @@ extension PorterClient {
                     }
                     waitsForParents = true
                 }
-                let queue = try transaction.query(WorkerQueries.retry(id: id, waitForParents: waitsForParents)).single(String.self)
-                try transaction.query(WorkerQueries.reviveDependants(of: id))
+                let queue = try transaction.query(AdminQueries.retry(id: id, waitForParents: waitsForParents)).single(String.self)
+                try transaction.query(AdminQueries.reviveDependants(of: id))
                 if !waitsForParents { try transaction.query("SELECT pg_notify('porter_enqueue', \(queue))") }
             }
         } catch let error as PostgresError where error.sqlState == .uniqueViolation {
@@ -50,21 +50,40 @@ extension PorterClient {
 
     /// Cancels a queued or scheduled job, or asks the worker running a started one to stop it
     /// (`porter cancel`).
+    ///
+    /// It never waits on the job's row lock. A running sql: job's own transaction, or
+    /// `JobContext.finish`'s, holds that lock until the job ends; then the worker is asked
+    /// directly (over `porter_cancel`) and the request is not stored in the row, so a worker
+    /// in poll-only mode does not see it. A lock held by a claim or an enqueue lasts
+    /// milliseconds: such a job is tried again a few times.
     @discardableResult
     public func cancel(id: Int64) async throws -> CancelResult {
-        let status: String? = try await pool.withTransaction { transaction in
-            let status = try transaction.query(WorkerQueries.cancel(id: id)).singleOptional(String.self)
-            if status == "started" { try transaction.query(WorkerQueries.notifyCancel(id: id)) }
-            return status
-        }
-        switch status {
-        case "started": return .requested
-        case .some: return .canceled
-        case nil:
-            guard let job = try await job(id: id) else {
+        for _ in 0..<5 {
+            let status: String? = try await pool.withTransaction { transaction in
+                let status = try transaction.query(AdminQueries.cancel(id: id)).singleOptional(String.self)
+                if status == "started" { try transaction.query(AdminQueries.notifyCancel(id: id)) }
+                return status
+            }
+            switch status {
+            case "started": return .requested
+            case .some: return .canceled
+            case nil: break
+            }
+            // Nothing changed: the job has ended, or another transaction holds its row.
+            guard let current = try await pool.query(AdminQueries.status(id: id)).singleOptional(String.self) else {
                 throw PorterError(code: .jobNotFound(id), message: "no job has id \(id)")
             }
-            throw PorterError(code: .invalidState, message: "job \(id) is already \(job.status.rawValue)")
+            guard let current = JobStatus(rawValue: current), current.isActive else {
+                throw PorterError(code: .invalidState, message: "job \(id) is already \(current)")
+            }
+            if current == .started {
+                try await pool.query(AdminQueries.notifyCancel(id: id))
+                return .requested
+            }
+            try await Task.sleep(for: .milliseconds(50))
         }
+        throw PorterError(
+            code: .invalidState,
+            message: "job \(id) is locked by another transaction (a claim or an enqueue in progress); try again")
     }
 }

@@ -120,17 +120,19 @@ extension PorterClient {
             id: nil, method: request.method, queue: request.options.queue, attempt: 1, logger: logger, pool: pool)
         context.registry = registry
         let timeout = request.options.timeout ?? QueueConfiguration.builtIn[request.options.queue]?.timeout ?? 300
-        let outcome = await HandlerRace.run(
+        let end = await SupervisedHandler.run(
             timeout: .seconds(timeout), cancelGrace: .seconds(5), control: JobControl(), logger: context.logger
         ) { [context] in
             try await handler(request.args, context)
         }
-        switch outcome {
-        case .finished(let result):
+        switch end {
+        case .returned(let result):
             return .ranInline(result: result)
-        case .failed(let error, _):
+        case .threw(let error, _):
             throw PorterError(code: .jobFailed, message: "\(request.method) failed: \(error)")
-        case .canceled, .requeue, .alreadyCompleted:
+        case .timedOut(let seconds):
+            throw PorterError(code: .jobFailed, message: "\(request.method) failed: timed out after \(seconds) s")
+        case .canceled, .stoppedByShutdown, .lostClaim, .finishedInOwnTransaction:
             throw CancellationError()
         }
     }

@@ -32,7 +32,7 @@ public struct Maintenance: Sendable {
     public func runOnce() async throws -> Result {
         var result = Result(requeued: [], poisoned: [], pruned: 0)
         let rescued = try await pool.query(
-            WorkerQueries.rescue(rescueAfter: configuration.rescueAfter, maxOrphaned: configuration.maxOrphaned))
+            MaintenanceQueries.rescue(rescueAfter: configuration.rescueAfter, maxOrphaned: configuration.maxOrphaned))
         for row in rescued {
             let (id, status) = try row.decode((Int64, String).self)
             if status == "failed" { result.poisoned.append(id) } else { result.requeued.append(id) }
@@ -43,14 +43,14 @@ public struct Maintenance: Sendable {
                 metadata: ["porter.requeued": "\(result.requeued)", "porter.poisoned": "\(result.poisoned)"])
         }
         result.pruned = try await pool.query(
-            WorkerQueries.prune(
+            MaintenanceQueries.prune(
                 finished: configuration.finishedRetention, failed: configuration.failedRetention, limit: 10_000)
         ).affectedRows
-        try await pool.query(WorkerQueries.pruneScheduleFires)
+        try await pool.query(MaintenanceQueries.pruneScheduleFires)
         try await pool.query(RealtimeQueries.pruneStoredMessages)
         let threshold = configuration.vacuumThreshold
-        if threshold > 0, try await pool.query(WorkerQueries.deadJobRows).single(Int.self) >= threshold {
-            try await pool.query(WorkerQueries.vacuumJobs)
+        if threshold > 0, try await pool.query(MaintenanceQueries.deadJobRows).single(Int.self) >= threshold {
+            try await pool.query(MaintenanceQueries.vacuumJobs)
             result.vacuumed = true
         }
         return result

@@ -22,13 +22,13 @@ extension JobContext {
     /// after the job's `started` event.
     public func publishProgress(percent: Double, title: String? = nil, description: String? = nil) async throws {
         guard let id else { return }  // inline (`now`) runs have no row
-        await finishing?.startedEventSent()
+        await workerAttempt?.waitForStartedEvent()
         try await pool.query(RealtimeQueries.publishProgress(job: id, percent: percent, title: title, description: description))
     }
 
     /// Publishes an event about this job, delivered at once, after the job's `started` event.
     public func publishRealtime(event: String, message: PostgresJSON = PostgresJSON(text: "{}")) async throws {
-        await finishing?.startedEventSent()
+        await workerAttempt?.waitForStartedEvent()
         try await pool.query(RealtimeQueries.publish(event: event, message: message, job: id))
     }
 }

@@ -12,6 +12,15 @@ enum RealtimeQueries {
         "SELECT porter.publish_job_progress(\(job), \(percent)::numeric, \(title), \(description))"
     }
 
+    /// Stores and publishes progress an sql: job reported from inside its transaction (see
+    /// `ProgressRelay`); served by jobs_pkey.
+    static func relayProgress(job: Int64, progress: PostgresJSON) -> PostgresQuery {
+        """
+        SELECT porter.publish_job_progress(\(job), (p->>'percent')::numeric, p->>'title', p->>'description')
+        FROM (SELECT \(progress)::jsonb AS p) AS relayed
+        """
+    }
+
     /// A stored oversize message; served by realtime_messages_pkey.
     static func storedMessage(id: Int64) -> PostgresQuery {
         "SELECT message FROM porter.realtime_messages WHERE id = \(id)"

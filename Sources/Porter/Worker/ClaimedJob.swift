@@ -12,9 +12,6 @@ struct ClaimedJob: Sendable {
     var maxAttempts: Int?
     var timeout: Int?
 
-    /// This run of the job: its id and attempt.
-    var run: RunningJobs.Run { RunningJobs.Run(id: id, attempt: attempt) }
-
     init(row: PostgresRow) throws {
         (id, jobID, method, queue, args, attempt, maxAttempts, timeout) = try row.decode(
             (Int64, String?, String, String, PostgresJSON, Int, Int?, Int?).self)

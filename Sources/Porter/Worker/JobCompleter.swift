@@ -1,22 +1,31 @@
+import Foundation
 import Logging
 import PorterPostgres
 
-/// Writes back what a worker's jobs did, in order: the `started` events of fresh claims, then
-/// job outcomes in batches. Whatever arrived while the previous batch was being written goes
-/// in the next statement, so a busy worker completes many jobs per round trip and an idle one
-/// completes each job at once.
+/// Writes back what a worker's attempts did, in order: the `started` events of fresh claims,
+/// then the attempts' ends in batches. Whatever arrived while the previous batch was being
+/// written goes in the next statement, so a busy worker ends many jobs per round trip and an
+/// idle one ends each job at once.
 ///
-/// A job's `started` event goes out before its outcome is written, and before an `sql:` job
-/// or `JobContext.finish` commits the job's end in its own transaction (`startedEventSent`),
-/// so a listener sees a job start before it ends. A worker that dies between a claim and the
-/// next write sends no `started` event for that attempt; the job's rescue sends `queued`.
+/// **Order.** Each pass takes the ends that have arrived, then sends the `started` event of
+/// every attempt claimed so far, and only then writes those ends. An attempt is claimed before
+/// it runs, so its `started` event always goes out before its end event. A worker that dies
+/// between a claim and the next pass sends no `started` event for that attempt; the job's
+/// rescue sends `queued`.
 ///
-/// A write that fails because the database is away is kept and tried again; if the worker
-/// dies first, the rescuer requeues the jobs, so nothing is lost.
+/// **No job holds the others hostage.** A batch that fails for any reason but a lost
+/// connection is split in halves until the job that makes it fail is alone; that job is failed
+/// with an error that says why, and every other job of the batch is written. A lost connection
+/// keeps the batch and tries again with backoff; if the worker dies first, the rescuer
+/// requeues the jobs, so nothing is lost.
+///
+/// **Shutdown.** Once the worker's shutdown began, retries end `shutdownGrace` + 4 s later
+/// (1 s after `finish()` if nothing began it), whatever the database does; what could not be
+/// written is logged, and those jobs are rescued as a dead worker's.
 actor JobCompleter {
-    struct Completion: Sendable {
-        var job: ClaimedJob
-        var outcome: JobOutcome
+    private struct Completion: Sendable {
+        var attempt: JobAttempt
+        var transition: JobTransition
     }
 
     private let pool: PostgresPool
@@ -24,12 +33,12 @@ actor JobCompleter {
     private let configuration: WorkerConfiguration
     private let logger: Logger
     private var pending: [Completion] = []
-    /// Claimed jobs whose `started` event is not sent yet, and the tasks waiting for one.
-    private var unannounced: [ClaimedJob] = []
-    private var unannouncedRuns: Set<RunningJobs.Run> = []
-    private var announcementWaiters: [RunningJobs.Run: [Int: CheckedContinuation<Void, Never>]] = [:]
-    private var nextWaiter = 0
+    /// Claimed attempts whose `started` event is not sent yet.
+    private var unannounced: [JobAttempt] = []
     private let signal = AsyncStream<Void>.makeStream(bufferingPolicy: .bufferingNewest(1))
+    private let shutdown = ShutdownDeadline()
+    /// Whether the current outage was logged as a warning already.
+    private var outageLogged = false
 
     init(pool: PostgresPool, workerID: String, configuration: WorkerConfiguration, logger: Logger) {
         self.pool = pool
@@ -38,183 +47,232 @@ actor JobCompleter {
         self.logger = logger
     }
 
-    /// Queues the `started` events of jobs just claimed.
-    func started(_ jobs: [ClaimedJob]) {
-        unannounced += jobs
-        for job in jobs { unannouncedRuns.insert(job.run) }
+    /// Queues the `started` events of attempts just claimed (those that wait for one).
+    func claimed(_ attempts: [JobAttempt]) {
+        let waiting = attempts.filter { !$0.isStartedEventOut }
+        guard !waiting.isEmpty else { return }
+        unannounced += waiting
         signal.continuation.yield()
     }
 
-    /// Returns once the job's `started` event has been sent (or given up on), or when the
-    /// calling task is cancelled.
-    func startedEventSent(_ run: RunningJobs.Run) async {
-        guard unannouncedRuns.contains(run) else { return }
-        nextWaiter += 1
-        let token = nextWaiter
-        await withTaskCancellationHandler {
-            await withCheckedContinuation { continuation in
-                announcementWaiters[run, default: [:]][token] = continuation
-            }
-        } onCancel: {
-            Task { await self.stopWaiting(for: run, token: token) }
-        }
-    }
-
-    private func stopWaiting(for run: RunningJobs.Run, token: Int) {
-        announcementWaiters[run]?.removeValue(forKey: token)?.resume()
-    }
-
-    /// Queues an outcome for the next batch.
-    func submit(_ job: ClaimedJob, _ outcome: JobOutcome) {
-        if case .alreadyCompleted = outcome { return }
-        pending.append(Completion(job: job, outcome: outcome))
+    /// Decides what the attempt's end does to its job (`JobTransition`) and queues it for the
+    /// next batch.
+    func ended(_ attempt: JobAttempt, _ end: AttemptEnd) {
+        let job = attempt.job
+        let transition = JobTransition.after(
+            end, attempt: job.attempt, maxAttempts: job.maxAttempts ?? configuration.queue(job.queue).maxAttempts,
+            retryDelay: { configuration.retryPolicy.delay(afterAttempt: $0) })
+        guard let transition else { return }
+        pending.append(Completion(attempt: attempt, transition: transition))
         signal.continuation.yield()
     }
 
-    /// Writes batches until `finish()`, then writes what is left and returns.
+    /// Writes until `finish()`, then writes what is left and returns.
     func run() async {
         for await _ in signal.stream {
-            await writePending(giveUpAfter: nil)
+            await writeAll()
         }
-        await writePending(giveUpAfter: configuration.shutdownGrace)
+        shutdown.begin(grace: .seconds(1))
+        await writeAll()
     }
 
-    /// Ends `run()` once everything submitted so far is written.
+    /// The worker's shutdown began: from now on, retries end after `shutdownGrace` + 4 s.
+    nonisolated func shutdownBegan() {
+        shutdown.begin(grace: configuration.shutdownGrace + .seconds(4))
+    }
+
+    /// Returns at the shutdown deadline (once shutdown began).
+    nonisolated func shutdownDeadline() async {
+        shutdown.begin(grace: .seconds(1))
+        while let remaining = shutdown.remaining, remaining > .zero, !Task.isCancelled {
+            try? await Task.sleep(for: remaining)
+        }
+    }
+
+    /// Ends `run()` once everything submitted so far is written (or given up on).
     nonisolated func finish() {
         signal.continuation.finish()
     }
 
-    private func writePending(giveUpAfter limit: Duration?) async {
-        let clock = ContinuousClock()
-        let start = clock.now
+    // MARK: Writing
+
+    private func writeAll() async {
         var delay = Duration.milliseconds(50)
         while !unannounced.isEmpty || !pending.isEmpty {
             do {
-                try await announcePending()
-                try await completePending()
+                try await writeOnce()
                 delay = .milliseconds(50)
+                if outageLogged {
+                    outageLogged = false
+                    logger.warning("database reachable again; job outcomes recorded")
+                }
             } catch {
-                logger.info(
-                    "could not record job outcomes; retrying",
-                    metadata: ["error": "\(error)", "porter.jobs": "\(pending.count)"])
-                if let limit, clock.now - start > limit {
-                    logger.info("gave up recording job outcomes at shutdown; the rescuer will requeue these jobs", metadata: ["porter.jobs": "\(pending.count)"])
-                    pending.removeAll()
-                    announced(unannounced)
-                    unannounced.removeAll()
+                if shutdown.hasPassed || Task.isCancelled {
+                    giveUp()
                     return
                 }
-                try? await Task.sleep(for: delay)
+                if !outageLogged {
+                    outageLogged = true
+                    logger.warning(
+                        "database unavailable; keeping job outcomes and retrying",
+                        metadata: ["error": "\(error)", "porter.jobs": "\(pending.count)"])
+                }
+                try? await Task.sleep(for: min(delay, shutdown.remaining ?? delay))
                 delay = min(delay * 2, .seconds(2))
             }
         }
     }
 
-    /// Sends the pending `started` events. Only a lost connection is worth retrying: any other
-    /// error drops them with a log line rather than hold up the outcomes behind them.
-    private func announcePending() async throws {
-        guard !unannounced.isEmpty else { return }
-        let batch = unannounced
-        unannounced.removeAll()
-        do {
-            let announce = WorkerQueries.announceStarted(Self.encodeStarted(batch))
-            try await pool.query(configuration.preparedStatements ? announce.prepared() : announce)
-        } catch let error as PostgresError where error.isConnectionLost {
-            unannounced = batch + unannounced
-            throw error
-        } catch {
-            logger.warning("could not send started events; dropped them", metadata: ["error": "\(error)", "porter.jobs": "\(batch.count)"])
-        }
-        announced(batch)
-    }
-
-    private func announced(_ jobs: [ClaimedJob]) {
-        for job in jobs {
-            unannouncedRuns.remove(job.run)
-            for waiter in (announcementWaiters.removeValue(forKey: job.run) ?? [:]).values { waiter.resume() }
-        }
-    }
-
-    private func completePending() async throws {
-        guard !pending.isEmpty else { return }
+    /// One pass: the ends that have arrived, after the `started` events of every attempt
+    /// claimed so far. Throws only for a lost connection, with what is left put back.
+    private func writeOnce() async throws {
         let batch = pending
         pending.removeAll()
+        let announcing = unannounced
+        unannounced.removeAll()
         do {
-            try await write(batch)
+            try await announce(announcing)
         } catch {
+            unannounced = announcing + unannounced
             pending = batch + pending
             throw error
         }
+        try await write(batch)
     }
 
-    private func write(_ batch: [Completion]) async throws {
-        let (json, requeue) = encode(batch)
-        if let json {
-            let complete = WorkerQueries.complete(json, workerID: workerID, jobEvents: configuration.jobEvents)
-            try await pool.query(configuration.preparedStatements ? complete.prepared() : complete)
-        }
-        if !requeue.isEmpty {
-            try await pool.query(WorkerQueries.requeue(ids: requeue, workerID: workerID))
-            logger.info("put jobs back in the queue at shutdown", metadata: ["porter.jobs": "\(requeue)"])
-        }
-    }
-
-    /// Claimed jobs as the JSON that `WorkerQueries.announceStarted` takes.
-    private static func encodeStarted(_ jobs: [ClaimedJob]) -> PostgresJSON {
-        var json = "["
-        for (index, job) in jobs.enumerated() {
-            if index > 0 { json += "," }
-            json += "{\"id\":\(job.id),\"attempt\":\(job.attempt),\"method\":"
-            JSONElementValue.writeString(job.method, to: &json)
-            json += ",\"queue\":"
-            JSONElementValue.writeString(job.queue, to: &json)
-            json += "}"
-        }
-        return PostgresJSON(text: json + "]")
-    }
-
-    /// The batch as the JSON that `WorkerQueries.complete` takes (nil when empty), and the
-    /// ids to requeue. A failure becomes a retry while attempts remain.
-    private nonisolated func encode(_ batch: [Completion]) -> (json: PostgresJSON?, requeue: [Int64]) {
-        var requeue: [Int64] = []
-        var json = "["
-        var empty = true
-        // In id order: the UPDATE's current plan probes the jobs in this order and so locks
-        // them in it, the same order in which an enqueue with depends_on locks its parents.
-        for completion in batch.sorted(by: { $0.job.id < $1.job.id }) {
-            let job = completion.job
-            let status: String
-            var result = "null"
-            var error: String?
-            var retryIn = 0.0
-            switch completion.outcome {
-            case .finished(let value):
-                status = "finished"
-                result = value?.text ?? "null"
-            case .failed(let message, let retryable):
-                let maxAttempts = job.maxAttempts ?? configuration.queue(job.queue).maxAttempts
-                if retryable && job.attempt < maxAttempts {
-                    status = "scheduled"
-                    retryIn = configuration.retryPolicy.delay(afterAttempt: job.attempt).seconds
-                } else {
-                    status = "failed"
+    /// Sends `started` events. A failure other than a lost connection is retried one attempt
+    /// at a time, and what still fails is dropped with a warning: an event must not hold up the
+    /// outcomes behind it.
+    private func announce(_ attempts: [JobAttempt]) async throws {
+        guard !attempts.isEmpty else { return }
+        do {
+            try await execute(JobRunQueries.notifyStarted(attempts))
+        } catch where Self.isWorthRetrying(error) {
+            throw error
+        } catch {
+            for attempt in attempts where attempts.count > 1 {
+                do {
+                    try await execute(JobRunQueries.notifyStarted([attempt]))
+                } catch where Self.isWorthRetrying(error) {
+                    throw error
+                } catch {
+                    logger.warning(
+                        "could not send a started event; dropped it",
+                        metadata: ["error": "\(error)", "porter.job.id": "\(attempt.job.id)"])
                 }
-                error = message
-            case .canceled:
-                status = "canceled"
-                error = "canceled while running (porter cancel)"
-            case .requeue:
-                requeue.append(job.id)
-                continue
-            case .alreadyCompleted:
+            }
+            if attempts.count == 1 {
+                logger.warning(
+                    "could not send a started event; dropped it",
+                    metadata: ["error": "\(error)", "porter.job.id": "\(attempts[0].job.id)"])
+            }
+        }
+        for attempt in attempts { attempt.startedEventSent() }
+    }
+
+    /// Writes a batch of ends, splitting it around any job that makes it fail.
+    private func write(_ batch: [Completion]) async throws {
+        var parts: [ArraySlice<Completion>] = batch.isEmpty ? [] : [batch.sorted { $0.attempt.job.id < $1.attempt.job.id }[...]]
+        while let part = parts.popLast() {
+            do {
+                try await execute(setState(part.map { ($0.attempt.key, $0.transition) }))
+            } catch where Self.isWorthRetrying(error) {
+                pending = Array(part) + parts.reversed().flatMap { $0 } + pending
+                throw error
+            } catch {
+                guard part.count > 1 else {
+                    do {
+                        try await recordUnwritable(part.first!, error)
+                    } catch {
+                        pending = Array(part) + parts.reversed().flatMap { $0 } + pending
+                        throw error
+                    }
+                    continue
+                }
+                // The first half is written first, so the rows stay locked in id order.
+                let middle = part.startIndex + part.count / 2
+                parts.append(part[middle...])
+                parts.append(part[..<middle])
+            }
+        }
+    }
+
+    /// The end of `completion` cannot be written (its result is refused, a trigger fails on
+    /// it, …): fail the job instead, saying why, so that it does not stay started. Tried with
+    /// job events, then without; if even that fails, the job stays started until this worker
+    /// stops and is rescued. Throws only for a lost connection.
+    private func recordUnwritable(_ completion: Completion, _ error: any Error) async throws {
+        let job = completion.attempt.job
+        let message = "Porter could not record this attempt's end (\(completion.transition.status.rawValue)): \(AttemptEnd.describe(error)); the job was failed instead"
+        logger.error(
+            "could not record a job's end; failing it instead",
+            metadata: ["porter.job.id": "\(job.id)", "error": "\(error)"])
+        let failed = JobTransition(status: .failed, error: message)
+        for jobEvents in [configuration.jobEvents, false] {
+            do {
+                try await execute(JobRunQueries.setStateIfRunning([(completion.attempt.key, failed)], workerID: workerID, jobEvents: jobEvents))
+                return
+            } catch where Self.isWorthRetrying(error) {
+                throw error
+            } catch {
                 continue
             }
-            if !empty { json += "," }
-            empty = false
-            json += "{\"id\":\(job.id),\"attempt\":\(job.attempt),\"status\":\"\(status)\",\"result\":\(result),\"retry_in\":\(retryIn),\"error\":"
-            if let error { JSONElementValue.writeString(error, to: &json) } else { json += "null" }
-            json += "}"
         }
-        return (empty ? nil : PostgresJSON(text: json + "]"), requeue)
+        logger.error(
+            "could not fail the job either; it stays started until this worker stops and the rescuer requeues it",
+            metadata: ["porter.job.id": "\(job.id)"])
+    }
+
+    private func setState(_ transitions: [(JobAttempt.Key, JobTransition)]) -> PostgresQuery {
+        JobRunQueries.setStateIfRunning(transitions, workerID: workerID, jobEvents: configuration.jobEvents)
+    }
+
+    private func execute(_ query: PostgresQuery) async throws {
+        // Cancelled at the shutdown deadline: write nothing more.
+        try Task.checkCancellation()
+        try await pool.query(configuration.preparedStatements ? query.prepared() : query)
+    }
+
+    /// A failure that says nothing about the batch: the connection went away, or the completer
+    /// was cancelled (which also cancels its statement on the server). The batch is kept.
+    private static func isWorthRetrying(_ error: any Error) -> Bool {
+        if error is CancellationError || Task.isCancelled { return true }
+        if let error = error as? PostgresError, error.isConnectionLost { return true }
+        return false
+    }
+
+    /// Shutdown's time is up: says what was not written, and lets everything waiting go.
+    private func giveUp() {
+        if !pending.isEmpty {
+            logger.error(
+                "gave up recording job outcomes at shutdown; the rescuer will requeue these jobs",
+                metadata: [
+                    "porter.jobs": "\(pending.map(\.attempt.job.id))",
+                    "porter.outcomes": "\(pending.map(\.transition.status.rawValue))",
+                ])
+        }
+        pending.removeAll()
+        for attempt in unannounced { attempt.startedEventSent() }
+        unannounced.removeAll()
+    }
+}
+
+/// When the completer stops retrying at shutdown; set once, from any thread.
+private final class ShutdownDeadline: @unchecked Sendable {
+    private let lock = NSLock()
+    private var deadline: ContinuousClock.Instant?
+
+    /// Starts the clock, unless it runs already.
+    func begin(grace: Duration) {
+        lock.withLock {
+            if deadline == nil { deadline = .now + grace }
+        }
+    }
+
+    var hasPassed: Bool { lock.withLock { deadline.map { $0 <= .now } ?? false } }
+
+    /// The time left, once the clock runs.
+    var remaining: Duration? {
+        lock.withLock { deadline.map { max(.zero, $0 - .now) } }
     }
 }

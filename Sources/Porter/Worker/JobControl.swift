@@ -1,7 +1,7 @@
 import Foundation
 
-/// The handle a worker keeps on a running job, to stop it early: `porter cancel`, or
-/// shutdown once the grace period is over.
+/// The way to stop a running attempt early: `porter cancel`, shutdown once the grace period is
+/// over, or a heartbeat that finds the job is no longer this worker's.
 final class JobControl: @unchecked Sendable {
     enum StopReason: Sendable, Equatable {
         /// `porter cancel`.
@@ -10,14 +10,14 @@ final class JobControl: @unchecked Sendable {
         case shutdown
         /// The database no longer shows the job as this worker's: a rescuer gave it away, or
         /// its claim was lost in a server crash.
-        case lost
+        case lostClaim
 
-        /// What is written back for a run stopped for this reason.
-        var outcome: JobOutcome {
+        /// How an attempt stopped for this reason ended.
+        var end: AttemptEnd {
             switch self {
             case .canceled: .canceled
-            case .shutdown: .requeue
-            case .lost: .alreadyCompleted
+            case .shutdown: .stoppedByShutdown
+            case .lostClaim: .lostClaim
             }
         }
     }
@@ -26,10 +26,10 @@ final class JobControl: @unchecked Sendable {
     private var reason: StopReason?
     private var onStop: (@Sendable () -> Void)?
 
-    /// Why the job was asked to stop, if it was.
+    /// Why the attempt was asked to stop, if it was.
     var stopReason: StopReason? { lock.withLock { reason } }
 
-    /// Asks the job to stop. The first reason wins.
+    /// Asks the attempt to stop. The first reason wins.
     func stop(_ reason: StopReason) {
         let action = lock.withLock { () -> (@Sendable () -> Void)? in
             if self.reason == nil { self.reason = reason }

@@ -2,14 +2,16 @@ import Foundation
 import Logging
 import PorterPostgres
 
-/// Runs one claimed job, a Swift handler or an `sql:` function, and says how it ended.
-struct JobRunner: Sendable {
+/// Runs one attempt of a claimed job, a Swift handler or an `sql:` function, and says how it
+/// ended. It writes nothing about the job itself, except where the job's own transaction ends
+/// it (an sql: job; a Swift job through `JobContext.finish`).
+struct JobExecutor: Sendable {
     let registry: JobRegistry
     let pool: PostgresPool
+    /// Where sql: jobs' progress is relayed: a pool the jobs never hold, so a relay always
+    /// finds a connection while every connection of `pool` runs a job.
+    let relayPool: PostgresPool
     let configuration: WorkerConfiguration
-    let workerID: String
-    /// Sends the jobs' `started` events; a job ending in its own transaction waits for its own.
-    let completer: JobCompleter
     /// The one timer for the Swift handlers' timeouts.
     let deadlines: JobDeadlines
     let logger: Logger
@@ -19,78 +21,88 @@ struct JobRunner: Sendable {
         job.timeout ?? configuration.queue(job.queue).timeout
     }
 
-    func run(_ job: ClaimedJob, control: JobControl) async -> JobOutcome {
+    func run(_ attempt: JobAttempt) async -> AttemptEnd {
+        let job = attempt.job
         if job.method.hasPrefix(SQLJobMethod.prefix) {
-            return await runSQL(job, control: control)
+            return await runSQL(attempt)
         }
         guard let handler = registry.handler(for: job.method) else {
-            return .failed(
-                error: "unknown method \(job.method): no handler is registered for it in this worker (registered: \(registry.methods.joined(separator: ", ")))",
-                retryable: false)
+            return .threw(
+                "unknown method \(job.method): no handler is registered for it in this worker (registered: \(registry.methods.joined(separator: ", ")))",
+                permanent: true)
         }
         var context = JobContext(
             id: job.id, method: job.method, queue: job.queue, attempt: job.attempt, logger: logger, pool: pool)
-        let finishing = FinishingTransaction(id: job.id, attempt: job.attempt, workerID: workerID) { [completer] in
-            await completer.startedEventSent(job.run)
-        }
-        context.finishing = finishing
+        context.workerAttempt = attempt
         context.registry = registry
-        let outcome = await HandlerRace.run(
-            timeout: .seconds(timeout(of: job)), cancelGrace: configuration.cancelGrace, control: control,
+        let end = await SupervisedHandler.run(
+            timeout: .seconds(timeout(of: job)), cancelGrace: configuration.cancelGrace, control: attempt.control,
             logger: context.logger, deadlines: deadlines
         ) { [context] in
             try await handler(job.args, context)
         }
-        // The handler finished the job in its own transaction (JobContext.finish).
-        return finishing.isCommitted ? .alreadyCompleted : outcome
+        // Once JobContext.finish committed, the job is finished, whatever the handler did next.
+        return attempt.hasEndedInItsOwnTransaction ? .finishedInOwnTransaction : end
     }
 
-    /// Runs `schema.function(args jsonb)` and the job's completion in one transaction, under
+    /// Runs `schema.function(args jsonb)` and the job's end in one transaction, under
     /// `SET LOCAL statement_timeout`: its effects and `finished` commit together or not at all.
-    private func runSQL(_ job: ClaimedJob, control: JobControl) async -> JobOutcome {
+    /// Its progress is relayed while it runs (`ProgressRelay`).
+    private func runSQL(_ attempt: JobAttempt) async -> AttemptEnd {
+        let job = attempt.job
         let target: SQLJobMethod
         do {
             target = try SQLJobMethod(job.method, allowed: configuration.sqlSchemas)
         } catch {
-            return .failed(error: "\(error)", retryable: false)
+            return .threw("\(error)", permanent: true)
         }
         let seconds = timeout(of: job)
-        let workerID = workerID
-        let pool = pool
+        let (pool, relayPool, logger) = (pool, relayPool, logger)
         // A task of its own, so that a stop request can cancel it: the pool then sends the
         // server a cancel, and the transaction rolls back.
-        let work = Task { [completer] in
+        let work = Task {
             // The transaction sends the job's end event; its start event must be out first.
-            await completer.startedEventSent(job.run)
+            await attempt.waitForStartedEvent()
             try Task.checkCancellation()
-            try await pool.withTransaction { transaction in
-                try transaction.query(
-                    "SELECT set_config('statement_timeout', \(String(seconds * 1000)), true), set_config('porter.current_job_id', \(String(job.id)), true)")
-                let result = try transaction.query(
-                    "SELECT to_jsonb(r) FROM \(identifier: target.schema).\(identifier: target.function)(\(job.args)::jsonb) AS r LIMIT 1"
-                ).singleOptional(PostgresJSON.self)
-                let updated = try transaction.query(
-                    WorkerQueries.finishInTransaction(id: job.id, attempt: job.attempt, workerID: workerID, result: result)
-                ).affectedRows
-                // Zero rows: a rescuer gave the job to someone else. Roll its effects back.
-                if updated == 0 { throw LostJob() }
+            let relay = ProgressRelay(job: job.id, pool: relayPool, logger: logger)
+            try await withThrowingDiscardingTaskGroup { group in
+                group.addTask { await relay.run() }
+                do {
+                    try await pool.withTransaction { transaction in
+                        transaction.setNoticeHandler(relay.noticeHandler)
+                        defer { transaction.setNoticeHandler(nil) }
+                        try transaction.query(JobRunQueries.prepareSQLJob(id: job.id, timeoutSeconds: seconds))
+                        let result = try transaction.query(
+                            "SELECT to_jsonb(r) FROM \(identifier: target.schema).\(identifier: target.function)(\(job.args)::jsonb) AS r LIMIT 1"
+                        ).singleOptional(PostgresJSON.self)
+                        // Its last progress is stored and published before its end commits.
+                        await relay.finish()
+                        // False: a rescuer gave the job to someone else. Roll its effects back.
+                        guard try attempt.write(JobTransition(status: .finished, result: result), on: transaction) else {
+                            throw LostJob()
+                        }
+                    }
+                } catch {
+                    await relay.finish()
+                    throw error
+                }
             }
         }
-        control.onStop { work.cancel() }
+        attempt.control.onStop { work.cancel() }
         do {
             try await work.value
-            return .alreadyCompleted
+            return .finishedInOwnTransaction
         } catch is LostJob {
             logger.info(
                 "job was rescued from this worker while it ran; its effects were rolled back",
                 metadata: ["porter.job.id": "\(job.id)"])
-            return .alreadyCompleted
+            return .lostClaim
         } catch {
-            if let reason = control.stopReason { return reason.outcome }
+            if let reason = attempt.control.stopReason { return reason.end }
             if let error = error as? PostgresError, error.sqlState == .queryCanceled {
-                return .failed(error: "timed out after \(seconds) s", retryable: true)
+                return .timedOut(seconds: seconds)
             }
-            return .failed(error: HandlerRace.describe(error), retryable: true)
+            return .threw(AttemptEnd.describe(error), permanent: false)
         }
     }
 

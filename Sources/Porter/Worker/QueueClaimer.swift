@@ -20,22 +20,22 @@ final class QueueClaimer: Sendable {
     let capacity: Int
     private let pool: PostgresPool
     private let workerID: String
-    private let runner: JobRunner
+    private let executor: JobExecutor
     private let completer: JobCompleter
-    private let running: RunningJobs
+    private let running: RunningAttempts
     private let configuration: WorkerConfiguration
     private let logger: Logger
     private let events = AsyncStream<Event>.makeStream()
 
     init(
-        queue: String, capacity: Int, pool: PostgresPool, workerID: String, runner: JobRunner,
-        completer: JobCompleter, running: RunningJobs, configuration: WorkerConfiguration, logger: Logger
+        queue: String, capacity: Int, pool: PostgresPool, workerID: String, executor: JobExecutor,
+        completer: JobCompleter, running: RunningAttempts, configuration: WorkerConfiguration, logger: Logger
     ) {
         self.queue = queue
         self.capacity = capacity
         self.pool = pool
         self.workerID = workerID
-        self.runner = runner
+        self.executor = executor
         self.completer = completer
         self.running = running
         self.configuration = configuration
@@ -94,27 +94,28 @@ final class QueueClaimer: Sendable {
                 // Claim when jobs may be waiting and enough slots are free to make a batch
                 // worth a round trip, or when nothing at all is running.
                 guard waiting, free > 0, inFlight == 0 || free * 2 >= capacity || event.isWake else { continue }
-                let limit = WorkerQueries.claimSize(free: free)
+                let limit = JobRunQueries.claimSize(free: free)
                 let jobs: [ClaimedJob]
                 do {
-                    let claim = WorkerQueries.claim(queue: queue, limit: limit, workerID: workerID)
+                    let claim = JobRunQueries.claimAvailable(queue: queue, limit: limit, workerID: workerID)
                     jobs = try await pool.query(configuration.preparedStatements ? claim.prepared() : claim)
                         .map(ClaimedJob.init(row:))
                 } catch {
                     logger.info("claim failed; retrying at the next poll", metadata: ["error": "\(error)"])
                     continue
                 }
-                if configuration.jobEvents, !jobs.isEmpty { await completer.started(jobs) }
                 waiting = jobs.count == limit
-                for job in jobs {
+                guard !jobs.isEmpty else { continue }
+                let attempts = jobs.map { JobAttempt(job: $0, workerID: workerID, jobEvents: configuration.jobEvents) }
+                // Before any of them runs, so that their started events precede their ends.
+                await completer.claimed(attempts)
+                for attempt in attempts {
                     slots.take()
-                    let control = JobControl()
-                    let run = job.run
-                    running.add(run, control)
-                    group.addTask { [runner, completer, running, events, capacity] in
-                        let outcome = await runner.run(job, control: control)
-                        running.remove(run)
-                        await completer.submit(job, outcome)
+                    running.add(attempt)
+                    group.addTask { [executor, completer, running, events, capacity] in
+                        let end = await executor.run(attempt)
+                        running.remove(attempt)
+                        await completer.ended(attempt, end)
                         // Wake the loop only when this slot makes a claim possible: the last
                         // one, or the one that brings the free slots to half. One wake-up per
                         // batch rather than one per job.

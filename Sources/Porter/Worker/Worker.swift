@@ -54,10 +54,12 @@ public struct Worker: Service {
         }
         logger.info("worker started", metadata: ["porter.queues": "\(queues.joined(separator: ","))"])
         let completer = JobCompleter(pool: pool, workerID: id, configuration: configuration, logger: logger)
-        let running = RunningJobs()
+        let running = RunningAttempts()
         let deadlines = JobDeadlines()
-        let runner = JobRunner(
-            registry: client.registry, pool: pool, configuration: configuration, workerID: id, completer: completer,
+        // sql: jobs' progress is relayed on a connection no job holds (opened on first use).
+        let relayPool = PostgresPool(pool.configuration, maximumConnections: 1, logger: logger)
+        let executor = JobExecutor(
+            registry: client.registry, pool: pool, relayPool: relayPool, configuration: configuration,
             deadlines: deadlines, logger: logger)
         // A claim of up to 100 jobs is one statement; a queue with more slots than that gets
         // one claimer per 100 slots (at most 4), claiming in parallel and sharing its slots.
@@ -67,34 +69,33 @@ public struct Worker: Service {
             return (0..<count).map { index in
                 QueueClaimer(
                     queue: queue, capacity: slots / count + (index < slots % count ? 1 : 0), pool: pool, workerID: id,
-                    runner: runner, completer: completer, running: running, configuration: configuration, logger: logger)
+                    executor: executor, completer: completer, running: running, configuration: configuration, logger: logger)
             }
         }
         let byQueue = Dictionary(grouping: claimers, by: \.queue)
 
         await withGracefulShutdownHandler {
-            // Each background task says whether it is the completer, whose end is awaited.
-            await withTaskGroup(of: Bool.self) { background in
+            await withTaskGroup(of: BackgroundTask.self) { background in
                 background.addTask {
                     await completer.run()
-                    return true
+                    return .completer
                 }
                 background.addTask {
                     await deadlines.run()
-                    return false
+                    return .other
                 }
                 background.addTask {
                     await self.heartbeat(upkeep, running: running)
-                    return false
+                    return .other
                 }
                 background.addTask {
                     await self.maintain(upkeep)
-                    return false
+                    return .other
                 }
                 if !configuration.pollOnly {
                     background.addTask {
                         await self.listen(pool.configuration, claimers: byQueue, running: running)
-                        return false
+                        return .other
                     }
                 }
                 await withTaskCancellationHandler {
@@ -103,20 +104,43 @@ public struct Worker: Service {
                     }
                 } onCancel: {
                     // Cancelled outright rather than shut down: stop running jobs now.
+                    completer.shutdownBegan()
                     for claimer in claimers { claimer.shutdown() }
                     running.stopAll(.shutdown)
                 }
                 // Every claimer has wound down; write the last outcomes, then stop the rest.
+                // The completer gives up at its shutdown deadline; should a statement of its
+                // hang past that (behind a lock, on a dead link), cancelling it stops it.
                 completer.finish()
-                while let isCompleter = await background.next(), !isCompleter {}
+                background.addTask {
+                    await completer.shutdownDeadline()
+                    try? await Task.sleep(for: .seconds(1))
+                    return .completerOverdue
+                }
+                while let ended = await background.next() {
+                    if ended == .completer { break }
+                    if ended == .completerOverdue {
+                        logger.error("the completer did not end by the shutdown deadline; stopping it")
+                        break
+                    }
+                }
                 background.cancelAll()
             }
         } onGracefulShutdown: {
+            completer.shutdownBegan()
             for claimer in claimers { claimer.shutdown() }
         }
         _ = try? await upkeep.query(WorkerQueries.deregister(id: id))
         await upkeep.close()
+        await relayPool.close()
         logger.info("worker stopped")
+    }
+
+    /// What ended among the worker's background tasks.
+    private enum BackgroundTask: Sendable {
+        case completer
+        case completerOverdue
+        case other
     }
 
     /// Refuses a database whose Porter schema is older than this build's: its claims,
@@ -160,7 +184,7 @@ public struct Worker: Service {
 
     /// Records that this worker is alive, picks up cancel requests for its jobs, and stops
     /// the ones that are no longer its own.
-    private func heartbeat(_ pool: PostgresPool, running: RunningJobs) async {
+    private func heartbeat(_ pool: PostgresPool, running: RunningAttempts) async {
         while !Task.isCancelled {
             try? await Task.sleep(for: configuration.heartbeatInterval)
             guard !Task.isCancelled else { return }
@@ -174,19 +198,19 @@ public struct Worker: Service {
                 // Read before the query: each of these runs' claims had committed, so a run
                 // missing from the answer is no longer this worker's (a rescuer gave the job
                 // away, or the claim was lost in a server crash) and must not go on.
-                let runsBefore = running.runs
-                var held: Set<RunningJobs.Run> = []
-                for row in try await pool.query(WorkerQueries.heldJobs(workerID: id)) {
+                let runningBefore = running.keys
+                var held: Set<JobAttempt.Key> = []
+                for row in try await pool.query(JobRunQueries.listHeld(workerID: id)) {
                     let (job, attempt, cancelRequested) = try row.decode((Int64, Int, Bool).self)
-                    let run = RunningJobs.Run(id: job, attempt: attempt)
-                    held.insert(run)
-                    if cancelRequested { running.stop(run, .canceled) }
+                    let key = JobAttempt.Key(id: job, attempt: attempt)
+                    held.insert(key)
+                    if cancelRequested { running.stop(key, .canceled) }
                 }
-                for run in runsBefore where !held.contains(run) {
+                for key in runningBefore where !held.contains(key) {
                     logger.info(
-                        "job is no longer held by this worker; stopping this run of it",
-                        metadata: ["porter.job.id": "\(run.id)", "porter.job.attempt": "\(run.attempt)"])
-                    running.stop(run, .lost)
+                        "job is no longer held by this worker; stopping this attempt of it",
+                        metadata: ["porter.job.id": "\(key.id)", "porter.job.attempt": "\(key.attempt)"])
+                    running.stop(key, .lostClaim)
                 }
             } catch {
                 logger.info("heartbeat failed", metadata: ["error": "\(error)"])
@@ -208,7 +232,7 @@ public struct Worker: Service {
     }
 
     /// Wakes claimers on enqueue notifications and stops jobs on cancel notifications.
-    private func listen(_ configuration: PostgresConfiguration, claimers: [String: [QueueClaimer]], running: RunningJobs) async {
+    private func listen(_ configuration: PostgresConfiguration, claimers: [String: [QueueClaimer]], running: RunningAttempts) async {
         let listener = PostgresListener(configuration, logger: logger)
         defer { listener.stop() }
         let events = listener.events()

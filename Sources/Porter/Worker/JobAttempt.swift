@@ -1,0 +1,97 @@
+import Foundation
+import PorterPostgres
+
+/// One attempt of one job on this worker, from its claim to its end.
+///
+/// Every write about the attempt is guarded by what it carries (the job's id, the attempt
+/// number and the worker), so a worker never writes over a job that a rescuer gave away.
+/// It also carries whether the attempt's `started` event has gone out: everything that
+/// publishes about the attempt (the completer's batched end, an sql: job's or
+/// `JobContext.finish`'s own transaction, the context's progress and events) waits for it, so
+/// a listener always sees `started` first.
+final class JobAttempt: @unchecked Sendable {
+    /// What identifies an attempt: a job rescued from this worker and claimed by it again runs
+    /// twice here for a moment, and only the older attempt has lost its claim.
+    struct Key: Hashable, Sendable {
+        var id: Int64
+        var attempt: Int
+    }
+
+    /// The job's row as the claim returned it.
+    let job: ClaimedJob
+    let workerID: String
+    /// Whether this worker sends job state events (`job_events`).
+    let jobEvents: Bool
+    /// Stop requests for the running handler.
+    let control = JobControl()
+
+    var key: Key { Key(id: job.id, attempt: job.attempt) }
+
+    private let lock = NSLock()
+    private var startedEventOut: Bool
+    private var waiters: [Int: CheckedContinuation<Void, Never>] = [:]
+    private var nextWaiter = 0
+    private var endedInOwnTransaction = false
+
+    /// `jobEvents` false means no `started` event will be sent, so nothing waits for one.
+    init(job: ClaimedJob, workerID: String, jobEvents: Bool) {
+        self.job = job
+        self.workerID = workerID
+        self.jobEvents = jobEvents
+        self.startedEventOut = !jobEvents
+    }
+
+    // MARK: The started event
+
+    /// Whether the `started` event has been sent (or given up on).
+    var isStartedEventOut: Bool { lock.withLock { startedEventOut } }
+
+    /// Records that the `started` event has been sent (or given up on), and lets every waiter go.
+    func startedEventSent() {
+        let released = lock.withLock { () -> [CheckedContinuation<Void, Never>] in
+            startedEventOut = true
+            defer { waiters.removeAll() }
+            return Array(waiters.values)
+        }
+        for waiter in released { waiter.resume() }
+    }
+
+    /// Returns once the `started` event is out, or when the calling task is cancelled.
+    func waitForStartedEvent() async {
+        let token = lock.withLock { () -> Int? in
+            guard !startedEventOut else { return nil }
+            nextWaiter += 1
+            return nextWaiter
+        }
+        guard let token else { return }
+        await withTaskCancellationHandler {
+            await withCheckedContinuation { continuation in
+                let resumeNow = lock.withLock { () -> Bool in
+                    if startedEventOut || Task.isCancelled { return true }
+                    waiters[token] = continuation
+                    return false
+                }
+                if resumeNow { continuation.resume() }
+            }
+        } onCancel: {
+            let waiter = lock.withLock { waiters.removeValue(forKey: token) }
+            waiter?.resume()
+        }
+    }
+
+    // MARK: Ending in the job's own transaction
+
+    /// Writes `transition` inside the caller's transaction, with the statement the completer
+    /// uses for batches. False means the job is no longer this attempt's (rescued, canceled,
+    /// already ended), and the caller must roll back.
+    func write(_ transition: JobTransition, on connection: isolated PostgresConnection) throws -> Bool {
+        let statement = JobRunQueries.setStateIfRunning([(key, transition)], workerID: workerID, jobEvents: jobEvents)
+        return try connection.query(statement).affectedRows == 1
+    }
+
+    /// Records that the job's own transaction committed its end: the completer writes nothing.
+    func endedInItsOwnTransaction() { lock.withLock { endedInOwnTransaction = true } }
+
+    /// Whether the job's own transaction committed its end.
+    var hasEndedInItsOwnTransaction: Bool { lock.withLock { endedInOwnTransaction } }
+}

@@ -1,0 +1,147 @@
+import PorterPostgres
+
+/// The statements a worker runs on `porter.jobs` while it claims, runs and ends jobs.
+///
+/// Every state change of a started job is guarded by `status = 'started'`, the worker holding
+/// it and its attempt number, so a worker never overwrites a job that a rescuer gave to
+/// someone else, and a rescuer never overwrites a job that ended in the meantime.
+enum JobRunQueries {
+    /// Claims up to `limit` runnable jobs of one queue in one statement: at-front first, then
+    /// priority, run_at, id; jobs whose run_at is in the future are left alone. Walks
+    /// jobs_claim_idx in order and locks the rows it takes; SKIP LOCKED lets claimers on other
+    /// workers take other rows.
+    ///
+    /// The claim sends no state event itself: building and queueing one notification per job
+    /// would sit on the claim loop's path, and a notifying commit waits for NOTIFY's
+    /// cluster-wide lock, which a completion holds through its WAL flush. The completer sends
+    /// the started events right after (`notifyStarted`).
+    ///
+    /// The limit is written into the text, not bound: with `LIMIT $2` PostgreSQL's generic plan
+    /// assumes a tenth of the queue, costs more than a custom plan, and so every claim was
+    /// planned anew (0.2 ms, a tenth of a small worker's CPU). With the limit in the text each
+    /// prepared claim gets a generic plan as good as a custom one and keeps it. `claimSize`
+    /// keeps the number of distinct texts small.
+    static func claimAvailable(queue: String, limit: Int, workerID: String) -> PostgresQuery {
+        """
+        WITH next AS (
+            SELECT id FROM porter.jobs
+            WHERE queue = \(queue) AND status IN ('queued', 'scheduled') AND run_at <= now()
+                AND \(unsafeRaw: asynchronousCommit) AND \(unsafeRaw: withoutJobEvents)
+            ORDER BY at_front DESC, priority, run_at, id
+            LIMIT \(unsafeRaw: String(limit))
+            FOR UPDATE SKIP LOCKED
+        )
+        UPDATE porter.jobs AS j
+        SET status = 'started', started_at = now(), ended_at = NULL, attempts = j.attempts + 1,
+            worker_id = \(workerID), cancel_requested_at = NULL
+        FROM next WHERE j.id = next.id
+        RETURNING j.id, j.job_id, j.method, j.queue, j.args, j.attempts, j.max_attempts, j.timeout
+        """
+    }
+
+    /// The batch to claim for `free` slots: `free` itself up to 16, else the largest of a few
+    /// sizes not above it, so that claims use about 30 distinct statement texts at most.
+    static func claimSize(free: Int) -> Int {
+        guard free > 16 else { return free }
+        var size = 16
+        while size * 5 / 4 <= free { size = size * 5 / 4 }
+        return size
+    }
+
+    /// Sends the `started` events of claimed attempts, in claim order and in the trigger's
+    /// payload (porter.job_event_payload, migrations 0010 and 0012), once their claim has
+    /// committed. Asynchronous commit like the claim's, so it holds NOTIFY's lock only briefly.
+    /// Reads nothing but its argument.
+    static func notifyStarted(_ attempts: [JobAttempt]) -> PostgresQuery {
+        var json = "["
+        for (index, attempt) in attempts.enumerated() {
+            if index > 0 { json += "," }
+            json += "{\"id\":\(attempt.job.id),\"attempt\":\(attempt.job.attempt),\"method\":"
+            JSONElementValue.writeString(attempt.job.method, to: &json)
+            json += ",\"queue\":"
+            JSONElementValue.writeString(attempt.job.queue, to: &json)
+            json += "}"
+        }
+        json += "]"
+        return """
+            SELECT count(pg_notify('porter_realtime', porter.job_event_payload(s.id, 'started', s.method, s.queue, s.attempt, NULL)))
+            FROM jsonb_to_recordset(\(PostgresJSON(text: json))::jsonb) AS s(id bigint, method text, queue text, attempt integer)
+            WHERE \(unsafeRaw: asynchronousCommit)
+            """
+    }
+
+    /// Ends attempts: moves each job to its transition's status, if the job is still started
+    /// by this worker in that attempt. The one statement for every way an attempt ends,
+    /// batched by the completer or run inside the job's own transaction. Served by jobs_pkey;
+    /// locks the rows it changes, in id order (the order in which an enqueue with depends_on
+    /// locks its parents). `ended_at` is `clock_timestamp()`: the moment of the write, not
+    /// the start of the transaction, which for an sql: job is the start of the job.
+    ///
+    /// `queued` gives the job back as if never started: the attempt is not counted, and the
+    /// job keeps its run_at, so it keeps its place in the queue. Returns the ids it changed.
+    static func setStateIfRunning(
+        _ transitions: [(key: JobAttempt.Key, transition: JobTransition)], workerID: String, jobEvents: Bool
+    ) -> PostgresQuery {
+        var json = "["
+        for (index, entry) in transitions.sorted(by: { $0.key.id < $1.key.id }).enumerated() {
+            let transition = entry.transition
+            if index > 0 { json += "," }
+            json += "{\"id\":\(entry.key.id),\"attempt\":\(entry.key.attempt),\"status\":\"\(transition.status.rawValue)\""
+            json += ",\"result\":\(transition.result?.text ?? "null"),\"retry_in\":\(transition.retryIn.seconds),\"error\":"
+            if let error = transition.error { JSONElementValue.writeString(error, to: &json) } else { json += "null" }
+            json += "}"
+        }
+        json += "]"
+        return """
+            UPDATE porter.jobs AS j
+            SET status = o.status,
+                started_at = CASE WHEN o.status = 'queued' THEN NULL ELSE j.started_at END,
+                ended_at = CASE WHEN o.status IN ('finished', 'failed', 'canceled') THEN clock_timestamp() END,
+                attempts = CASE WHEN o.status = 'queued' THEN greatest(j.attempts - 1, 0) ELSE j.attempts END,
+                result = CASE WHEN o.status = 'queued' THEN j.result ELSE o.result END,
+                error = CASE WHEN o.status = 'queued' THEN j.error ELSE o.error END,
+                errors = CASE WHEN o.error IS NULL THEN j.errors
+                              ELSE j.errors || jsonb_build_array(jsonb_build_object(
+                                  'attempt', j.attempts, 'error', o.error, 'at', clock_timestamp(), 'worker', j.worker_id)) END,
+                run_at = CASE WHEN o.status = 'scheduled' THEN now() + make_interval(secs => o.retry_in) ELSE j.run_at END,
+                worker_id = NULL,
+                cancel_requested_at = NULL
+            FROM jsonb_to_recordset(\(PostgresJSON(text: json))::jsonb)
+                 AS o(id bigint, attempt integer, status text, result jsonb, error text, retry_in float8)
+            WHERE j.id = o.id AND j.status = 'started' AND j.worker_id = \(workerID) AND j.attempts = o.attempt
+                AND \(unsafeRaw: jobEvents ? "true" : withoutJobEvents)
+            RETURNING j.id
+            """
+    }
+
+    /// Readies an sql: job's transaction: its statement timeout, its id for
+    /// `porter.current_job_id()`, progress relayed as NOTICEs (`ProgressRelay`), and notices
+    /// sent to the client whatever the role's `client_min_messages`. All local to the transaction.
+    /// The timeout is capped at PostgreSQL's largest statement_timeout (about 24 days).
+    static func prepareSQLJob(id: Int64, timeoutSeconds: Int) -> PostgresQuery {
+        """
+        SELECT set_config('statement_timeout', \(String(min(timeoutSeconds, Int(Int32.max) / 1000) * 1000)), true),
+               set_config('porter.current_job_id', \(String(id)), true),
+               set_config('porter.relay_progress', 'on', true),
+               set_config('client_min_messages', 'notice', true)
+        """
+    }
+
+    /// The jobs (and attempts) the database shows as started by this worker, and whether
+    /// `porter cancel` asked to stop each; served by jobs_started_worker_idx. Takes no lock.
+    static func listHeld(workerID: String) -> PostgresQuery {
+        "SELECT id, attempts, cancel_requested_at IS NOT NULL FROM porter.jobs WHERE worker_id = \(workerID) AND status = 'started'"
+    }
+
+    /// Makes the statement's transaction commit asynchronously: it does not wait for the WAL
+    /// flush. Any later durable commit (a completion, an sql: job) flushes the claim before
+    /// it, and the WAL writer does within 0.6 s. A claim lost in a server crash inside that
+    /// window means the job runs again; if another worker claims it while the first still
+    /// runs it, the first one's next heartbeat stops its attempt (`listHeld`). Written as a
+    /// condition that is always true and evaluated once, so it costs no round trip.
+    private static let asynchronousCommit = "(SELECT set_config('synchronous_commit', 'off', true)) = 'off'"
+
+    /// Switches job state events off for this transaction (see migration 0009), written the
+    /// same way.
+    private static let withoutJobEvents = "(SELECT set_config('porter.job_events', 'off', true)) = 'off'"
+}
