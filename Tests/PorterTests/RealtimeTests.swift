@@ -197,3 +197,36 @@ struct Tally: Job {
     }
 }
 
+
+@Suite struct JobStateEventOrderTests {
+    @Test func everyAttemptsStartedEventPrecedesItsEndEvenOnABacklogAtStartUp() async throws {
+        let database = try await TestDatabase.create()
+        var registry = JobRegistry()
+        registry.register(method: "porter.noop") { _, _ in nil }
+        let porter = database.makeClient(maximumConnections: 20, registry: registry)
+        let realtime = RealtimeListener(client: porter)
+        defer { realtime.stop() }
+        try await realtime.start()
+        var ids: [Int64] = []
+        for _ in 0..<4 {
+            ids += try await porter.enqueueMany((0..<500).map { _ in EnqueueRequest(method: "porter.noop") }).compactMap(\.id)
+        }
+        var events = realtime.events().makeAsyncIterator()
+        // Many slots and instant jobs: claims come back while earlier started events are still
+        // being sent, which is where an end could overtake a start.
+        let worker = RunningWorker(porter, fastConfiguration {
+            $0.queues["default"] = QueueConfiguration(backgroundWorkers: 200)
+        })
+        var seen: [Int64: [String]] = [:]
+        var ended = 0
+        while ended < ids.count, let event = await events.next() {
+            guard let job = event.job else { continue }
+            seen[job, default: []].append(event.event)
+            if event.event == "finished" { ended += 1 }
+        }
+        let outOfOrder = ids.filter { seen[$0] != ["started", "finished"] }
+        #expect(outOfOrder.isEmpty, "\(outOfOrder.count) jobs, e.g. \(outOfOrder.prefix(3).map { "\($0): \(seen[$0] ?? [])" })")
+        try await worker.shutdown()
+        await porter.close()
+    }
+}
