@@ -206,6 +206,19 @@ actor SeenValues<Value: Sendable> {
         await porter.close()
     }
 
+    @Test func aRealtimeMessagePublishedFromSwiftArrivesAsItWasSent() async throws {
+        let database = try await TestDatabase.create()
+        let porter = database.makeClient()
+        let realtime = RealtimeListener(client: porter)
+        defer { realtime.stop() }
+        try await realtime.start()
+        var events = realtime.events(named: "reminded").makeAsyncIterator()
+        try await porter.publishRealtime(event: "reminded", message: PostgresJSON(encoding: Remind.full))
+        let event = try #require(await events.next())
+        #expect(try event.message.decode(Remind.self).toTheMillisecond == Remind.full.toTheMillisecond)
+        await porter.close()
+    }
+
     @Test func datesWrittenWithoutMillisecondsOrBySQLStillDecode() async throws {
         let database = try await TestDatabase.create()
         let alarms = SeenValues<Date>()
