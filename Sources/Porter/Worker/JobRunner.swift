@@ -35,6 +35,7 @@ struct JobRunner: Sendable {
         }
         context.finishing = finishing
         context.registry = registry
+        context.queues = configuration.queues
         let outcome = await HandlerRace.run(
             timeout: .seconds(timeout(of: job)), cancelGrace: configuration.cancelGrace, control: control,
             logger: context.logger, deadlines: deadlines
