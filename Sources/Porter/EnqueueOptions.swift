@@ -27,7 +27,8 @@ public struct EnqueueOptions: Sendable, Hashable {
     /// Default: `[]`.
     public var dependsOn: [Int64]
     /// Run the job inline in the caller instead of enqueueing it, as Frappe's `now=True`
-    /// does; for tests. Default: `false`.
+    /// does; for tests. It gets `timeout`, else its queue's in the client's `queues`, as a
+    /// worker would give it. Default: `false`.
     public var now: Bool
 
     public init(

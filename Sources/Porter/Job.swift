@@ -12,6 +12,14 @@
 ///
 /// Keep `method` stable once jobs are queued: it is how a worker finds the handler. Jobs can
 /// also be enqueued by method string and JSON args, as `frappe.enqueue("app.module.fn", ...)`.
+///
+/// Every enqueue path, the worker and `now` runs encode and decode the arguments (and a
+/// handler's result) with one configuration, `PostgresJSON.makeEncoder()` and
+/// `makeDecoder()`, so the handler gets the values that were enqueued. On the wire, for
+/// clients in other languages: a `Date` is an ISO 8601 string in UTC with milliseconds,
+/// `"2026-12-01T10:00:00.123Z"` (read back with any fraction or offset); `Data` is base64;
+/// `Decimal` a JSON number with its digits as they are; `UUID` and `URL` strings; a `nil`
+/// optional leaves its key out. Keys are sorted.
 public protocol Job: Codable, Sendable {
     /// The name workers dispatch on, e.g. `reports.generate`.
     static var method: String { get }

@@ -26,11 +26,14 @@ public struct JobContext: Sendable {
     var workerAttempt: JobAttempt?
     /// The handlers of the process running the job, for `porter`.
     var registry = JobRegistry()
+    /// The queues of the worker or client running the job, for `porter`'s `now` runs.
+    var queues = QueueConfiguration.builtIn
 
     /// A client on the job's pool, to enqueue follow-up jobs, e.g. inside `finish`:
-    /// `try await context.porter.enqueue(Report(), on: transaction)`.
+    /// `try await context.porter.enqueue(Report(), on: transaction)`. It has the handlers and
+    /// queues of the process running the job.
     public var porter: PorterClient {
-        PorterClient(pool: pool, registry: registry, logger: logger)
+        PorterClient(pool: pool, registry: registry, queues: queues, logger: logger)
     }
 
     public init(id: Int64?, method: String, queue: String, attempt: Int, logger: Logger, pool: PostgresPool) {

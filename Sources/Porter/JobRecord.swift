@@ -7,6 +7,7 @@ public struct JobRecord: Sendable, Hashable {
     public var jobID: String?
     public var method: String
     public var queue: String
+    /// The arguments as enqueued; `decodeArgs(as:)` reads them as the worker does.
     public var args: PostgresJSON
     public var status: JobStatus
     public var priority: Int
@@ -21,6 +22,7 @@ public struct JobRecord: Sendable, Hashable {
     public var startedAt: Date?
     public var endedAt: Date?
     public var progress: PostgresJSON?
+    /// The handler's result; `result?.decode(R.self)` reads it as it was returned.
     public var result: PostgresJSON?
     public var error: String?
     /// Every attempt's error, oldest first, as a JSON array.
@@ -64,7 +66,7 @@ public struct JobRecord: Sendable, Hashable {
         orphaned = try row.decode(Int.self, column: "orphaned")
     }
 
-    /// Decodes the arguments into a job type.
+    /// Decodes the arguments into a job type, with the decoder the worker uses.
     public func decodeArgs<J: Job>(as type: J.Type = J.self) throws -> J {
         try args.decode(type)
     }

@@ -32,7 +32,7 @@ public struct JobRegistry: Sendable {
     }
 
     /// Registers the handler for a typed job that returns a result; the result is stored in
-    /// `porter.jobs.result` as JSON.
+    /// `porter.jobs.result` as JSON, encoded as the arguments are (see `Job`).
     public mutating func register<J: Job, R: Encodable & Sendable>(
         _ type: J.Type, _ handler: @escaping @Sendable (J, JobContext) async throws -> R
     ) {

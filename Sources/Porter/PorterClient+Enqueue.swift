@@ -104,9 +104,10 @@ extension PorterClient {
     }
 
     /// `now` mode: runs the registered handler in the caller, as Frappe's `now=True` does,
-    /// with the same semantics as a worker: the job's (or its queue's) timeout, and its result.
-    /// Arguments get the same validation as an enqueue, so a test cannot pass with arguments a
-    /// real enqueue would refuse. A failure or a timeout is thrown to the caller.
+    /// with the same semantics as a worker: the job's own timeout, else its queue's in
+    /// `queues`, and its result. Arguments get the same validation as an enqueue, so a test
+    /// cannot pass with arguments a real enqueue would refuse. A failure or a timeout is
+    /// thrown to the caller.
     private func runInline(_ request: EnqueueRequest) async throws -> EnqueueResult {
         let handler = try registry.requireHandler(for: request.method)
         try await pool.withConnection { connection in
@@ -119,7 +120,8 @@ extension PorterClient {
         var context = JobContext(
             id: nil, method: request.method, queue: request.options.queue, attempt: 1, logger: logger, pool: pool)
         context.registry = registry
-        let timeout = request.options.timeout ?? QueueConfiguration.builtIn[request.options.queue]?.timeout ?? 300
+        context.queues = queues
+        let timeout = request.options.timeout ?? QueueConfiguration.settings(of: request.options.queue, in: queues).timeout
         let end = await SupervisedHandler.run(
             timeout: .seconds(timeout), cancelGrace: .seconds(5), control: JobControl(), logger: context.logger
         ) { [context] in

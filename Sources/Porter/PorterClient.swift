@@ -16,12 +16,21 @@ public final class PorterClient: Sendable {
     public let pool: PostgresPool
     /// The handlers this process can run, used by `now` mode (and by workers).
     public let registry: JobRegistry
+    /// The queues' settings `now` mode runs a job with, as a worker would: the job's own
+    /// timeout, else its queue's, and a queue not listed gets `default`'s. Give it your workers'
+    /// `WorkerConfiguration.queues` so inline runs in tests match them. Default: the built-in
+    /// `short` 300 s, `default` 300 s and `long` 1500 s.
+    public let queues: [String: QueueConfiguration]
     public let logger: Logger
 
     /// A client on an existing pool.
-    public init(pool: PostgresPool, registry: JobRegistry = JobRegistry(), logger: Logger = Logger(label: "porter")) {
+    public init(
+        pool: PostgresPool, registry: JobRegistry = JobRegistry(),
+        queues: [String: QueueConfiguration] = QueueConfiguration.builtIn, logger: Logger = Logger(label: "porter")
+    ) {
         self.pool = pool
         self.registry = registry
+        self.queues = queues
         self.logger = logger
     }
 
@@ -30,12 +39,13 @@ public final class PorterClient: Sendable {
         databaseURL: String,
         maximumConnections: Int = 10,
         registry: JobRegistry = JobRegistry(),
+        queues: [String: QueueConfiguration] = QueueConfiguration.builtIn,
         logger: Logger = Logger(label: "porter")
     ) throws {
         let configuration = try PostgresConfiguration(databaseURL)
         self.init(
             pool: PostgresPool(configuration, maximumConnections: maximumConnections, logger: logger),
-            registry: registry, logger: logger)
+            registry: registry, queues: queues, logger: logger)
     }
 
     /// Applies missing migrations; safe to call from several processes at once.

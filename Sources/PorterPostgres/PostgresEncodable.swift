@@ -97,6 +97,25 @@ extension Array: PostgresEncodable where Element: PostgresEncodable {
 ///
 /// Porter does not parse JSON it only passes through; decode it with `decode(_:)` when you
 /// need its contents.
+///
+/// Every Swift value Porter turns into JSON, and every JSON it turns back into Swift (a job's
+/// arguments and result, a document method's keyword arguments, realtime messages, `now`
+/// runs), goes through ``makeEncoder()`` and ``makeDecoder()``, so what one process writes
+/// any other reads back as it was. The text on the wire, for clients in other languages:
+///
+/// | Swift | JSON |
+/// |---|---|
+/// | `Date` | a string, ISO 8601 in UTC with milliseconds: `"2026-12-01T10:00:00.123Z"` |
+/// | `Data` | a base64 string: `"AAEC/v8="` |
+/// | `Decimal` | a number with its digits as they are: `12345.6789` (`jsonb` keeps them exactly) |
+/// | `UUID` | a string, uppercase when written: `"0F5E3D2C-1B0A-4987-8654-3210FEDCBA98"` |
+/// | `URL` | its absolute string, slashes unescaped: `"https://example.com/a"` |
+/// | `nil` | the key is left out |
+///
+/// Object keys are sorted, so equal values give equal text. A `Date` is read from an ISO 8601
+/// string with any fraction of a second or none, in UTC (`Z`) or with an offset (`+02:00`): what
+/// Porter wrote before it kept milliseconds, JavaScript's `toISOString()`, and PostgreSQL's
+/// `to_jsonb(timestamptz)` all read. In SQL, `(args->>'at')::timestamptz` reads Porter's.
 public struct PostgresJSON: PostgresEncodable, Hashable, CustomStringConvertible {
     /// The JSON text.
     public var text: String
@@ -104,25 +123,55 @@ public struct PostgresJSON: PostgresEncodable, Hashable, CustomStringConvertible
     /// Wraps JSON text as it is. The server checks it when it is cast to `jsonb`.
     public init(text: String) { self.text = text }
 
-    /// Encodes a value with `JSONEncoder` (keys sorted, so equal values give equal text).
-    public init(encoding value: some Encodable, encoder: JSONEncoder = PostgresJSON.defaultEncoder) throws {
+    /// Encodes a value, by default with ``makeEncoder()``, Porter's one JSON configuration.
+    public init(encoding value: some Encodable, encoder: JSONEncoder = PostgresJSON.makeEncoder()) throws {
         let data = try encoder.encode(value)
         self.text = String(decoding: data, as: UTF8.self)
     }
 
-    /// Decodes the JSON text into `type`.
-    public func decode<T: Decodable>(_ type: T.Type, decoder: JSONDecoder = JSONDecoder()) throws -> T {
+    /// Decodes the JSON text into `type`, by default with ``makeDecoder()``, which reads what
+    /// ``makeEncoder()`` writes.
+    public func decode<T: Decodable>(_ type: T.Type, decoder: JSONDecoder = PostgresJSON.makeDecoder()) throws -> T {
         try decoder.decode(type, from: Data(text.utf8))
     }
 
     public var postgresText: String? { text }
     public var description: String { text }
 
-    /// The encoder Porter uses by default: sorted keys, ISO 8601 dates.
-    public static var defaultEncoder: JSONEncoder {
+    /// A new encoder with Porter's JSON configuration: sorted keys, slashes unescaped, dates
+    /// as ISO 8601 strings in UTC with milliseconds (`2026-12-01T10:00:00.123Z`, rounded to
+    /// the nearest millisecond). Other types as `JSONEncoder` writes them.
+    public static func makeEncoder() -> JSONEncoder {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        encoder.dateEncodingStrategy = .iso8601
+        // `.iso8601` drops the fraction of a second; milliseconds are what every language's
+        // ISO 8601 reader takes, JavaScript's included.
+        encoder.dateEncodingStrategy = .custom { date, encoder in
+            var container = encoder.singleValueContainer()
+            try container.encode(PostgresTimestamp.format(date, fractionDigits: 3))
+        }
         return encoder
     }
+
+    /// A new decoder that reads what ``makeEncoder()`` writes. Dates: ISO 8601 strings with any
+    /// fraction of a second or none, and `Z` or an offset, so dates Porter wrote before it kept
+    /// milliseconds, and those other clients or `to_jsonb(timestamptz)` write, read too.
+    public static func makeDecoder() -> JSONDecoder {
+        let decoder = JSONDecoder()
+        // The default reads a date as a number of seconds since 2001: never what Porter wrote.
+        decoder.dateDecodingStrategy = .custom { decoder in
+            let container = try decoder.singleValueContainer()
+            guard let text = try? container.decode(String.self), let date = PostgresTimestamp.parse(text) else {
+                throw DecodingError.dataCorruptedError(
+                    in: container,
+                    debugDescription: "expected a date as an ISO 8601 string such as \"2026-12-01T10:00:00.123Z\" (any fraction of a second, Z or an offset such as +02:00); write dates with PostgresJSON.makeEncoder() or in that form")
+            }
+            return date
+        }
+        return decoder
+    }
+
+    /// The encoder Porter uses by default.
+    @available(*, deprecated, renamed: "makeEncoder()")
+    public static var defaultEncoder: JSONEncoder { makeEncoder() }
 }

@@ -1,18 +1,25 @@
 import Foundation
 
-/// Formatting and parsing of timestamps in PostgreSQL's ISO text style.
+/// Formatting and parsing of timestamps in PostgreSQL's ISO text style, which is also how
+/// `PostgresJSON` writes and reads dates.
 ///
 /// Connections set `TimeZone` to UTC and `DateStyle` to ISO, so the server sends
 /// `2026-11-25 03:34:09.123456+00`. Parsing by hand keeps it exact to the microsecond and fast.
 enum PostgresTimestamp {
-    static func format(_ date: Date) -> String {
-        var micros = (date.timeIntervalSince1970 * 1_000_000).rounded()
-        if !micros.isFinite { micros = 0 }
-        let total = Int64(micros)
-        var seconds = total / 1_000_000
-        var fraction = total % 1_000_000
+    /// `2026-11-25T03:34:09.123456Z`, rounded to `fractionDigits` digits of a second: 6,
+    /// microseconds, for bind parameters, as `timestamptz` keeps; 3 for JSON. More than 6 would
+    /// overflow `Int64` for far dates, and `timestamptz` would drop them anyway.
+    static func format(_ date: Date, fractionDigits: Int = 6) -> String {
+        precondition((1...6).contains(fractionDigits), "fractionDigits must be 1...6")
+        var unit: Int64 = 1
+        for _ in 0..<fractionDigits { unit *= 10 }
+        var units = (date.timeIntervalSince1970 * Double(unit)).rounded()
+        if !units.isFinite { units = 0 }
+        let total = Int64(units)
+        var seconds = total / unit
+        var fraction = total % unit
         if fraction < 0 {
-            fraction += 1_000_000
+            fraction += unit
             seconds -= 1
         }
         var days = seconds / 86_400
@@ -27,7 +34,7 @@ enum PostgresTimestamp {
             return String(repeating: "0", count: max(0, width - digits.count)) + digits
         }
         return "\(pad(year, 4))-\(pad(month, 2))-\(pad(day, 2))T\(pad(secondOfDay / 3600, 2)):"
-            + "\(pad(secondOfDay / 60 % 60, 2)):\(pad(secondOfDay % 60, 2)).\(pad(fraction, 6))Z"
+            + "\(pad(secondOfDay / 60 % 60, 2)):\(pad(secondOfDay % 60, 2)).\(pad(fraction, fractionDigits))Z"
     }
 
     static func parse(_ text: String) -> Date? {

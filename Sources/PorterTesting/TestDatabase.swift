@@ -32,11 +32,15 @@ public struct TestDatabase: Sendable {
         try await TestServer.shared.createDatabase(migrated: migrated)
     }
 
-    /// A Porter client with its own pool on this database.
-    public func makeClient(maximumConnections: Int = 10, registry: JobRegistry = JobRegistry()) -> PorterClient {
+    /// A Porter client with its own pool on this database. `queues` are those `now` runs take
+    /// their timeouts from; give it the workers' under test.
+    public func makeClient(
+        maximumConnections: Int = 10, registry: JobRegistry = JobRegistry(),
+        queues: [String: QueueConfiguration] = QueueConfiguration.builtIn
+    ) -> PorterClient {
         PorterClient(
             pool: PostgresPool(configuration, maximumConnections: maximumConnections, logger: TestServer.logger),
-            registry: registry, logger: TestServer.logger)
+            registry: registry, queues: queues, logger: TestServer.logger)
     }
 
     /// A new connection to this database.

@@ -71,7 +71,7 @@ public final class RealtimeListener: Sendable {
     /// Decodes a payload, reading a stored message when it is a reference.
     static func resolve(_ payload: String, pool: PostgresPool, logger: Logger) async -> RealtimeEvent? {
         let data = Data(payload.utf8)
-        guard let header = try? JSONDecoder().decode(RealtimeEvent.Payload.self, from: data) else {
+        guard let header = try? PostgresJSON(text: payload).decode(RealtimeEvent.Payload.self) else {
             logger.debug("ignoring a malformed realtime payload")
             return nil
         }

@@ -35,6 +35,7 @@ struct JobExecutor: Sendable {
             id: job.id, method: job.method, queue: job.queue, attempt: job.attempt, logger: logger, pool: pool)
         context.workerAttempt = attempt
         context.registry = registry
+        context.queues = configuration.queues
         let end = await SupervisedHandler.run(
             timeout: .seconds(timeout(of: job)), cancelGrace: configuration.cancelGrace, control: attempt.control,
             logger: context.logger, deadlines: deadlines

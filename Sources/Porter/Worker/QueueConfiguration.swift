@@ -22,3 +22,11 @@ public struct QueueConfiguration: Sendable, Hashable {
         "long": QueueConfiguration(timeout: 1500),
     ]
 }
+
+extension QueueConfiguration {
+    /// `name`'s settings in `queues`; a queue not listed gets the `default` queue's, and
+    /// without one, the defaults. Workers and `now` runs both go by it.
+    static func settings(of name: String, in queues: [String: QueueConfiguration]) -> QueueConfiguration {
+        queues[name] ?? queues["default"] ?? QueueConfiguration()
+    }
+}

@@ -89,7 +89,7 @@ public struct WorkerConfiguration: Sendable, Hashable {
 
     /// A queue's settings; a queue not configured gets the `default` queue's.
     public func queue(_ name: String) -> QueueConfiguration {
-        queues[name] ?? queues["default"] ?? QueueConfiguration()
+        QueueConfiguration.settings(of: name, in: queues)
     }
 
     /// Reads a config file.
