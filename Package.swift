@@ -103,7 +103,8 @@ let package = Package(
         .testTarget(
             name: "PorterTests",
             dependencies: [
-                "Porter", "PorterTesting", "porter",
+                "Porter", "PorterTesting", "PorterCLI", "porter",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             swiftSettings: swiftSettings

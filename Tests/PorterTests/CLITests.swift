@@ -159,9 +159,16 @@ func configFile(_ json: String) throws -> String {
         #expect(badStatus.output.contains("unknown status done"))
     }
 
-    // The finding's traps in the config file, through the real binary: each one crashed the
-    // process (a trap in a worker loses it and the jobs it holds). Each must now exit with an
-    // error that names the key and the allowed range.
+    // The finding's traps, through the real binary: each one crashed the process (a trap in
+    // a worker loses it and the jobs it holds). Each must now exit with a usage error that
+    // names the flag or key and the allowed range.
+
+    @Test func enqueueWithAHugeRunAtDelayIsRefusedInsteadOfCrashing() async throws {
+        let result = try await runPorter(["enqueue", "m", "--run-at", "+99999999999999999d"])
+        #expect(!result.crashed, "\(result.output)")
+        #expect(result.status == 64, "\(result.output)")
+        #expect(result.output.contains("--run-at +99999999999999999d is too far ahead; use a delay of at most 100 years"), "\(result.output)")
+    }
 
     @Test func workerWithAHugeDurationInItsConfigStopsWithTheKeyInsteadOfCrashing() async throws {
         let result = try await runPorter(["worker", "--config", try configFile(#"{"poll_interval": 1e300}"#)])
@@ -187,5 +194,30 @@ func configFile(_ json: String) throws -> String {
         #expect(!result.crashed, "\(result.output)")
         #expect(result.status != 0)
         #expect(result.output.contains("config key scheduler_tick_interval: 1e+300 is out of range"), "\(result.output)")
+    }
+
+    @Test func enqueueStoresTheLargestNumbersTheColumnsHoldAndRefusesLargerOnesByFlag() async throws {
+        let database = try await TestDatabase.create()
+        let stored = try await runPorter([
+            "enqueue", "m", "--timeout", "2147483", "--priority=-2147483648", "--max-attempts", "2147483647",
+            "--run-at", "+36525d", "--database-url", database.connectionString,
+        ])
+        #expect(stored.status == 0, "\(stored.output)")
+        let id = try #require(Int64(stored.output.trimmingCharacters(in: .whitespacesAndNewlines)), "\(stored.output)")
+        let porter = database.makeClient()
+        let job = try #require(try await porter.job(id: id))
+        #expect(job.timeout == 2_147_483 && job.priority == -2_147_483_648 && job.maxAttempts == 2_147_483_647)
+        #expect(job.status == .scheduled)
+        await porter.close()
+        for (arguments, message) in [
+            (["--priority", "2147483648"], "--priority 2147483648 is out of range; use a whole number from -2147483648 to 2147483647."),
+            (["--max-attempts", "2147483648"], "--max-attempts 2147483648 is out of range; use a whole number from 1 to 2147483647."),
+            (["--timeout", "0"], "--timeout 0 is out of range; use a whole number of seconds from 1 to 2147483."),
+        ] {
+            let refused = try await runPorter(["enqueue", "m"] + arguments + ["--database-url", database.connectionString])
+            #expect(!refused.crashed && refused.status == 64, "\(arguments): \(refused.output)")
+            #expect(refused.output.contains(message), "\(arguments): \(refused.output)")
+        }
+        #expect(try await jobCount(database) == 1)
     }
 }
