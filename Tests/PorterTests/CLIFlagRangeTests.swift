@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import PropertyBased
 @testable import PorterCLI
 import Testing
 
@@ -74,5 +75,41 @@ struct NumericFlag: Sendable, CustomTestStringConvertible {
     @Test func dependsOnRefusesIDsBelowOne() throws {
         let error = #expect(throws: (any Error).self) { try PorterCommand.parseAsRoot(["enqueue", "m", "--depends-on", "41,0"]) }
         #expect(error.map { PorterCommand.message(for: $0) }?.contains("--depends-on takes job ids") == true)
+    }
+
+    @Test func everyFlagValueIsTakenWithinItsRangeAndRefusedOutsideIt() async {
+        // A value anywhere in Int, or within 3 of either bound.
+        await propertyCheck(
+            count: 1000, input: Gen.element(of: NumericFlag.all).map { $0! }, Gen.int(in: 0...2), Gen.int(), Gen.int(in: -3...3)
+        ) { flag, pick, anywhere, offset in
+            let value = [anywhere, flag.range.lowerBound + offset, flag.range.upperBound + offset][pick]
+            do {
+                try flag.parse(value)
+                #expect(flag.range.contains(value), "\(flag.flag)=\(value) was taken")
+            } catch {
+                #expect(!flag.range.contains(value), "\(flag.flag)=\(value): \(PorterCommand.message(for: error))")
+            }
+        }
+    }
+
+    @Test func everyRunAtDelayIsAtMostAHundredYearsOrRefused() async {
+        let amounts = Gen<String>.oneOf(
+            Gen.int(in: 0...Int.max).map { "\($0)" },
+            Gen.int(in: 0...4_000_000_000).map { "\($0)" },
+            Gen<Character>.number.string(of: 1...40)
+        )
+        await propertyCheck(count: 2000, input: amounts, Gen.element(of: ["s", "m", "h", "d"]).map { $0! }) { amount, unit in
+            do {
+                guard case .delay(let delay) = try EnqueueCommand.parseRunAt("+\(amount)\(unit)") else {
+                    Issue.record("+\(amount)\(unit) was read as a time")
+                    return
+                }
+                #expect(delay >= .zero && delay <= .seconds(EnqueueCommand.longestDelay), "+\(amount)\(unit) gave \(delay)")
+            } catch is ValidationError {
+                // Too far ahead, refused naming --run-at.
+            } catch {
+                Issue.record("+\(amount)\(unit): \(error)")
+            }
+        }
     }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import Porter
+import PropertyBased
 import Testing
 
 @Suite struct WorkerConfigurationTests {
@@ -204,6 +205,39 @@ struct NumericKey: Sendable, CustomTestStringConvertible {
             try WorkerConfiguration.parse(Data(#"{"workers": {"long": {"max_attempts": 2.5}}}"#.utf8))
         }
         #expect(error?.description == "config key workers.long.max_attempts: 2.5 is not a whole number; use a whole number from 1 to 2147483647")
+    }
+
+    /// JSON texts of numbers of every kind: huge, tiny, negative, integers at and past the
+    /// Int64 and UInt64 limits, digit strings too long for any integer type, and texts that
+    /// only look like numbers (NaN, Infinity, quoted numbers), which are not valid JSON or
+    /// not numbers.
+    static let numberTexts = Gen<String>.oneOf(
+        // Any magnitude, up to past Double's (1e309 and beyond are not valid JSON numbers here).
+        zip(Gen.double(in: -10...10), Gen.int(in: -400...400)).map { "\($0)e\($1)" },
+        Gen.double(in: -1e300...1e300).map { "\($0)" },
+        Gen.double(in: -1e7...1e10).map { "\($0)" },
+        Gen.int(in: .min ... .max).map { "\($0)" },
+        Gen.int(in: (Int.max - 1000)...Int.max).map { "\($0)" },
+        Gen.int(in: Int.min...(Int.min + 1000)).map { "\($0)" },
+        Gen.int(in: -10...3_000_000_000).map { "\($0)" },
+        Gen<Character>.number.string(of: 19...40),
+        Gen.element(of: [
+            "NaN", "-NaN", "Infinity", "-Infinity", "1e999", "-1e999", "1e-999", "-0", "-0.0", "1e19", "9.3e15",
+            "18446744073709551615", "18446744073709551616", "-9223372036854775809", #""5000""#, #""1e300""#, "true", "null",
+        ]).map { $0! }
+    )
+
+    @Test func everyNumberGivesAConfigurationWithinTheRangeOrAnError() async {
+        await propertyCheck(count: 3000, input: Gen.element(of: NumericKey.all).map { $0! }, Self.numberTexts) { key, text in
+            do {
+                let value = try key.read(Data(key.json(text).utf8))
+                #expect(key.allows(value), "\(key.key) = \(text) gave \(value)")
+            } catch is ConfigurationError {
+                // Refused with the key named: what a number out of range must give.
+            } catch {
+                Issue.record("\(key.key) = \(text): not a ConfigurationError: \(error)")
+            }
+        }
     }
 }
 
