@@ -4,7 +4,8 @@ import Foundation
 public struct EnqueueOptions: Sendable, Hashable {
     /// The queue. Default: `default`. Frappe's built-in queues are `short`, `default` and `long`.
     public var queue: String
-    /// Seconds the job may run; `nil` uses the queue's timeout. Default: `nil`.
+    /// Seconds the job may run, within ``timeoutRange``; `nil` uses the queue's timeout.
+    /// Default: `nil`.
     public var timeout: Int?
     /// A key naming the work, for deduplication (Frappe's `job_id`). Default: `nil`.
     public var jobID: String?
@@ -17,10 +18,11 @@ public struct EnqueueOptions: Sendable, Hashable {
     public var runAt: Date?
     /// Run no earlier than this long after enqueueing, by the database's clock. Default: `nil`.
     public var delay: Duration?
-    /// Lower runs first; negative numbers jump ahead of the default. Default: 0.
+    /// Lower runs first; negative numbers jump ahead of the default. Within ``priorityRange``.
+    /// Default: 0.
     public var priority: Int
-    /// Attempts before the job is failed for good; `nil` uses the queue's (1 unless configured,
-    /// as in Frappe). Default: `nil`.
+    /// Attempts before the job is failed for good, within ``maxAttemptsRange``; `nil` uses the
+    /// queue's (1 unless configured, as in Frappe). Default: `nil`.
     public var maxAttempts: Int?
     /// Ids of jobs that must finish first. The job waits with status `deferred` until every
     /// one has finished, and is canceled, naming the parent, when one fails or is canceled.
@@ -56,6 +58,17 @@ public struct EnqueueOptions: Sendable, Hashable {
         self.dependsOn = dependsOn
         self.now = now
     }
+
+    /// The timeouts that work, in seconds: 1 to 2,147,483 (about 24.8 days). An `sql:` job runs
+    /// under `statement_timeout`, which takes at most 2,147,483,647 milliseconds; the config
+    /// file's `timeout` and `porter enqueue --timeout` accept no more.
+    public static let timeoutRange = 1...2_147_483
+    /// The priorities a job may have: −2,147,483,648 to 2,147,483,647, those of the `integer`
+    /// column `porter.jobs.priority`.
+    public static let priorityRange = Int(Int32.min)...Int(Int32.max)
+    /// The `max_attempts` a job may have: 1 to 2,147,483,647, the range of the `integer` column
+    /// `porter.jobs.max_attempts`.
+    public static let maxAttemptsRange = 1...Int(Int32.max)
 
     /// The delay in seconds, as the SQL functions take it.
     var delaySeconds: Double? {

@@ -19,16 +19,28 @@ struct EnqueueBenchCommand: AsyncParsableCommand {
         commandName: "enqueue",
         abstract: "Single-row enqueue against a bare INSERT of the same row, and enqueueMany rows per second.")
 
-    @Option(help: "Single-row samples of each kind.")
+    @Option(help: "Single-row samples of each kind, \(EnqueueBenchCommand.samplesRange.text).")
     var samples: Int = 2000
 
-    @Option(help: "enqueueMany batches.")
+    @Option(help: "enqueueMany batches, \(EnqueueBenchCommand.batchesRange.text).")
     var batches: Int = 50
 
-    @Option(name: .customLong("batch-size"), help: "Jobs per enqueueMany batch.")
+    @Option(name: .customLong("batch-size"), help: "Jobs per enqueueMany batch, \(EnqueueBenchCommand.batchSizeRange.text).")
     var batchSize: Int = 1000
 
     @OptionGroup var connection: ConnectionOptions
+
+    // Below 1 the sample loops are ranges with a negative end, which trap; the upper bounds
+    // keep `samples + 100` and `batch * batchSize` far from overflowing.
+    static let samplesRange = FlagRange("--samples", 1...1_000_000)
+    static let batchesRange = FlagRange("--batches", 1...1_000_000)
+    static let batchSizeRange = FlagRange("--batch-size", 1...100_000)
+
+    func validate() throws {
+        try Self.samplesRange.check(samples)
+        try Self.batchesRange.check(batches)
+        try Self.batchSizeRange.check(batchSize)
+    }
 
     struct NoOp: Job {
         static let method = "bench.noop"

@@ -28,18 +28,23 @@ struct EnqueueCommand: AsyncParsableCommand {
     @Flag(name: .customLong("at-front"), help: "Run ahead of every job not at the front.")
     var atFront = false
 
-    @Option(help: "Seconds the job may run. Default: the queue's timeout.")
+    @Option(help: "Seconds the job may run, \(EnqueueCommand.timeoutRange.text). Default: the queue's timeout.")
     var timeout: Int?
 
-    @Option(help: "Lower runs first. Default: 0.")
+    @Option(help: "Lower runs first, \(EnqueueCommand.priorityRange.text).")
     var priority: Int = 0
 
-    @Option(name: .customLong("max-attempts"), help: "Attempts before failing for good. Default: the queue's (1).")
+    @Option(
+        name: .customLong("max-attempts"),
+        help: "Attempts before failing for good, \(EnqueueCommand.maxAttemptsRange.text). Default: the queue's (1).")
     var maxAttempts: Int?
 
     @Option(
         name: .customLong("run-at"),
-        help: "Run no earlier than TIME: an ISO 8601 time (2026-12-01T09:00:00Z) or a delay such as +30s, +5m, +2h, +1d.")
+        help: """
+            Run no earlier than TIME: an ISO 8601 time (2026-12-01T09:00:00Z) or a delay of at most 100 years \
+            such as +30s, +5m, +2h, +1d.
+            """)
     var runAt: String?
 
     @Option(
@@ -49,12 +54,18 @@ struct EnqueueCommand: AsyncParsableCommand {
 
     @OptionGroup var connection: ConnectionOptions
 
+    // The job's numbers go into `integer` columns; out of their range the server would refuse
+    // them with an error that names no flag.
+    static let timeoutRange = FlagRange("--timeout", EnqueueOptions.timeoutRange, of: "a whole number of seconds")
+    static let priorityRange = FlagRange("--priority", EnqueueOptions.priorityRange)
+    static let maxAttemptsRange = FlagRange("--max-attempts", EnqueueOptions.maxAttemptsRange)
+
     /// `--depends-on` as ids.
     var parentIDs: [Int64] {
         get throws {
             guard let dependsOn else { return [] }
             return try dependsOn.split(separator: ",").map { part in
-                guard let id = Int64(part.trimmingCharacters(in: .whitespaces)) else {
+                guard let id = Int64(part.trimmingCharacters(in: .whitespaces)), id >= 1 else {
                     throw ValidationError("--depends-on takes job ids separated by commas, such as 41,42; got \(dependsOn).")
                 }
                 return id
@@ -72,6 +83,9 @@ struct EnqueueCommand: AsyncParsableCommand {
         if deduplicate && jobID == nil {
             throw ValidationError("--deduplicate needs --job-id naming the work to deduplicate.")
         }
+        try Self.timeoutRange.check(timeout)
+        try Self.priorityRange.check(priority)
+        try Self.maxAttemptsRange.check(maxAttempts)
         if let runAt { _ = try Self.parseRunAt(runAt) }
         _ = try parentIDs
     }
@@ -109,18 +123,27 @@ struct EnqueueCommand: AsyncParsableCommand {
         case delay(Duration)
     }
 
-    /// Parses `+30s`, `+5m`, `+2h`, `+1d` or an ISO 8601 time.
+    /// The longest delay `--run-at` takes, in seconds: 100 years of 365.25 days. Far enough
+    /// for any schedule, and the amount is checked against it before it is multiplied into
+    /// seconds, which overflowed (a trap) for amounts such as +99999999999999999d.
+    static let longestDelay = 36_525 * 86_400
+
+    /// Seconds per unit of a `--run-at` delay.
+    private static let delayUnits: [Character: Int] = ["s": 1, "m": 60, "h": 3600, "d": 86_400]
+
+    /// Parses `+30s`, `+5m`, `+2h`, `+1d` (at most 100 years) or an ISO 8601 time.
     static func parseRunAt(_ text: String) throws -> RunAt {
-        if text.hasPrefix("+"), let unit = text.last, let amount = Int(text.dropFirst().dropLast()), amount >= 0 {
-            let seconds: Int?
-            switch unit {
-            case "s": seconds = amount
-            case "m": seconds = amount * 60
-            case "h": seconds = amount * 3600
-            case "d": seconds = amount * 86_400
-            default: seconds = nil
+        let digits = text.dropFirst().dropLast()
+        if text.hasPrefix("+"), let unit = text.last.flatMap({ delayUnits[$0] }), !digits.isEmpty,
+            digits.allSatisfy({ ("0"..."9").contains($0) })
+        {
+            // Digits too many for an Int are too far ahead as well.
+            guard let amount = Int(digits), amount <= longestDelay / unit else {
+                throw ValidationError(
+                    "--run-at \(text) is too far ahead; use a delay of at most 100 years (+36525d, +876600h, +52596000m, "
+                        + "+3155760000s) or an ISO 8601 time.")
             }
-            if let seconds { return .delay(.seconds(seconds)) }
+            return .delay(.seconds(amount * unit))
         }
         let formatter = ISO8601DateFormatter()
         for options: ISO8601DateFormatter.Options in [

@@ -12,7 +12,7 @@ struct JobsCommand: AsyncParsableCommand {
     @Option(help: "Only jobs in this queue.")
     var queue: String?
 
-    @Option(help: "At most this many jobs.")
+    @Option(help: "At most this many jobs, \(JobsCommand.limitRange.text).")
     var limit: Int = 50
 
     @Flag(help: "Print JSON lines instead of a table.")
@@ -20,12 +20,15 @@ struct JobsCommand: AsyncParsableCommand {
 
     @OptionGroup var connection: ConnectionOptions
 
+    /// More rows than this is a query for psql, not a listing.
+    static let limitRange = FlagRange("--limit", 1...100_000)
+
     func validate() throws {
         if let status, JobStatus(rawValue: status) == nil {
             throw ValidationError(
                 "unknown status \(status); use one of \(JobStatus.allCases.map(\.rawValue).joined(separator: ", ")).")
         }
-        if limit < 1 { throw ValidationError("--limit must be at least 1.") }
+        try Self.limitRange.check(limit)
     }
 
     func run() async throws {

@@ -8,6 +8,8 @@ import PorterPostgres
 /// and a worker serving the `bench` queue with C slots, run in this process.
 struct WorkerBench {
     static let queue = "bench"
+    /// `--concurrency`: the bench queue's background_workers, so the config file's range.
+    static let concurrencyRange = FlagRange("--concurrency", QueueConfiguration.backgroundWorkersRange)
     let session: DatabaseSession
     let porter: PorterClient
     let logger: Logger
@@ -95,22 +97,35 @@ struct BurndownBenchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "burndown", abstract: "Enqueue N no-op jobs, then work them off with C slots; prints jobs_per_s.")
 
-    @Option(help: "Jobs to enqueue and work.")
+    @Option(help: "Jobs to enqueue and work, \(BurndownBenchCommand.jobsRange.text).")
     var jobs: Int = 20_000
 
-    @Option(help: "Job slots in the worker (background_workers).")
+    @Option(help: "Job slots in the worker (background_workers), \(WorkerBench.concurrencyRange.text).")
     var concurrency: Int = 10
 
     @Flag(name: .customLong("no-baseline"), help: "Skip the bare SQL claim+complete loop measured for comparison.")
     var noBaseline = false
 
-    @Option(help: "Finished jobs to add to the table first, to check that history does not slow the claim path (e.g. 1000000).")
+    @Option(
+        help: """
+            Finished jobs to add to the table first, to check that history does not slow the claim path \
+            (e.g. 1000000), \(BurndownBenchCommand.historyRange.text).
+            """)
     var history: Int = 0
 
     @Flag(name: .customLong("no-job-events"), help: "Run the worker with job_events off (no started/finished events).")
     var noJobEvents = false
 
     @OptionGroup var connection: ConnectionOptions
+
+    static let jobsRange = FlagRange("--jobs", 1...10_000_000)
+    static let historyRange = FlagRange("--history", 0...100_000_000)
+
+    func validate() throws {
+        try Self.jobsRange.check(jobs)
+        try WorkerBench.concurrencyRange.check(concurrency)
+        try Self.historyRange.check(history)
+    }
 
     func run() async throws {
         let bench = try await WorkerBench.start(connection, slots: concurrency, jobEvents: !noJobEvents)
@@ -215,16 +230,24 @@ struct ContinuousBenchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "continuous", abstract: "Enqueue (batches of 100) and work at once for D seconds; prints jobs_per_s.")
 
-    @Option(help: "How long to run, in seconds.")
+    @Option(help: "How long to run, in seconds, \(ContinuousBenchCommand.secondsRange.text).")
     var seconds: Int = 10
 
-    @Option(help: "Job slots in the worker.")
+    @Option(help: "Job slots in the worker, \(WorkerBench.concurrencyRange.text).")
     var concurrency: Int = 100
 
     @Flag(name: .customLong("no-job-events"), help: "Run the worker with job_events off (no started/finished events).")
     var noJobEvents = false
 
     @OptionGroup var connection: ConnectionOptions
+
+    /// At least 1: the rates are divided by it.
+    static let secondsRange = FlagRange("--seconds", 1...86_400, of: "a whole number of seconds")
+
+    func validate() throws {
+        try Self.secondsRange.check(seconds)
+        try WorkerBench.concurrencyRange.check(concurrency)
+    }
 
     func run() async throws {
         let bench = try await WorkerBench.start(connection, slots: concurrency, jobEvents: !noJobEvents)
@@ -251,10 +274,16 @@ struct LatencyBenchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "latency", abstract: "Enqueue jobs one at a time to an idle worker; prints enqueue-to-start p50/p95/p99 in ms.")
 
-    @Option(help: "Jobs to time.")
+    @Option(help: "Jobs to time, \(LatencyBenchCommand.jobsRange.text).")
     var jobs: Int = 500
 
     @OptionGroup var connection: ConnectionOptions
+
+    static let jobsRange = FlagRange("--jobs", 1...1_000_000)
+
+    func validate() throws {
+        try Self.jobsRange.check(jobs)
+    }
 
     func run() async throws {
         let bench = try await WorkerBench.start(connection, slots: 1)

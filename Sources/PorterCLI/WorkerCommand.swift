@@ -38,7 +38,8 @@ struct WorkerCommand: AsyncParsableCommand {
         var logger = Logger(label: "porter.worker")
         logger.logLevel = ProcessInfo.processInfo.environment["PORTER_LOG_LEVEL"].flatMap(Logger.Level.init(rawValue:)) ?? .info
         let served = queues ?? configuration.queues.keys.sorted()
-        // One connection per job slot, plus claimers, completer and maintenance.
+        // One connection per job slot, plus claimers, completer and maintenance. The config
+        // loader holds background_workers to 1...10,000 per queue, so the sum cannot overflow.
         let slots = served.map { configuration.queue($0).backgroundWorkers }.reduce(0, +)
         let porter = PorterClient(
             pool: .init(try .init(connection.configuredURL ?? ""), maximumConnections: slots + served.count + 3, logger: logger),

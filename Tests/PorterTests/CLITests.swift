@@ -6,6 +6,8 @@ import Testing
 struct CLIResult: Sendable {
     var status: Int32
     var output: String
+    /// The process died of a signal (a Swift trap is SIGILL or SIGTRAP) instead of exiting.
+    var crashed = false
 }
 
 /// Runs the built `porter` executable (it sits beside the test bundle) and collects its output.
@@ -28,7 +30,14 @@ func runPorter(_ arguments: [String], environment: [String: String] = [:]) async
     try handle.close()
     let text = try String(contentsOf: output, encoding: .utf8)
     try? FileManager.default.removeItem(at: output)
-    return CLIResult(status: process.terminationStatus, output: text)
+    return CLIResult(status: process.terminationStatus, output: text, crashed: process.terminationReason == .uncaughtSignal)
+}
+
+/// A config file with `json` in it, in a fresh temporary folder.
+func configFile(_ json: String) throws -> String {
+    let file = FileManager.default.temporaryDirectory.appendingPathComponent("porter-config-\(UUID().uuidString).json")
+    try Data(json.utf8).write(to: file)
+    return file.path
 }
 
 @Suite struct CLITests {
@@ -148,5 +157,67 @@ func runPorter(_ arguments: [String], environment: [String: String] = [:]) async
         let badStatus = try await runPorter(["jobs", "--status", "done", "--database-url", database.connectionString])
         #expect(badStatus.status != 0)
         #expect(badStatus.output.contains("unknown status done"))
+    }
+
+    // The finding's traps, through the real binary: each one crashed the process (a trap in
+    // a worker loses it and the jobs it holds). Each must now exit with a usage error that
+    // names the flag or key and the allowed range.
+
+    @Test func enqueueWithAHugeRunAtDelayIsRefusedInsteadOfCrashing() async throws {
+        let result = try await runPorter(["enqueue", "m", "--run-at", "+99999999999999999d"])
+        #expect(!result.crashed, "\(result.output)")
+        #expect(result.status == 64, "\(result.output)")
+        #expect(result.output.contains("--run-at +99999999999999999d is too far ahead; use a delay of at most 100 years"), "\(result.output)")
+    }
+
+    @Test func workerWithAHugeDurationInItsConfigStopsWithTheKeyInsteadOfCrashing() async throws {
+        let result = try await runPorter(["worker", "--config", try configFile(#"{"poll_interval": 1e300}"#)])
+        #expect(!result.crashed, "\(result.output)")
+        #expect(result.status != 0)
+        #expect(
+            result.output.contains("config key poll_interval: 1e+300 is out of range; use a number of seconds from 0.01 to 86400"),
+            "\(result.output)")
+    }
+
+    @Test func workerWithBackgroundWorkersNearInt64MaxStopsWithTheKeyInsteadOfCrashing() async throws {
+        let config = try configFile(#"{"workers": {"default": {"background_workers": 9223372036854775807}}}"#)
+        let result = try await runPorter(["worker", "--config", config, "--queue", "default"])
+        #expect(!result.crashed, "\(result.output)")
+        #expect(result.status != 0)
+        #expect(
+            result.output.contains("config key workers.default.background_workers: 9223372036854775807 is out of range; use a whole number from 1 to 10000"),
+            "\(result.output)")
+    }
+
+    @Test func schedulerWithAHugeTickIntervalStopsWithTheKeyInsteadOfCrashing() async throws {
+        let result = try await runPorter(["scheduler", "--config", try configFile(#"{"scheduler_tick_interval": 1e300}"#)])
+        #expect(!result.crashed, "\(result.output)")
+        #expect(result.status != 0)
+        #expect(result.output.contains("config key scheduler_tick_interval: 1e+300 is out of range"), "\(result.output)")
+    }
+
+    @Test func enqueueStoresTheLargestNumbersTheColumnsHoldAndRefusesLargerOnesByFlag() async throws {
+        let database = try await TestDatabase.create()
+        let stored = try await runPorter([
+            "enqueue", "m", "--timeout", "2147483", "--priority=-2147483648", "--max-attempts", "2147483647",
+            "--run-at", "+36525d", "--database-url", database.connectionString,
+        ])
+        #expect(stored.status == 0, "\(stored.output)")
+        let id = try #require(Int64(stored.output.trimmingCharacters(in: .whitespacesAndNewlines)), "\(stored.output)")
+        let porter = database.makeClient()
+        let job = try #require(try await porter.job(id: id))
+        #expect(job.timeout == 2_147_483 && job.priority == -2_147_483_648 && job.maxAttempts == 2_147_483_647)
+        #expect(job.status == .scheduled)
+        await porter.close()
+        for (arguments, message) in [
+            (["--priority", "2147483648"], "--priority 2147483648 is out of range; use a whole number from -2147483648 to 2147483647."),
+            (["--max-attempts", "2147483648"], "--max-attempts 2147483648 is out of range; use a whole number from 1 to 2147483647."),
+            (["--timeout", "0"], "--timeout 0 is out of range; use a whole number of seconds from 1 to 2147483."),
+        ] {
+            let refused = try await runPorter(["enqueue", "m"] + arguments + ["--database-url", database.connectionString])
+            #expect(!refused.crashed && refused.status == 64, "\(arguments): \(refused.output)")
+            #expect(refused.output.contains(message), "\(arguments): \(refused.output)")
+        }
+        #expect(try await jobCount(database) == 1)
     }
 }

@@ -43,6 +43,15 @@ import Testing
         #expect(never?.message.contains("never fires") == true)
         #expect(throws: ConfigurationError.self) { try parse(#"{"scheduler_events": {"daily": "x"}}"#) }
     }
+
+    // It trapped in the conversion to a Duration, taking down the scheduler (and a worker
+    // started with --scheduler).
+    @Test func aHugeTickIntervalIsRefusedNamingTheKeyAndTheRange() throws {
+        let error = #expect(throws: ConfigurationError.self) { try parse(#"{"scheduler_tick_interval": 1e300}"#) }
+        #expect(
+            error?.description
+                == "config key scheduler_tick_interval: 1e+300 is out of range; use a number of seconds from 0.1 to 86400 (1 day)")
+    }
 }
 
 @Suite struct SchedulerTests {

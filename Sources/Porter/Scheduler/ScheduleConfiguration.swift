@@ -9,7 +9,7 @@ import Foundation
 /// ```
 public struct ScheduleConfiguration: Sendable {
     /// How often the scheduler wakes, and the period of `all`. Key `scheduler_tick_interval`
-    /// (seconds). Default: 60 s.
+    /// (seconds). Default: 60 s; 0.1 s to 1 day.
     public var tickInterval: Duration
     /// The zone cron and the named events read wall-clock time in. Key `scheduler_timezone`.
     /// Default: UTC.
@@ -73,10 +73,8 @@ public struct ScheduleConfiguration: Sendable {
         }
         var configuration = ScheduleConfiguration()
         if let value = root["scheduler_tick_interval"] {
-            guard let number = value as? NSNumber, !isJSONBoolean(value), number.doubleValue >= 0.1 else {
-                throw ConfigurationError(key: "scheduler_tick_interval", message: "must be a number of seconds of at least 0.1, got \(value)")
-            }
-            configuration.tickInterval = .seconds(fraction: number.doubleValue)
+            // At most a day: `all` fires every tick, and the named events cover longer periods.
+            configuration.tickInterval = try ConfigurationValue.seconds(value, key: "scheduler_tick_interval", in: 0.1...86_400)
         }
         if let value = root["scheduler_timezone"] {
             guard let name = value as? String, let zone = TimeZone(identifier: name) else {

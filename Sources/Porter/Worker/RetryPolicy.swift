@@ -34,8 +34,15 @@ extension Duration {
         Double(components.seconds) + Double(components.attoseconds) / 1e18
     }
 
-    /// A duration from a number of seconds that may have a fraction.
+    /// A duration from a number of seconds that may have a fraction, to the millisecond.
+    ///
+    /// `seconds` must be finite and within ±9.2 × 10¹⁵ (an `Int64` of milliseconds). Values
+    /// from outside (the config file) are range-checked against their key before they get here.
     public static func seconds(fraction seconds: Double) -> Duration {
-        .milliseconds(Int64((seconds * 1000).rounded()))
+        let milliseconds = (seconds * 1000).rounded()
+        precondition(
+            milliseconds.isFinite && abs(milliseconds) < 9.2e18,
+            "Duration.seconds(fraction: \(seconds)): the seconds must be finite and within ±9.2e15")
+        return .milliseconds(Int64(milliseconds))
     }
 }

@@ -15,30 +15,36 @@ public struct WorkerConfiguration: Sendable, Hashable {
     public var queues: [String: QueueConfiguration]
     /// Schemas whose functions `sql:schema.function` jobs may call. Key `sql_schemas`. Default: none.
     public var sqlSchemas: Set<String>
-    /// How often claimers poll when no notification wakes them. Key `poll_interval`. Default: 1 s.
+    /// How often claimers poll when no notification wakes them. Key `poll_interval`. Default: 1 s;
+    /// 0.01 s to 1 day.
     public var pollInterval: Duration
     /// Poll only and never LISTEN, for PgBouncer's transaction pooling. Key `poll_only`. Default: false.
     public var pollOnly: Bool
-    /// How often a worker records that it is alive. Key `heartbeat_interval`. Default: 5 s.
+    /// How often a worker records that it is alive. Key `heartbeat_interval`. Default: 5 s;
+    /// 0.1 s to 1 hour, and shorter than `rescue_after`.
     public var heartbeatInterval: Duration
     /// A worker silent this long is dead, and its started jobs go back in the queue.
-    /// Key `rescue_after`. Default: 20 s, so jobs are back within about 25 s.
+    /// Key `rescue_after`. Default: 20 s, so jobs are back within about 25 s; 0.5 s to 1 day.
     public var rescueAfter: Duration
-    /// How often the rescuer and pruner run. Key `maintenance_interval`. Default: 5 s.
+    /// How often the rescuer and pruner run. Key `maintenance_interval`. Default: 5 s; 0.1 s to
+    /// 1 day.
     public var maintenanceInterval: Duration
-    /// Rescues after which a job fails as poison. Key `max_orphaned`. Default: 3.
+    /// Rescues after which a job fails as poison. Key `max_orphaned`. Default: 3; 1 to 1,000.
     public var maxOrphaned: Int
     /// On SIGTERM/SIGINT, how long in-flight jobs may finish before they are cancelled and
-    /// put back in the queue. Key `shutdown_grace`. Default: 30 s.
+    /// put back in the queue. Key `shutdown_grace`. Default: 30 s; 0 to 1 day.
     public var shutdownGrace: Duration
     /// How long a timed-out or cancelled Swift handler may take to stop before its slot is
-    /// freed anyway. Key `cancel_grace`. Default: 5 s.
+    /// freed anyway. Key `cancel_grace`. Default: 5 s; 0 to 1 hour.
     public var cancelGrace: Duration
-    /// Finished jobs are deleted after this long. Key `finished_retention`. Default: 1 day.
+    /// Finished jobs are deleted after this long. Key `finished_retention`. Default: 1 day; 0 to
+    /// 3,650 days.
     public var finishedRetention: Duration
-    /// Failed and canceled jobs are deleted after this long. Key `failed_retention`. Default: 7 days.
+    /// Failed and canceled jobs are deleted after this long. Key `failed_retention`. Default:
+    /// 7 days; 0 to 3,650 days.
     public var failedRetention: Duration
-    /// Backoff between attempts. Keys `retry_backoff_base`, `retry_backoff_max`.
+    /// Backoff between attempts. Keys `retry_backoff_base` (0 to 1 day) and `retry_backoff_max`
+    /// (0 to 30 days).
     public var retryPolicy: RetryPolicy
     /// Publish job state events (`started`, `finished`, `failed`, ...) for the jobs this worker
     /// claims and completes. Off, its claims and completions no longer queue behind each
@@ -49,7 +55,7 @@ public struct WorkerConfiguration: Sendable, Hashable {
     /// Every claim and completion leaves one behind, and a claim walks past the claim index's
     /// dead entries until a vacuum removes them, so a busy queue slows down between vacuums;
     /// autovacuum comes at most once a minute. 0 leaves it to autovacuum. Key
-    /// `vacuum_threshold`. Default: 50,000.
+    /// `vacuum_threshold`. Default: 50,000; 0 to 1,000,000,000.
     public var vacuumThreshold = 50_000
 
     /// Whether claims and completions run as prepared statements, parsed and planned once per
@@ -133,28 +139,28 @@ public struct WorkerConfiguration: Sendable, Hashable {
                     throw ConfigurationError(key: key, message: "must be a list of schema names, e.g. [\"app\"]")
                 }
                 configuration.sqlSchemas = Set(schemas)
-            case "poll_interval": configuration.pollInterval = try seconds(value, key: key, minimum: 0.01)
+            case "poll_interval": configuration.pollInterval = try ConfigurationValue.seconds(value, key: key, in: 0.01...day)
             case "poll_only":
                 guard isJSONBoolean(value), let flag = value as? Bool else {
-                    throw ConfigurationError(key: key, message: "must be true or false")
+                    throw ConfigurationError(key: key, message: "must be true or false, got \(ConfigurationValue.describe(value))")
                 }
                 configuration.pollOnly = flag
             case "job_events":
                 guard isJSONBoolean(value), let flag = value as? Bool else {
-                    throw ConfigurationError(key: key, message: "must be true or false")
+                    throw ConfigurationError(key: key, message: "must be true or false, got \(ConfigurationValue.describe(value))")
                 }
                 configuration.jobEvents = flag
-            case "heartbeat_interval": configuration.heartbeatInterval = try seconds(value, key: key, minimum: 0.1)
-            case "rescue_after": configuration.rescueAfter = try seconds(value, key: key, minimum: 0.5)
-            case "maintenance_interval": configuration.maintenanceInterval = try seconds(value, key: key, minimum: 0.1)
-            case "max_orphaned": configuration.maxOrphaned = try integer(value, key: key, minimum: 1)
-            case "vacuum_threshold": configuration.vacuumThreshold = try integer(value, key: key, minimum: 0)
-            case "shutdown_grace": configuration.shutdownGrace = try seconds(value, key: key, minimum: 0)
-            case "cancel_grace": configuration.cancelGrace = try seconds(value, key: key, minimum: 0)
-            case "finished_retention": configuration.finishedRetention = try seconds(value, key: key, minimum: 0)
-            case "failed_retention": configuration.failedRetention = try seconds(value, key: key, minimum: 0)
-            case "retry_backoff_base": configuration.retryPolicy.base = try seconds(value, key: key, minimum: 0)
-            case "retry_backoff_max": configuration.retryPolicy.maximum = try seconds(value, key: key, minimum: 0)
+            case "heartbeat_interval": configuration.heartbeatInterval = try ConfigurationValue.seconds(value, key: key, in: 0.1...3600)
+            case "rescue_after": configuration.rescueAfter = try ConfigurationValue.seconds(value, key: key, in: 0.5...day)
+            case "maintenance_interval": configuration.maintenanceInterval = try ConfigurationValue.seconds(value, key: key, in: 0.1...day)
+            case "max_orphaned": configuration.maxOrphaned = try ConfigurationValue.integer(value, key: key, in: 1...1000)
+            case "vacuum_threshold": configuration.vacuumThreshold = try ConfigurationValue.integer(value, key: key, in: 0...1_000_000_000)
+            case "shutdown_grace": configuration.shutdownGrace = try ConfigurationValue.seconds(value, key: key, in: 0...day)
+            case "cancel_grace": configuration.cancelGrace = try ConfigurationValue.seconds(value, key: key, in: 0...3600)
+            case "finished_retention": configuration.finishedRetention = try ConfigurationValue.seconds(value, key: key, in: 0...3650 * day)
+            case "failed_retention": configuration.failedRetention = try ConfigurationValue.seconds(value, key: key, in: 0...3650 * day)
+            case "retry_backoff_base": configuration.retryPolicy.base = try ConfigurationValue.seconds(value, key: key, in: 0...day)
+            case "retry_backoff_max": configuration.retryPolicy.maximum = try ConfigurationValue.seconds(value, key: key, in: 0...30 * day)
             case _ where reservedKeys.contains(key):
                 continue  // read by the scheduler, which shares this file
             default:
@@ -185,9 +191,9 @@ public struct WorkerConfiguration: Sendable, Hashable {
         for (key, value) in settings {
             let path = "workers.\(name).\(key)"
             switch key {
-            case "timeout": queue.timeout = try integer(value, key: path, minimum: 1)
-            case "background_workers": queue.backgroundWorkers = try integer(value, key: path, minimum: 1)
-            case "max_attempts": queue.maxAttempts = try integer(value, key: path, minimum: 1)
+            case "timeout": queue.timeout = try ConfigurationValue.integer(value, key: path, in: EnqueueOptions.timeoutRange, unit: "seconds")
+            case "background_workers": queue.backgroundWorkers = try ConfigurationValue.integer(value, key: path, in: QueueConfiguration.backgroundWorkersRange)
+            case "max_attempts": queue.maxAttempts = try ConfigurationValue.integer(value, key: path, in: EnqueueOptions.maxAttemptsRange)
             default:
                 throw ConfigurationError(key: path, message: "unknown key\(suggestion(for: key, among: queueKeys))")
             }
@@ -195,21 +201,12 @@ public struct WorkerConfiguration: Sendable, Hashable {
         return queue
     }
 
-    private static func integer(_ value: Any, key: String, minimum: Int) throws -> Int {
-        guard let number = value as? NSNumber, !isJSONBoolean(value), number.doubleValue == number.doubleValue.rounded(),
-            number.intValue >= minimum
-        else {
-            throw ConfigurationError(key: key, message: "must be a whole number of at least \(minimum), got \(value)")
-        }
-        return number.intValue
-    }
-
-    private static func seconds(_ value: Any, key: String, minimum: Double) throws -> Duration {
-        guard let number = value as? NSNumber, !isJSONBoolean(value), number.doubleValue >= minimum, number.doubleValue.isFinite else {
-            throw ConfigurationError(key: key, message: "must be a number of seconds of at least \(minimum), got \(value)")
-        }
-        return .seconds(fraction: number.doubleValue)
-    }
+    // Each key's range is what its meaning allows, and keeps every value far from where its
+    // conversion to a Duration, its arithmetic or its SQL parameter would trap or fail:
+    // intervals and graces up to a day or an hour, backoff up to 30 days, retention up to ten
+    // years (now() minus it stays a valid timestamptz), a queue's timeout and max_attempts
+    // within what a job's own may be (EnqueueOptions).
+    private static let day = 86_400.0
 
     private static func suggestion(for key: String, among known: [String]) -> String {
         let best = known.min { editDistance(key, $0) < editDistance(key, $1) }
