@@ -67,3 +67,4 @@ import Testing
         #expect(JobTransition(status: .failed, error: error).error == error)
     }
 }
+

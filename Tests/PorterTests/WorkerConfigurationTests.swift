@@ -242,6 +242,15 @@ struct NumericKey: Sendable, CustomTestStringConvertible {
 }
 
 @Suite struct RetryPolicyTests {
+    @Test(arguments: [Duration.seconds(Int64.max), .seconds(1e15), .seconds(3600)])
+    func aRetryDelayNeverTrapsAndStaysWithinTenYears(_ maximum: Duration) {
+        let policy = RetryPolicy(base: maximum, maximum: maximum, jitter: 0.25)
+        for attempt in [1, 2, 40, Int.max] {
+            let delay = policy.delay(afterAttempt: attempt, random: 0.999)
+            #expect(delay >= .zero && delay <= .seconds(315_360_000))
+        }
+    }
+
     @Test func backoffIsExponentialJitteredAndCapped() {
         let policy = RetryPolicy(base: .seconds(3), maximum: .seconds(60), jitter: 0.25)
         #expect(policy.delay(afterAttempt: 1, random: 0.5) == .seconds(3))

@@ -17,6 +17,9 @@ public struct RetryPolicy: Sendable, Hashable {
         self.jitter = jitter
     }
 
+    /// The longest delay `delay(afterAttempt:)` returns: ten years.
+    static let longestDelaySeconds: Double = 315_360_000
+
     /// The delay after failed attempt number `attempt` (1 for the first run). `random` is a
     /// number in 0..<1; pass a fixed one in tests.
     public func delay(afterAttempt attempt: Int, random: Double = Double.random(in: 0..<1)) -> Duration {
@@ -24,7 +27,10 @@ public struct RetryPolicy: Sendable, Hashable {
         let raw = base.seconds * Double(1 << min(exponent, 62))
         let capped = min(raw, maximum.seconds)
         let spread = capped * (1 + jitter * (2 * random - 1))
-        return .milliseconds(Int64(max(0, min(spread, maximum.seconds)) * 1000))
+        // At most ten years, whatever `maximum` says: a delay must stay an interval the
+        // database can add to now(), and a number that converts to Int64 without a trap.
+        let seconds = min(max(0, min(spread, maximum.seconds)), Self.longestDelaySeconds)
+        return .milliseconds(Int64(seconds.isFinite ? seconds * 1000 : 0))
     }
 }
 
