@@ -3,14 +3,14 @@ import PorterPostgres
 /// The statements behind the admin commands on jobs (`porter retry`, `porter cancel`).
 enum AdminQueries {
     /// Locks a job `porter retry` is about to requeue; served by jobs_pkey.
-    static func lockForRetry(id: Int64) -> PostgresQuery {
+    static func lockForRetry(id: Int64) -> PQQuery {
         "SELECT status, depends_on FROM porter.jobs WHERE id = \(id) FOR UPDATE"
     }
 
     /// The parents of a job that have not finished, locked so none ends unseen before the
     /// retry commits (as an enqueue with depends_on locks them). A pruned parent had finished.
     /// Served by jobs_pkey.
-    static func unfinishedParents(_ ids: [Int64]) -> PostgresQuery {
+    static func unfinishedParents(_ ids: [Int64]) -> PQQuery {
         """
         SELECT id, method, status FROM porter.jobs
         WHERE id = ANY(\(ids)::bigint[]) AND status <> 'finished' ORDER BY id FOR SHARE
@@ -19,7 +19,7 @@ enum AdminQueries {
 
     /// Requeues a failed or canceled job with fresh attempts (`porter retry`), or defers it
     /// while its parents run. Returns its queue.
-    static func retry(id: Int64, waitForParents: Bool) -> PostgresQuery {
+    static func retry(id: Int64, waitForParents: Bool) -> PQQuery {
         """
         UPDATE porter.jobs SET status = \(waitForParents ? "deferred" : "queued"), run_at = now(), ended_at = NULL,
             started_at = NULL, attempts = 0, orphaned = 0, worker_id = NULL, cancel_requested_at = NULL
@@ -32,7 +32,7 @@ enum AdminQueries {
     /// cascade theirs: each such cancel names its parent (porter.dependency_error). The walk
     /// starts at the job itself, which it leaves as the retry set it. Reads the canceled jobs
     /// with depends_on without an index: a rare admin command.
-    static func reviveDependants(of id: Int64) -> PostgresQuery {
+    static func reviveDependants(of id: Int64) -> PQQuery {
         """
         WITH RECURSIVE chain(id) AS (
             SELECT \(id)::bigint
@@ -51,7 +51,7 @@ enum AdminQueries {
     /// asked. Served by jobs_pkey. SKIP LOCKED: a row locked by someone else (a running sql:
     /// job's own transaction, an enqueue locking its parents) gives no row back at once
     /// instead of a wait for that transaction to end; see `PorterClient.cancel`.
-    static func cancel(id: Int64) -> PostgresQuery {
+    static func cancel(id: Int64) -> PQQuery {
         """
         WITH target AS (
             SELECT id FROM porter.jobs
@@ -69,12 +69,12 @@ enum AdminQueries {
     }
 
     /// A job's status, read without a lock; served by jobs_pkey.
-    static func status(id: Int64) -> PostgresQuery {
+    static func status(id: Int64) -> PQQuery {
         "SELECT status FROM porter.jobs WHERE id = \(id)"
     }
 
     /// Wakes the worker running a job `porter cancel` asked to stop.
-    static func notifyCancel(id: Int64) -> PostgresQuery {
+    static func notifyCancel(id: Int64) -> PQQuery {
         "SELECT pg_notify('porter_cancel', \(String(id)))"
     }
 }

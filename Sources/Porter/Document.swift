@@ -39,9 +39,9 @@ public struct DocumentJob: Sendable, Hashable {
     /// The document method to run.
     public var docMethod: String
     /// The method's keyword arguments, a JSON object.
-    public var kwargs: PostgresJSON
+    public var kwargs: PQJSON
 
-    public init(doctype: String, name: String, docMethod: String, kwargs: PostgresJSON = PostgresJSON(text: "{}")) {
+    public init(doctype: String, name: String, docMethod: String, kwargs: PQJSON = PQJSON(text: "{}")) {
         self.doctype = doctype
         self.name = name
         self.docMethod = docMethod
@@ -49,7 +49,7 @@ public struct DocumentJob: Sendable, Hashable {
     }
 
     /// Reads a job's args; a clear error when they are not a document job's.
-    init(args: PostgresJSON) throws {
+    init(args: PQJSON) throws {
         guard let object = try? JSONSerialization.jsonObject(with: Data(args.text.utf8)) as? [String: Any],
             let doctype = object["doctype"] as? String, let name = object["name"] as? String,
             let docMethod = object["doc_method"] as? String
@@ -58,16 +58,16 @@ public struct DocumentJob: Sendable, Hashable {
                 code: .invalidArgument(parameter: "args"),
                 message: "\(Self.method) needs args {\"doctype\", \"name\", \"doc_method\", \"kwargs\"}; enqueue it with porter.enqueue_doc, got \(args.text.prefix(200))")
         }
-        var kwargs = PostgresJSON(text: "{}")
+        var kwargs = PQJSON(text: "{}")
         if let value = object["kwargs"], !(value is NSNull),
             let data = try? JSONSerialization.data(withJSONObject: value, options: [.sortedKeys, .fragmentsAllowed]) {
-            kwargs = PostgresJSON(text: String(decoding: data, as: UTF8.self))
+            kwargs = PQJSON(text: String(decoding: data, as: UTF8.self))
         }
         self.init(doctype: doctype, name: name, docMethod: docMethod, kwargs: kwargs)
     }
 
     /// The job's args, as `porter.enqueue_doc` builds them.
-    var args: PostgresJSON {
+    var args: PQJSON {
         var text = "{"
         for (key, value) in [("doc_method", docMethod), ("doctype", doctype), ("name", name)] {
             JSONElementValue.writeString(key, to: &text)
@@ -75,6 +75,6 @@ public struct DocumentJob: Sendable, Hashable {
             JSONElementValue.writeString(value, to: &text)
             text += ","
         }
-        return PostgresJSON(text: text + "\"kwargs\":" + kwargs.text + "}")
+        return PQJSON(text: text + "\"kwargs\":" + kwargs.text + "}")
     }
 }

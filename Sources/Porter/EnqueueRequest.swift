@@ -6,11 +6,11 @@ public struct EnqueueRequest: Sendable, Hashable {
     /// The method workers dispatch on.
     public var method: String
     /// The arguments, a JSON object.
-    public var args: PostgresJSON
+    public var args: PQJSON
     public var options: EnqueueOptions
 
     /// A request by method name and raw JSON arguments.
-    public init(method: String, args: PostgresJSON = PostgresJSON(text: "{}"), options: EnqueueOptions = .init()) {
+    public init(method: String, args: PQJSON = PQJSON(text: "{}"), options: EnqueueOptions = .init()) {
         self.method = method
         self.args = args
         self.options = options
@@ -18,7 +18,7 @@ public struct EnqueueRequest: Sendable, Hashable {
 
     /// A request for a typed job; its properties become the arguments.
     public init<J: Job>(_ job: J, options: EnqueueOptions = .init()) throws {
-        self.init(method: J.method, args: try PostgresJSON(encoding: job), options: options)
+        self.init(method: J.method, args: try PQJSON(encoding: job), options: options)
     }
 
     /// The request as one element of `porter.enqueue_many`'s JSON array.

@@ -8,7 +8,7 @@ public enum EnqueueResult: Sendable, Hashable {
     case duplicate(jobID: String)
     /// `now` was set: the job ran inline in the caller, with its timeout, and returned this
     /// result; nothing was inserted.
-    case ranInline(result: PostgresJSON?)
+    case ranInline(result: PQJSON?)
 
     /// The new job's id, when one was inserted.
     public var id: Int64? {

@@ -14,7 +14,7 @@
 /// also be enqueued by method string and JSON args, as `frappe.enqueue("app.module.fn", ...)`.
 ///
 /// Every enqueue path, the worker and `now` runs encode and decode the arguments (and a
-/// handler's result) with one configuration, `PostgresJSON.makeEncoder()` and
+/// handler's result) with one configuration, `PQJSON.makeEncoder()` and
 /// `makeDecoder()`, so the handler gets the values that were enqueued. On the wire, for
 /// clients in other languages: a `Date` is an ISO 8601 string in UTC with milliseconds,
 /// `"2026-12-01T10:00:00.123Z"` (read back with any fraction or offset); `Data` is base64;

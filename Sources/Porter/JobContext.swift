@@ -20,7 +20,7 @@ public struct JobContext: Sendable {
     }
     private var jobLogger: JobLogger
     /// Porter's pool, so a handler can commit its work in chunks.
-    public var pool: PostgresPool
+    public var pool: PQPool
     /// Set by a worker: the attempt this context belongs to, which `finish` ends in its own
     /// transaction and whose `started` event the context's events wait for.
     var workerAttempt: JobAttempt?
@@ -36,7 +36,7 @@ public struct JobContext: Sendable {
         PorterClient(pool: pool, registry: registry, queues: queues, logger: logger)
     }
 
-    public init(id: Int64?, method: String, queue: String, attempt: Int, logger: Logger, pool: PostgresPool) {
+    public init(id: Int64?, method: String, queue: String, attempt: Int, logger: Logger, pool: PQPool) {
         self.id = id
         self.method = method
         self.attempt = attempt
@@ -93,7 +93,7 @@ extension JobContext {
     /// Call it last: once it returns, the job is finished and whatever the handler does or
     /// returns afterwards is not recorded. Inline (`now`) jobs have no row; the body simply
     /// runs in a transaction.
-    public func finish(_ body: @Sendable (isolated PostgresConnection) async throws -> Void) async throws {
+    public func finish(_ body: @Sendable (isolated PQConnection) async throws -> Void) async throws {
         try await finish { connection -> NoResult in
             try await body(connection)
             return NoResult()
@@ -101,7 +101,7 @@ extension JobContext {
     }
 
     /// `finish` for a job with a result, stored in `porter.jobs.result` as JSON.
-    public func finish<R: Encodable & Sendable>(_ body: @Sendable (isolated PostgresConnection) async throws -> R) async throws {
+    public func finish<R: Encodable & Sendable>(_ body: @Sendable (isolated PQConnection) async throws -> R) async throws {
         let attempt = workerAttempt
         // This transaction sends the job's end event; its start event must be out first.
         await attempt?.waitForStartedEvent()

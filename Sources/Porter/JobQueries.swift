@@ -4,7 +4,7 @@ import PorterPostgres
 enum JobQueries {
     /// Enqueues one job through porter.enqueue, the SQL-level API, so Swift and SQL share the
     /// rules. A delay is added to the database's clock. Dedup is served by jobs_job_id_active_key.
-    static func enqueue(_ request: EnqueueRequest) -> PostgresQuery {
+    static func enqueue(_ request: EnqueueRequest) -> PQQuery {
         let options = request.options
         return """
             SELECT porter.enqueue(method => \(request.method), args => \(request.args)::jsonb, \
@@ -17,7 +17,7 @@ enum JobQueries {
     }
 
     /// Enqueues a document method through porter.enqueue_doc (which calls porter.enqueue).
-    static func enqueueDoc(_ job: DocumentJob, options: EnqueueOptions) -> PostgresQuery {
+    static func enqueueDoc(_ job: DocumentJob, options: EnqueueOptions) -> PQQuery {
         """
             SELECT porter.enqueue_doc(doctype => \(job.doctype), name => \(job.name), method => \(job.docMethod), \
             args => \(job.kwargs)::jsonb, queue => \(options.queue), job_id => \(options.jobID), \
@@ -30,18 +30,18 @@ enum JobQueries {
 
     /// Enqueues a batch in one statement through porter.enqueue_many; one row per request,
     /// in order, with the new id or NULL for a deduplicated one.
-    static func enqueueMany(_ requests: [EnqueueRequest]) -> PostgresQuery {
-        "SELECT ord, id FROM porter.enqueue_many(\(PostgresJSON(text: JSONElementValue.array(requests)))::jsonb)"
+    static func enqueueMany(_ requests: [EnqueueRequest]) -> PQQuery {
+        "SELECT ord, id FROM porter.enqueue_many(\(PQJSON(text: JSONElementValue.array(requests)))::jsonb)"
     }
 
     /// One job by id; served by jobs_pkey.
-    static func get(id: Int64) -> PostgresQuery {
+    static func get(id: Int64) -> PQQuery {
         "SELECT \(unsafeRaw: JobRecord.columns) FROM porter.jobs WHERE id = \(id)"
     }
 
     /// The newest jobs, optionally of one status and queue: a backward walk of jobs_pkey that
     /// stops at `limit` matches.
-    static func list(status: JobStatus?, queue: String?, limit: Int) -> PostgresQuery {
+    static func list(status: JobStatus?, queue: String?, limit: Int) -> PQQuery {
         """
         SELECT \(unsafeRaw: JobRecord.columns) FROM porter.jobs
         WHERE (\(status?.rawValue)::text IS NULL OR status = \(status?.rawValue))
@@ -54,7 +54,7 @@ enum JobQueries {
 extension JobQueries {
     /// Validates a request with porter.check_enqueue, the rules porter.enqueue applies, without
     /// inserting anything (for `now` mode).
-    static func check(_ request: EnqueueRequest) -> PostgresQuery {
+    static func check(_ request: EnqueueRequest) -> PQQuery {
         let options = request.options
         return """
             SELECT porter.check_enqueue(\(request.method), \(request.args)::jsonb, \(options.queue), \

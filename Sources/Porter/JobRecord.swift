@@ -8,7 +8,7 @@ public struct JobRecord: Sendable, Hashable {
     public var method: String
     public var queue: String
     /// The arguments as enqueued; `decodeArgs(as:)` reads them as the worker does.
-    public var args: PostgresJSON
+    public var args: PQJSON
     public var status: JobStatus
     public var priority: Int
     public var atFront: Bool
@@ -21,12 +21,12 @@ public struct JobRecord: Sendable, Hashable {
     public var enqueuedAt: Date
     public var startedAt: Date?
     public var endedAt: Date?
-    public var progress: PostgresJSON?
+    public var progress: PQJSON?
     /// The handler's result; `result?.decode(R.self)` reads it as it was returned.
-    public var result: PostgresJSON?
+    public var result: PQJSON?
     public var error: String?
     /// Every attempt's error, oldest first, as a JSON array.
-    public var errors: PostgresJSON
+    public var errors: PQJSON
     /// How many times the job was rescued from a worker that died while running it.
     public var orphaned: Int
     /// The jobs this one waits for (`depends_on`); empty for most jobs.
@@ -38,15 +38,15 @@ public struct JobRecord: Sendable, Hashable {
         run_at, enqueued_at, started_at, ended_at, progress, result, error, errors, depends_on, orphaned
         """
 
-    init(row: PostgresRow) throws {
+    init(row: PQRow) throws {
         id = try row.decode(Int64.self, column: "id")
         jobID = try row.decode(String?.self, column: "job_id")
         method = try row.decode(String.self, column: "method")
         queue = try row.decode(String.self, column: "queue")
-        args = try row.decode(PostgresJSON.self, column: "args")
+        args = try row.decode(PQJSON.self, column: "args")
         let statusText = try row.decode(String.self, column: "status")
         guard let status = JobStatus(rawValue: statusText) else {
-            throw PostgresError(code: .decoding, message: "unknown job status \(statusText)")
+            throw PQError(code: .decoding, message: "unknown job status \(statusText)")
         }
         self.status = status
         priority = try row.decode(Int.self, column: "priority")
@@ -58,10 +58,10 @@ public struct JobRecord: Sendable, Hashable {
         enqueuedAt = try row.decode(Date.self, column: "enqueued_at")
         startedAt = try row.decode(Date?.self, column: "started_at")
         endedAt = try row.decode(Date?.self, column: "ended_at")
-        progress = try row.decode(PostgresJSON?.self, column: "progress")
-        result = try row.decode(PostgresJSON?.self, column: "result")
+        progress = try row.decode(PQJSON?.self, column: "progress")
+        result = try row.decode(PQJSON?.self, column: "result")
         error = try row.decode(String?.self, column: "error")
-        errors = try row.decode(PostgresJSON.self, column: "errors")
+        errors = try row.decode(PQJSON.self, column: "errors")
         dependsOn = try row.decode([Int64]?.self, column: "depends_on") ?? []
         orphaned = try row.decode(Int.self, column: "orphaned")
     }

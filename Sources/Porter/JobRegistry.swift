@@ -10,10 +10,10 @@ import PorterPostgres
 /// ```
 public struct JobRegistry: Sendable {
     /// Runs a job from its JSON arguments and returns its result as JSON, if it has one.
-    public typealias Handler = @Sendable (PostgresJSON, JobContext) async throws -> PostgresJSON?
+    public typealias Handler = @Sendable (PQJSON, JobContext) async throws -> PQJSON?
 
     /// Runs one method of a document type on the record named by the first argument.
-    typealias DocumentHandler = @Sendable (_ name: String, _ kwargs: PostgresJSON, JobContext) async throws -> PostgresJSON?
+    typealias DocumentHandler = @Sendable (_ name: String, _ kwargs: PQJSON, JobContext) async throws -> PQJSON?
 
     private var handlers: [String: Handler] = [:]
     /// Document methods by doctype, then by method name.
@@ -59,9 +59,9 @@ public struct JobRegistry: Sendable {
     /// arguments.
     public mutating func register<D: Document>(
         document type: D.Type, method: String,
-        _ handler: @escaping @Sendable (D, PostgresJSON, JobContext) async throws -> Void
+        _ handler: @escaping @Sendable (D, PQJSON, JobContext) async throws -> Void
     ) {
-        register(document: type, method: method) { (document: D, kwargs: PostgresJSON, context: JobContext) -> NoResult in
+        register(document: type, method: method) { (document: D, kwargs: PQJSON, context: JobContext) -> NoResult in
             try await handler(document, kwargs, context)
             return NoResult()
         }
@@ -70,7 +70,7 @@ public struct JobRegistry: Sendable {
     /// Registers a method of a document type that returns a result, stored as JSON.
     public mutating func register<D: Document, R: Encodable & Sendable>(
         document type: D.Type, method: String,
-        _ handler: @escaping @Sendable (D, PostgresJSON, JobContext) async throws -> R
+        _ handler: @escaping @Sendable (D, PQJSON, JobContext) async throws -> R
     ) {
         documents[D.doctype, default: [:]][method] = { name, kwargs, context in
             guard let document = try await D.load(name: name, context: context) else {
@@ -127,7 +127,7 @@ public struct JobRegistry: Sendable {
 /// The result of a handler that returns nothing.
 struct NoResult: Encodable, Sendable {
     /// A handler's result as stored in `porter.jobs.result`: NULL for `NoResult`, else JSON.
-    static func encode(_ result: some Encodable) throws -> PostgresJSON? {
-        result is NoResult ? nil : try PostgresJSON(encoding: result)
+    static func encode(_ result: some Encodable) throws -> PQJSON? {
+        result is NoResult ? nil : try PQJSON(encoding: result)
     }
 }

@@ -3,12 +3,12 @@ import PorterPostgres
 /// The SQL the migrator runs, in one place.
 enum MigrationQueries {
     /// Waits for the migration lock; held for the session until `unlock`.
-    static func lock(_ key: Int64) -> PostgresQuery {
+    static func lock(_ key: Int64) -> PQQuery {
         "SELECT pg_advisory_lock(\(key))"
     }
 
     /// Releases the migration lock.
-    static func unlock(_ key: Int64) -> PostgresQuery {
+    static func unlock(_ key: Int64) -> PQQuery {
         "SELECT pg_advisory_unlock(\(key))"
     }
 
@@ -25,13 +25,13 @@ enum MigrationQueries {
         """
 
     /// The newest applied version, 0 for none; served by schema_migrations_pkey.
-    static let latestApplied: PostgresQuery = "SELECT coalesce(max(version), 0) FROM porter.schema_migrations"
+    static let latestApplied: PQQuery = "SELECT coalesce(max(version), 0) FROM porter.schema_migrations"
 
     /// Every applied version with its checksum; served by schema_migrations_pkey.
-    static let listApplied: PostgresQuery = "SELECT version, checksum FROM porter.schema_migrations ORDER BY version"
+    static let listApplied: PQQuery = "SELECT version, checksum FROM porter.schema_migrations ORDER BY version"
 
     /// Records one applied migration, in the migration's own transaction.
-    static func record(_ migration: Migration) -> PostgresQuery {
+    static func record(_ migration: Migration) -> PQQuery {
         "INSERT INTO porter.schema_migrations (version, name, checksum) VALUES (\(migration.version), \(migration.name), \(migration.checksum))"
     }
 }

@@ -21,7 +21,7 @@ public struct Migrator: Sendable {
 
     /// Applies the migrations this database lacks and returns them; empty when up to date.
     @discardableResult
-    public func migrate(on connection: PostgresConnection) async throws -> [Migration] {
+    public func migrate(on connection: PQConnection) async throws -> [Migration] {
         try await connection.query(MigrationQueries.lock(Self.advisoryLockKey))
         do {
             let applied = try await applyPending(on: connection)
@@ -34,7 +34,7 @@ public struct Migrator: Sendable {
         }
     }
 
-    private func applyPending(on connection: PostgresConnection) async throws -> [Migration] {
+    private func applyPending(on connection: PQConnection) async throws -> [Migration] {
         try await connection.execute(MigrationQueries.createHistoryTable)
         var recorded: [Int: String] = [:]
         for row in try await connection.query(MigrationQueries.listApplied) {

@@ -40,7 +40,7 @@ extension PorterClient {
                 try transaction.query(AdminQueries.reviveDependants(of: id))
                 if !waitsForParents { try transaction.query("SELECT pg_notify('porter_enqueue', \(queue))") }
             }
-        } catch let error as PostgresError where error.sqlState == .uniqueViolation {
+        } catch let error as PQError where error.sqlState == .uniqueViolation {
             throw PorterError(
                 code: .invalidState,
                 message: "job \(id) cannot be retried: another job with its job_id (or a dependant's) is queued or running",

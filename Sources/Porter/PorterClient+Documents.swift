@@ -6,8 +6,8 @@ extension PorterClient {
     /// `porter.enqueue_doc`, so Swift and SQL share the rules.
     @discardableResult
     public func enqueueDoc(
-        doctype: String, name: String, method: String, args: PostgresJSON = PostgresJSON(text: "{}"),
-        options: EnqueueOptions = EnqueueOptions(), on connection: isolated PostgresConnection
+        doctype: String, name: String, method: String, args: PQJSON = PQJSON(text: "{}"),
+        options: EnqueueOptions = EnqueueOptions(), on connection: isolated PQConnection
     ) async throws -> EnqueueResult {
         let job = DocumentJob(doctype: doctype, name: name, docMethod: method, kwargs: args)
         let request = EnqueueRequest(method: DocumentJob.method, args: job.args, options: options)
@@ -24,8 +24,8 @@ extension PorterClient {
     /// Enqueues a method of a typed document on the caller's connection.
     @discardableResult
     public func enqueueDoc<D: Document>(
-        _ type: D.Type, name: String, method: String, args: PostgresJSON = PostgresJSON(text: "{}"),
-        options: EnqueueOptions = EnqueueOptions(), on connection: isolated PostgresConnection
+        _ type: D.Type, name: String, method: String, args: PQJSON = PQJSON(text: "{}"),
+        options: EnqueueOptions = EnqueueOptions(), on connection: isolated PQConnection
     ) async throws -> EnqueueResult {
         try await enqueueDoc(doctype: D.doctype, name: name, method: method, args: args, options: options, on: connection)
     }
@@ -33,7 +33,7 @@ extension PorterClient {
     /// Enqueues a document method on Porter's pool, committed at once.
     @discardableResult
     public func enqueueDoc(
-        doctype: String, name: String, method: String, args: PostgresJSON = PostgresJSON(text: "{}"),
+        doctype: String, name: String, method: String, args: PQJSON = PQJSON(text: "{}"),
         options: EnqueueOptions = EnqueueOptions()
     ) async throws -> EnqueueResult {
         try await pool.withConnection { connection in

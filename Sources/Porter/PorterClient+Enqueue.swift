@@ -8,7 +8,7 @@ extension PorterClient {
     /// caller's own rows. Workers are woken when the transaction commits.
     @discardableResult
     public func enqueue<J: Job>(
-        _ job: J, options: EnqueueOptions = EnqueueOptions(), on connection: isolated PostgresConnection
+        _ job: J, options: EnqueueOptions = EnqueueOptions(), on connection: isolated PQConnection
     ) async throws -> EnqueueResult {
         try await enqueue(EnqueueRequest(job, options: options), on: connection)
     }
@@ -16,15 +16,15 @@ extension PorterClient {
     /// Enqueues by method name and JSON arguments, as `frappe.enqueue("app.module.fn", ...)`.
     @discardableResult
     public func enqueue(
-        method: String, args: PostgresJSON = PostgresJSON(text: "{}"), options: EnqueueOptions = EnqueueOptions(),
-        on connection: isolated PostgresConnection
+        method: String, args: PQJSON = PQJSON(text: "{}"), options: EnqueueOptions = EnqueueOptions(),
+        on connection: isolated PQConnection
     ) async throws -> EnqueueResult {
         try await enqueue(EnqueueRequest(method: method, args: args, options: options), on: connection)
     }
 
     /// Enqueues one request on the caller's connection.
     @discardableResult
-    public func enqueue(_ request: EnqueueRequest, on connection: isolated PostgresConnection) async throws -> EnqueueResult {
+    public func enqueue(_ request: EnqueueRequest, on connection: isolated PQConnection) async throws -> EnqueueResult {
         if request.options.now { return try await runInline(request) }
         let id: Int64?
         do {
@@ -38,14 +38,14 @@ extension PorterClient {
     /// Enqueues a batch in one statement on the caller's connection. Returns one result per
     /// request, in order. Deduplication applies within the batch too. The whole batch fails on
     /// the first bad request.
-    public func enqueueMany(_ requests: [EnqueueRequest], on connection: isolated PostgresConnection) async throws -> [EnqueueResult] {
+    public func enqueueMany(_ requests: [EnqueueRequest], on connection: isolated PQConnection) async throws -> [EnqueueResult] {
         guard !requests.isEmpty else { return [] }
         if requests.contains(where: \.options.now) {
             var results: [EnqueueResult] = []
             for request in requests { results.append(try await enqueue(request, on: connection)) }
             return results
         }
-        let rows: PostgresRows
+        let rows: PQRows
         do {
             rows = try connection.query(JobQueries.enqueueMany(requests))
         } catch {
@@ -60,7 +60,7 @@ extension PorterClient {
     }
 
     /// Enqueues typed jobs that share the options, in one statement.
-    public func enqueueMany<J: Job>(_ jobs: [J], options: EnqueueOptions = EnqueueOptions(), on connection: isolated PostgresConnection) async throws -> [EnqueueResult] {
+    public func enqueueMany<J: Job>(_ jobs: [J], options: EnqueueOptions = EnqueueOptions(), on connection: isolated PQConnection) async throws -> [EnqueueResult] {
         try await enqueueMany(try jobs.map { try EnqueueRequest($0, options: options) }, on: connection)
     }
 
@@ -74,7 +74,7 @@ extension PorterClient {
 
     /// Enqueues by method name and JSON arguments on Porter's pool.
     @discardableResult
-    public func enqueue(method: String, args: PostgresJSON = PostgresJSON(text: "{}"), options: EnqueueOptions = EnqueueOptions()) async throws -> EnqueueResult {
+    public func enqueue(method: String, args: PQJSON = PQJSON(text: "{}"), options: EnqueueOptions = EnqueueOptions()) async throws -> EnqueueResult {
         try await enqueue(EnqueueRequest(method: method, args: args, options: options))
     }
 

@@ -13,7 +13,7 @@ import PorterPostgres
 /// ```
 public final class PorterClient: Sendable {
     /// The connections Porter uses for its own statements.
-    public let pool: PostgresPool
+    public let pool: PQPool
     /// The handlers this process can run, used by `now` mode (and by workers).
     public let registry: JobRegistry
     /// The queues' settings `now` mode runs a job with, as a worker would: the job's own
@@ -25,7 +25,7 @@ public final class PorterClient: Sendable {
 
     /// A client on an existing pool.
     public init(
-        pool: PostgresPool, registry: JobRegistry = JobRegistry(),
+        pool: PQPool, registry: JobRegistry = JobRegistry(),
         queues: [String: QueueConfiguration] = QueueConfiguration.builtIn, logger: Logger = Logger(label: "porter")
     ) {
         self.pool = pool
@@ -42,9 +42,9 @@ public final class PorterClient: Sendable {
         queues: [String: QueueConfiguration] = QueueConfiguration.builtIn,
         logger: Logger = Logger(label: "porter")
     ) throws {
-        let configuration = try PostgresConfiguration(databaseURL)
+        let configuration = try PQConfiguration(databaseURL)
         self.init(
-            pool: PostgresPool(configuration, maximumConnections: maximumConnections, logger: logger),
+            pool: PQPool(configuration, maximumConnections: maximumConnections, logger: logger),
             registry: registry, queues: queues, logger: logger)
     }
 

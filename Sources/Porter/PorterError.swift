@@ -1,6 +1,6 @@
 import PorterPostgres
 
-/// An error from Porter's queue core. Database errors keep the `PostgresError` (and so its
+/// An error from Porter's queue core. Database errors keep the `PQError` (and so its
 /// SQLSTATE) in `underlying`.
 public struct PorterError: Error, Sendable, CustomStringConvertible {
     /// What went wrong.
@@ -33,9 +33,9 @@ public struct PorterError: Error, Sendable, CustomStringConvertible {
     /// What happened and what to do next.
     public var message: String
     /// The database error this came from, with its SQLSTATE.
-    public var underlying: PostgresError?
+    public var underlying: PQError?
 
-    public init(code: Code, message: String, underlying: PostgresError? = nil) {
+    public init(code: Code, message: String, underlying: PQError? = nil) {
         self.code = code
         self.message = message
         self.underlying = underlying
@@ -54,7 +54,7 @@ public struct PorterError: Error, Sendable, CustomStringConvertible {
     /// A missing schema, table or function of Porter's means the database was never migrated
     /// (or is behind this code); other errors pass through.
     static func schemaMissing(_ error: any Error) -> any Error {
-        guard let error = error as? PostgresError,
+        guard let error = error as? PQError,
             error.sqlState == .undefinedTable || error.sqlState == .undefinedFunction
                 || error.sqlState == SQLState("3F000"),
             error.message.contains("porter.") || error.message.contains("\"porter\"")
@@ -67,7 +67,7 @@ public struct PorterError: Error, Sendable, CustomStringConvertible {
 
     /// Translates the enqueue functions' errors into typed ones; others pass through.
     static func fromEnqueue(_ error: any Error, jobID: String?) -> any Error {
-        guard let error = error as? PostgresError, let sqlState = error.sqlState else { return error }
+        guard let error = error as? PQError, let sqlState = error.sqlState else { return error }
         if sqlState == .undefinedFunction || sqlState == .undefinedTable || sqlState == SQLState("3F000") {
             return schemaMissing(error)
         }

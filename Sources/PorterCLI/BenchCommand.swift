@@ -52,9 +52,9 @@ struct EnqueueBenchCommand: AsyncParsableCommand {
         defer { session.stop() }
         var logger = Logger(label: "porter.bench")
         logger.logLevel = .warning
-        let porter = PorterClient(pool: PostgresPool(session.configuration, maximumConnections: 2, logger: logger), logger: logger)
+        let porter = PorterClient(pool: PQPool(session.configuration, maximumConnections: 2, logger: logger), logger: logger)
         try await porter.migrate()
-        let database = try await PostgresConnection.connect(session.configuration, logger: logger)
+        let database = try await PQConnection.connect(session.configuration, logger: logger)
         let settings = try await database.query("SELECT current_setting('fsync'), current_setting('synchronous_commit')").first
         print("fsync=\(settings?[0] ?? "?") synchronous_commit=\(settings?[1] ?? "?")")
 
@@ -64,7 +64,7 @@ struct EnqueueBenchCommand: AsyncParsableCommand {
         var enqueue: [Double] = []
         let clock = ContinuousClock()
         for n in 0..<(samples + 100) {
-            let args = PostgresJSON(text: "{\"n\":\(n)}")
+            let args = PQJSON(text: "{\"n\":\(n)}")
             let bareTime = try await clock.measure {
                 try await database.query(
                     "INSERT INTO porter.jobs (method, args, queue) VALUES (\(NoOp.method), \(args)::jsonb, \("default"))")

@@ -5,13 +5,13 @@ import PorterPostgres
 /// The database a demo or benchmark runs on: the configured one, or an embedded throwaway
 /// server started for the run and stopped after it.
 struct DatabaseSession {
-    let configuration: PostgresConfiguration
+    let configuration: PQConfiguration
     let embedded: EmbeddedPostgres?
 
     /// Uses the configured URL, else starts an embedded server with durable settings.
     static func start(_ options: ConnectionOptions, announce: Bool = true) throws -> DatabaseSession {
         if let url = options.configuredURL {
-            return DatabaseSession(configuration: try PostgresConfiguration(url), embedded: nil)
+            return DatabaseSession(configuration: try PQConfiguration(url), embedded: nil)
         }
         if announce { say("No database URL configured: starting a throwaway PostgreSQL...") }
         let server = try EmbeddedPostgres.start(durability: .durable)

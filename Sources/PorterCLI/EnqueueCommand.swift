@@ -102,7 +102,7 @@ struct EnqueueCommand: AsyncParsableCommand {
         let porter = try connection.makeClient(maximumConnections: 1)
         let result: EnqueueResult
         do {
-            result = try await porter.enqueue(method: method, args: PostgresJSON(text: args), options: options)
+            result = try await porter.enqueue(method: method, args: PQJSON(text: args), options: options)
             await porter.close()
         } catch {
             await porter.close()

@@ -82,7 +82,7 @@ struct WatchCommand: AsyncParsableCommand {
     /// out), and returns its exit status.
     private func showEnd(_ status: JobStatus, of job: Int64, on output: any EventOutput) -> Int32? {
         if event == nil || event == status.rawValue {
-            output.show(RealtimeEvent(event: status.rawValue, job: job, message: PostgresJSON(text: "{}")))
+            output.show(RealtimeEvent(event: status.rawValue, job: job, message: PQJSON(text: "{}")))
         }
         return Self.exitCode(status)
     }

@@ -23,7 +23,7 @@ struct WorkerBench {
         var registry = JobRegistry()
         registry.register(method: "bench.noop") { _, _ in nil }
         let porter = PorterClient(
-            pool: PostgresPool(session.configuration, maximumConnections: slots + 6, logger: logger),
+            pool: PQPool(session.configuration, maximumConnections: slots + 6, logger: logger),
             registry: registry, logger: logger)
         try await porter.migrate()
         try await porter.pool.query("DELETE FROM porter.jobs WHERE queue = \(queue)")
@@ -188,7 +188,7 @@ struct BurndownBenchCommand: AsyncParsableCommand {
         try await withThrowingTaskGroup(of: Void.self) { group in
             for _ in 0..<4 {
                 group.addTask {
-                    let connection = try await PostgresConnection.connect(bench.session.configuration)
+                    let connection = try await PQConnection.connect(bench.session.configuration)
                     while true {
                         let ids = try await connection.query(
                             WorkerBenchSQL.bareClaim).map { try $0.decode(Int64.self, at: 0) }
@@ -205,7 +205,7 @@ struct BurndownBenchCommand: AsyncParsableCommand {
 
 enum WorkerBenchSQL {
     /// The reference claim: a CTE with FOR UPDATE SKIP LOCKED and UPDATE ... RETURNING.
-    static let bareClaim: PostgresQuery = """
+    static let bareClaim: PQQuery = """
         WITH next AS (
             SELECT id FROM porter.jobs WHERE queue = 'bench' AND status IN ('queued', 'scheduled') AND run_at <= now()
             ORDER BY at_front DESC, priority, run_at, id LIMIT 100 FOR UPDATE SKIP LOCKED)
@@ -217,7 +217,7 @@ enum WorkerBenchSQL {
     /// (jobs_claim_idx, jobs_started_worker_idx; ORDER BY ... LIMIT 1 keeps the planner on them
     /// whatever the statistics say). A count(*) would scan the whole table, history included,
     /// and take CPU from the worker being measured.
-    static let drained: PostgresQuery = """
+    static let drained: PQQuery = """
         SELECT (SELECT count(*) FROM (SELECT 1 FROM porter.jobs WHERE queue = 'bench' AND status IN ('queued', 'scheduled')
                                       ORDER BY at_front DESC, priority, run_at, id LIMIT 1) AS waiting) = 0
            AND (SELECT count(*) FROM (SELECT 1 FROM porter.jobs WHERE status = 'started' AND queue = 'bench'

@@ -3,7 +3,7 @@ import Foundation
 /// A serial executor that runs every job on one dedicated OS thread.
 ///
 /// libpq calls block. Swift's cooperative pool has as many threads as cores (two here), so a
-/// blocking call there starves every other task. Each `PostgresConnection` is an actor whose
+/// blocking call there starves every other task. Each `PQConnection` is an actor whose
 /// executor is one of these: its blocking libpq calls occupy its own thread and nothing else.
 final class ConnectionThread: SerialExecutor, @unchecked Sendable {
     // `jobs` and `stopping` are guarded by `condition`.

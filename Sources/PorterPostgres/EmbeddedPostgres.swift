@@ -99,8 +99,8 @@ public final class EmbeddedPostgres: Sendable {
     }
 
     /// The configuration for database `database` on this server.
-    public func configuration(database: String = "postgres") throws -> PostgresConfiguration {
-        try PostgresConfiguration("host=\(directory) port=5432 user=postgres dbname=\(database)")
+    public func configuration(database: String = "postgres") throws -> PQConfiguration {
+        try PQConfiguration("host=\(directory) port=5432 user=postgres dbname=\(database)")
     }
 
     /// Stops the server now and removes its directory.

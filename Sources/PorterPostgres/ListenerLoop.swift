@@ -8,7 +8,7 @@ import Glibc
 
 /// The listener thread's body: connect, LISTEN, wait on the socket, deliver, reconnect.
 struct ListenerLoop: @unchecked Sendable {
-    let configuration: PostgresConfiguration
+    let configuration: PQConfiguration
     let logger: Logger
     let state: ListenerState
     let wakeDescriptor: Int32
@@ -59,7 +59,7 @@ struct ListenerLoop: @unchecked Sendable {
     private func listenToAll(_ handle: OpaquePointer) -> Bool {
         let pending = state.takePending()
         for channel in state.allChannels {
-            guard execute(handle, "LISTEN " + PostgresQuery.quoteIdentifier(channel)) else {
+            guard execute(handle, "LISTEN " + PQQuery.quoteIdentifier(channel)) else {
                 // Put the confirmations back for the next connection.
                 for item in pending { _ = state.add(channel: item.channel, waiter: item.waiter) }
                 return false
@@ -74,7 +74,7 @@ struct ListenerLoop: @unchecked Sendable {
         while !state.stopped {
             let pending = state.takePending()
             for item in pending {
-                guard execute(handle, "LISTEN " + PostgresQuery.quoteIdentifier(item.channel)) else {
+                guard execute(handle, "LISTEN " + PQQuery.quoteIdentifier(item.channel)) else {
                     _ = state.add(channel: item.channel, waiter: item.waiter)
                     return
                 }
@@ -96,7 +96,7 @@ struct ListenerLoop: @unchecked Sendable {
 
     private func deliver(_ handle: OpaquePointer) {
         while let raw = PQnotifies(handle) {
-            let notification = PostgresNotification(
+            let notification = PQNotification(
                 channel: String(cString: raw.pointee.relname),
                 payload: String(cString: raw.pointee.extra),
                 senderPID: raw.pointee.be_pid)

@@ -5,7 +5,7 @@ final class ListenerState: @unchecked Sendable {
     private let lock = NSLock()
     private var channels: Set<String> = []
     private var pending: [(channel: String, waiter: CheckedContinuation<Void, any Error>)] = []
-    private var subscribers: [Int: AsyncStream<PostgresListener.Event>.Continuation] = [:]
+    private var subscribers: [Int: AsyncStream<PQListener.Event>.Continuation] = [:]
     private var nextSubscriber = 0
     private(set) var isStopped = false
 
@@ -18,7 +18,7 @@ final class ListenerState: @unchecked Sendable {
         }
     }
 
-    func subscribe(_ continuation: AsyncStream<PostgresListener.Event>.Continuation) -> Int {
+    func subscribe(_ continuation: AsyncStream<PQListener.Event>.Continuation) -> Int {
         lock.withLock {
             nextSubscriber += 1
             if isStopped { continuation.finish() } else { subscribers[nextSubscriber] = continuation }
@@ -50,7 +50,7 @@ final class ListenerState: @unchecked Sendable {
         }
     }
 
-    func broadcast(_ event: PostgresListener.Event) {
+    func broadcast(_ event: PQListener.Event) {
         let targets = lock.withLock { Array(subscribers.values) }
         for target in targets { target.yield(event) }
     }
@@ -66,7 +66,7 @@ final class ListenerState: @unchecked Sendable {
         }
         for target in targets { target.finish() }
         for waiter in waiters {
-            waiter.resume(throwing: PostgresError(code: .connectionClosed, message: "the listener is stopped"))
+            waiter.resume(throwing: PQError(code: .connectionClosed, message: "the listener is stopped"))
         }
     }
 }

@@ -10,11 +10,11 @@ final class NoticeLogger: @unchecked Sendable {
     let logger: Logger
     private let lock = NSLock()
     private var fatalReceived = false
-    private var handler: (@Sendable (PostgresNotice) -> Void)?
+    private var handler: (@Sendable (PQNotice) -> Void)?
 
     /// Called with every notice until replaced or cleared; it runs on the connection's thread,
     /// in the middle of a statement, so it must return quickly.
-    func setHandler(_ handler: (@Sendable (PostgresNotice) -> Void)?) {
+    func setHandler(_ handler: (@Sendable (PQNotice) -> Void)?) {
         lock.withLock { self.handler = handler }
     }
 
@@ -28,7 +28,7 @@ final class NoticeLogger: @unchecked Sendable {
             lock.withLock { fatalReceived = true }
         }
         if let handler = lock.withLock({ handler }) {
-            handler(PostgresNotice(severity: severity, message: message, detail: detail))
+            handler(PQNotice(severity: severity, message: message, detail: detail))
         }
         let level: Logger.Level = severity == "NOTICE" || severity == "DEBUG" || severity == "LOG" ? .debug : .info
         logger.log(level: level, "\(message)", metadata: ["postgres.severity": "\(severity)"])

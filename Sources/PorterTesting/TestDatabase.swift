@@ -22,7 +22,7 @@ public struct TestDatabase: Sendable {
     /// The database's name.
     public let name: String
     /// How to connect to it.
-    public let configuration: PostgresConfiguration
+    public let configuration: PQConfiguration
 
     /// The connection string, for tools and subprocesses (`porter --database-url`).
     public var connectionString: String { configuration.connectionString }
@@ -39,13 +39,13 @@ public struct TestDatabase: Sendable {
         queues: [String: QueueConfiguration] = QueueConfiguration.builtIn
     ) -> PorterClient {
         PorterClient(
-            pool: PostgresPool(configuration, maximumConnections: maximumConnections, logger: TestServer.logger),
+            pool: PQPool(configuration, maximumConnections: maximumConnections, logger: TestServer.logger),
             registry: registry, queues: queues, logger: TestServer.logger)
     }
 
     /// A new connection to this database.
-    public func connect() async throws -> PostgresConnection {
-        try await PostgresConnection.connect(configuration, logger: TestServer.logger)
+    public func connect() async throws -> PQConnection {
+        try await PQConnection.connect(configuration, logger: TestServer.logger)
     }
 
     /// Drops the database, ending its remaining sessions first.
@@ -59,17 +59,17 @@ actor TestServer {
     static let shared = TestServer()
     static let logger = Logger(label: "porter.testing")
 
-    private var startup: Task<PostgresConfiguration, any Error>?
+    private var startup: Task<PQConfiguration, any Error>?
     private var server: EmbeddedPostgres?
     private var template: Task<String, any Error>?
     private var counter = 0
 
     /// The server's admin configuration. Started once: concurrent callers share one startup task.
-    private func adminConfiguration() async throws -> PostgresConfiguration {
+    private func adminConfiguration() async throws -> PQConfiguration {
         if let startup { return try await startup.value }
-        let startup = Task { () async throws -> PostgresConfiguration in
+        let startup = Task { () async throws -> PQConfiguration in
             if let url = ProcessInfo.processInfo.environment["PORTER_TEST_DATABASE_URL"], !url.isEmpty {
-                return try PostgresConfiguration(url)
+                return try PQConfiguration(url)
             }
             // initdb and start take about two seconds; keep them off the cooperative pool.
             // Tests run in parallel, each with its pools and workers (a worker alone holds
@@ -87,15 +87,15 @@ actor TestServer {
     }
 
     /// The migrated template database's name. Made once: concurrent callers share one task.
-    private func migratedTemplate(_ admin: PostgresConfiguration) async throws -> String {
+    private func migratedTemplate(_ admin: PQConfiguration) async throws -> String {
         if let template { return try await template.value }
         let template = Task { () async throws -> String in
             let name = "porter_test_template_\(getpid())"
             _ = try await Self.withAdmin(admin) { connection in
-                try await connection.execute("DROP DATABASE IF EXISTS \(PostgresQuery.quoteIdentifier(name))")
-                try await connection.execute("CREATE DATABASE \(PostgresQuery.quoteIdentifier(name))")
+                try await connection.execute("DROP DATABASE IF EXISTS \(PQQuery.quoteIdentifier(name))")
+                try await connection.execute("CREATE DATABASE \(PQQuery.quoteIdentifier(name))")
             }
-            let connection = try await PostgresConnection.connect(try admin.withDatabase(name), logger: Self.logger)
+            let connection = try await PQConnection.connect(try admin.withDatabase(name), logger: Self.logger)
             try await Migrator(logger: Self.logger).migrate(on: connection)
             await connection.close()
             return name
@@ -110,9 +110,9 @@ actor TestServer {
         counter += 1
         let name = "porter_test_\(getpid())_\(counter)"
         _ = try await Self.withAdmin(admin) { connection in
-            try await connection.execute("DROP DATABASE IF EXISTS \(PostgresQuery.quoteIdentifier(name))")
+            try await connection.execute("DROP DATABASE IF EXISTS \(PQQuery.quoteIdentifier(name))")
             try await connection.execute(
-                "CREATE DATABASE \(PostgresQuery.quoteIdentifier(name)) TEMPLATE \(PostgresQuery.quoteIdentifier(source))")
+                "CREATE DATABASE \(PQQuery.quoteIdentifier(name)) TEMPLATE \(PQQuery.quoteIdentifier(source))")
         }
         return TestDatabase(name: name, configuration: try admin.withDatabase(name))
     }
@@ -120,14 +120,14 @@ actor TestServer {
     func dropDatabase(_ name: String) async throws {
         let admin = try await adminConfiguration()
         _ = try await Self.withAdmin(admin) { connection in
-            try await connection.execute("DROP DATABASE IF EXISTS \(PostgresQuery.quoteIdentifier(name)) WITH (FORCE)")
+            try await connection.execute("DROP DATABASE IF EXISTS \(PQQuery.quoteIdentifier(name)) WITH (FORCE)")
         }
     }
 
     private static func withAdmin<T: Sendable>(
-        _ admin: PostgresConfiguration, _ body: (PostgresConnection) async throws -> T
+        _ admin: PQConfiguration, _ body: (PQConnection) async throws -> T
     ) async throws -> T {
-        let connection = try await PostgresConnection.connect(admin, logger: Self.logger)
+        let connection = try await PQConnection.connect(admin, logger: Self.logger)
         do {
             let value = try await body(connection)
             await connection.close()

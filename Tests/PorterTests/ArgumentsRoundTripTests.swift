@@ -172,7 +172,7 @@ actor SeenValues<Value: Sendable> {
         // On the caller's connection: the path that calls porter.enqueue_doc.
         let id = try #require(try await porter.pool.withConnection { connection in
             try await porter.enqueueDoc(
-                ReminderList.self, name: "weekly", method: "send", args: PostgresJSON(encoding: Remind.full), on: connection)
+                ReminderList.self, name: "weekly", method: "send", args: PQJSON(encoding: Remind.full), on: connection)
         }.id)
         let worker = RunningWorker(porter, fastConfiguration())
         let record = try await waitForJob(porter, id, .finished)
@@ -195,7 +195,7 @@ actor SeenValues<Value: Sendable> {
             #expect(try #require(result).decode(Remind.self).toTheMillisecond == job.toTheMillisecond)
         }
         let document = try await porter.enqueueDoc(
-            doctype: ReminderList.doctype, name: "weekly", method: "send", args: PostgresJSON(encoding: Remind.full),
+            doctype: ReminderList.doctype, name: "weekly", method: "send", args: PQJSON(encoding: Remind.full),
             options: EnqueueOptions(now: true))
         guard case .ranInline(let result) = document else {
             Issue.record("expected an inline run, got \(document)")
@@ -213,7 +213,7 @@ actor SeenValues<Value: Sendable> {
         defer { realtime.stop() }
         try await realtime.start()
         var events = realtime.events(named: "reminded").makeAsyncIterator()
-        try await porter.publishRealtime(event: "reminded", message: PostgresJSON(encoding: Remind.full))
+        try await porter.publishRealtime(event: "reminded", message: PQJSON(encoding: Remind.full))
         let event = try #require(await events.next())
         #expect(try event.message.decode(Remind.self).toTheMillisecond == Remind.full.toTheMillisecond)
         await porter.close()
@@ -230,7 +230,7 @@ actor SeenValues<Value: Sendable> {
             ("2026-12-01T12:00:00.5+02:00", 1_796_119_200.5),
             ("2026-12-01T10:00:00.123456789Z", 1_796_119_200.123),
         ] {
-            let id = try #require(try await porter.enqueue(method: Alarm.method, args: PostgresJSON(text: #"{"at": "\#(text)"}"#)).id)
+            let id = try #require(try await porter.enqueue(method: Alarm.method, args: PQJSON(text: #"{"at": "\#(text)"}"#)).id)
             expected[id] = seconds
         }
         // to_jsonb writes a timestamptz as 2026-12-01T10:00:00.123456+00:00.
@@ -253,7 +253,7 @@ actor SeenValues<Value: Sendable> {
         let database = try await TestDatabase.create()
         let porter = database.makeClient(registry: registry(SeenValues()))
         let id = try #require(try await porter.enqueue(
-            method: Alarm.method, args: PostgresJSON(text: #"{"at": "1 December 2026"}"#),
+            method: Alarm.method, args: PQJSON(text: #"{"at": "1 December 2026"}"#),
             options: EnqueueOptions(maxAttempts: 3)).id)
         let worker = RunningWorker(porter, fastConfiguration())
         let job = try await waitForJob(porter, id, .failed)

@@ -30,8 +30,8 @@ struct FollowUp: Job {
                 END IF;
             END $$
             """)
-        let good = try #require(try await porter.enqueue(method: "sql:app.chain", args: PostgresJSON(text: #"{"note": "good", "fail": false}"#)).id)
-        let bad = try #require(try await porter.enqueue(method: "sql:app.chain", args: PostgresJSON(text: #"{"note": "bad", "fail": true}"#)).id)
+        let good = try #require(try await porter.enqueue(method: "sql:app.chain", args: PQJSON(text: #"{"note": "good", "fail": false}"#)).id)
+        let bad = try #require(try await porter.enqueue(method: "sql:app.chain", args: PQJSON(text: #"{"note": "bad", "fail": true}"#)).id)
         let worker = RunningWorker(porter, fastConfiguration(), queues: ["default"])
         try await waitForJob(porter, good, .finished)
         try await waitForJob(porter, bad, .failed)

@@ -9,10 +9,10 @@ import Testing
         let database = try await TestDatabase.create()
         let porter = database.makeClient()
         try await createSQLJobs(porter)
-        let first = try #require(try await porter.enqueue(method: "sql:app.record", args: PostgresJSON(text: #"{"note": "a"}"#)).id)
-        let second = try #require(try await porter.enqueue(method: "sql:app.record", args: PostgresJSON(text: #"{"note": "b"}"#)).id)
+        let first = try #require(try await porter.enqueue(method: "sql:app.record", args: PQJSON(text: #"{"note": "a"}"#)).id)
+        let second = try #require(try await porter.enqueue(method: "sql:app.record", args: PQJSON(text: #"{"note": "b"}"#)).id)
         let child = try #require(try await porter.enqueue(
-            method: "sql:app.record", args: PostgresJSON(text: #"{"note": "child"}"#),
+            method: "sql:app.record", args: PQJSON(text: #"{"note": "child"}"#),
             options: EnqueueOptions(dependsOn: [first, second])).id)
         let waiting = try #require(try await porter.job(id: child))
         #expect(waiting.status == .deferred)
@@ -36,7 +36,7 @@ import Testing
         let database = try await TestDatabase.create()
         let porter = database.makeClient()
         try await createSQLJobs(porter)
-        let parent = try #require(try await porter.enqueue(method: "sql:app.fail", args: PostgresJSON(text: #"{"outlet": "X"}"#)).id)
+        let parent = try #require(try await porter.enqueue(method: "sql:app.fail", args: PQJSON(text: #"{"outlet": "X"}"#)).id)
         let child = try #require(try await porter.enqueue(method: "sql:app.record", options: EnqueueOptions(dependsOn: [parent])).id)
         let grandchild = try #require(try await porter.enqueue(method: "sql:app.record", options: EnqueueOptions(dependsOn: [child])).id)
 

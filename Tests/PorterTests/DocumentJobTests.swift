@@ -93,7 +93,7 @@ struct SyncedStock: Codable, Sendable {
             await #expect {
                 try await porter.pool.query("SELECT \(unsafeRaw: call)")
             } throws: { error in
-                (error as? PostgresError)?.column == column
+                (error as? PQError)?.column == column
             }
         }
         await #expect {
@@ -108,7 +108,7 @@ struct SyncedStock: Codable, Sendable {
     @Test func enqueueDocRunsInlineInNowMode() async throws {
         let porter = try await setUp()
         let result = try await porter.enqueueDoc(
-            doctype: "Outlet", name: "OUT-1", method: "sync_stock", args: PostgresJSON(text: #"{"force": true}"#),
+            doctype: "Outlet", name: "OUT-1", method: "sync_stock", args: PQJSON(text: #"{"force": true}"#),
             options: EnqueueOptions(now: true))
         guard case .ranInline(let json) = result else {
             Issue.record("expected an inline run, got \(result)")

@@ -46,7 +46,7 @@ import Testing
         let porter = database.makeClient()
         let runAt = Date().addingTimeInterval(3600)
         let result = try await porter.enqueue(
-            method: "app.tasks.sync", args: PostgresJSON(text: #"{"outlet": "A1"}"#),
+            method: "app.tasks.sync", args: PQJSON(text: #"{"outlet": "A1"}"#),
             options: EnqueueOptions(
                 queue: "long", timeout: 1500, jobID: "sync-A1", atFront: true, runAt: runAt, priority: -5,
                 maxAttempts: 3))

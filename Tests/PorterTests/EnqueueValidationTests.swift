@@ -21,9 +21,9 @@ import Testing
         BadInput(sql: "SELECT porter.enqueue(method => '   ')", sqlState: .invalidParameterValue, parameter: "method",
                  request: EnqueueRequest(method: "   ")),
         BadInput(sql: "SELECT porter.enqueue('m', args => '[1, 2]')", sqlState: .invalidParameterValue, parameter: "args",
-                 request: EnqueueRequest(method: "m", args: PostgresJSON(text: "[1, 2]"))),
+                 request: EnqueueRequest(method: "m", args: PQJSON(text: "[1, 2]"))),
         BadInput(sql: "SELECT porter.enqueue('m', args => '\"text\"')", sqlState: .invalidParameterValue, parameter: "args",
-                 request: EnqueueRequest(method: "m", args: PostgresJSON(text: "\"text\""))),
+                 request: EnqueueRequest(method: "m", args: PQJSON(text: "\"text\""))),
         BadInput(sql: "SELECT porter.enqueue('m', queue => '')", sqlState: .invalidParameterValue, parameter: "queue",
                  request: EnqueueRequest(method: "m", options: EnqueueOptions(queue: ""))),
         BadInput(sql: "SELECT porter.enqueue('m', queue => NULL)", sqlState: .nullValueNotAllowed, parameter: "queue", request: nil),
@@ -43,7 +43,7 @@ import Testing
     func badInputIsRefusedWithASpecificSQLStateAndNothingIsInserted(_ input: BadInput) async throws {
         let database = try await TestDatabase.create()
         let connection = try await database.connect()
-        let error = try await #require(throws: PostgresError.self) { try await connection.execute(input.sql) }
+        let error = try await #require(throws: PQError.self) { try await connection.execute(input.sql) }
         #expect(error.sqlState == input.sqlState)
         #expect(error.column == input.parameter)
         #expect(error.message.hasPrefix("porter.enqueue"))
@@ -63,7 +63,7 @@ import Testing
     @Test func tableConstraintsHoldForPlainInsertsToo() async throws {
         let database = try await TestDatabase.create()
         let connection = try await database.connect()
-        let error = try await #require(throws: PostgresError.self) {
+        let error = try await #require(throws: PQError.self) {
             try await connection.execute("INSERT INTO porter.jobs (method, args) VALUES ('m', '[]')")
         }
         #expect(error.sqlState == .checkViolation)

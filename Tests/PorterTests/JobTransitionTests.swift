@@ -13,7 +13,7 @@ import Testing
         var testDescription: String { "\(end) on attempt \(attempt) of \(maxAttempts)" }
     }
 
-    static let result = PostgresJSON(text: #"{"rows": 42}"#)
+    static let result = PQJSON(text: #"{"rows": 42}"#)
 
     static let cases: [Case] = [
         Case(end: .returned(result), attempt: 1, maxAttempts: 1, expected: JobTransition(status: .finished, result: result)),

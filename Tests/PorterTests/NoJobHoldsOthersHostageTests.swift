@@ -13,7 +13,7 @@ import Testing
         var registry = JobRegistry()
         registry.register(method: "porter.noop") { _, _ in nil }
         // A result that jsonb refuses (\u0000): the batch that carries it fails as a whole.
-        registry.register(method: "app.nul_result") { _, _ in PostgresJSON(text: #"{"text": "a\u0000b"}"#) }
+        registry.register(method: "app.nul_result") { _, _ in PQJSON(text: #"{"text": "a\u0000b"}"#) }
         return registry
     }
 

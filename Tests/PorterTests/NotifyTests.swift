@@ -7,7 +7,7 @@ import Testing
     @Test func enqueueNotifiesWorkersOnlyWhenTheTransactionCommits() async throws {
         let database = try await TestDatabase.create()
         let porter = database.makeClient()
-        let listener = PostgresListener(database.configuration)
+        let listener = PQListener(database.configuration)
         defer { listener.stop() }
         try await listener.listen("porter_enqueue")
         var wakeUps = listener.notifications(channel: "porter_enqueue").makeAsyncIterator()

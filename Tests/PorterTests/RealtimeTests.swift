@@ -58,7 +58,7 @@ struct Tally: Job {
         #expect(counted.event == "counted" && counted.job == id && counted.message.text == #"{"total":7}"#)
         #expect(try await waitForJob(porter, id, .finished).progress != nil)
         // Outside a job, publish_progress says so.
-        let error = await #expect(throws: PostgresError.self) { try await porter.pool.query("SELECT porter.publish_progress(10)") }
+        let error = await #expect(throws: PQError.self) { try await porter.pool.query("SELECT porter.publish_progress(10)") }
         #expect(error?.message.contains("not inside a Porter job") == true)
         try await worker.shutdown()
         await porter.close()
@@ -74,7 +74,7 @@ struct Tally: Job {
         struct Abort: Error {}
         await #expect(throws: Abort.self) {
             try await porter.pool.withTransaction { transaction in
-                try porter.publishRealtime(event: "order_paid", message: PostgresJSON(text: #"{"order": 7}"#), on: transaction)
+                try porter.publishRealtime(event: "order_paid", message: PQJSON(text: #"{"order": 7}"#), on: transaction)
                 throw Abort()
             }
         }
@@ -91,7 +91,7 @@ struct Tally: Job {
         try await realtime.start()
         var events = realtime.events(named: "sync_summary").makeAsyncIterator()
         let errors = (1...400).map { "outlet \($0): missing warehouse" }
-        let message = try PostgresJSON(encoding: ["errors": errors])
+        let message = try PQJSON(encoding: ["errors": errors])
         #expect(message.text.utf8.count > 8000)
         try await porter.publishRealtime(event: "sync_summary", message: message)
         let event = try #require(await events.next())
@@ -173,7 +173,7 @@ struct Tally: Job {
         let database = try await TestDatabase.create()
         var registry = JobRegistry()
         registry.register(Tally.self) { job, context in
-            try await context.publishRealtime(event: "tallied", message: try PostgresJSON(encoding: ["steps": job.steps]))
+            try await context.publishRealtime(event: "tallied", message: try PQJSON(encoding: ["steps": job.steps]))
         }
         let porter = database.makeClient(registry: registry)
         let realtime = RealtimeListener(client: porter)

@@ -99,7 +99,7 @@ import Testing
         configuration.vacuumThreshold = 500
         let maintenance = Maintenance(pool: porter.pool, configuration: configuration, logger: Logger(label: "test"))
         /// The dead rows the statistics show, once this connection's counts are flushed.
-        func deadRows(after change: PostgresQuery) async throws -> Int {
+        func deadRows(after change: PQQuery) async throws -> Int {
             try await porter.pool.withConnection { connection in
                 try await connection.query(change)
                 try await connection.query("SELECT pg_stat_force_next_flush()")
@@ -136,8 +136,8 @@ import Testing
             try await connection.query("SELECT 1")
         }
         // The same server login, acting as a role that may use the tables but does not own them.
-        let worker = PostgresPool(
-            try PostgresConfiguration(database.connectionString + " options='-c role=\(role)'"), maximumConnections: 1)
+        let worker = PQPool(
+            try PQConfiguration(database.connectionString + " options='-c role=\(role)'"), maximumConnections: 1)
         #expect(try await worker.query("SELECT current_user").single(String.self) == role)
         var configuration = WorkerConfiguration()
         configuration.vacuumThreshold = 1

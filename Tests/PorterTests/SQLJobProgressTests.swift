@@ -27,7 +27,7 @@ import Testing
         let realtime = RealtimeListener(client: porter)
         defer { realtime.stop() }
         try await realtime.start()
-        let id = try #require(try await porter.enqueue(method: "sql:app.step", args: PostgresJSON(text: #"{"sleep": 2}"#)).id)
+        let id = try #require(try await porter.enqueue(method: "sql:app.step", args: PQJSON(text: #"{"sleep": 2}"#)).id)
         var events = realtime.events(job: id).makeAsyncIterator()
         let worker = RunningWorker(porter, fastConfiguration())
         #expect(try #require(await events.next()).event == "started")
@@ -52,7 +52,7 @@ import Testing
         let database = try await TestDatabase.create()
         let porter = database.makeClient()
         try await createStepFunction(porter)
-        let id = try #require(try await porter.enqueue(method: "sql:app.step", args: PostgresJSON(text: #"{"sleep": 60}"#)).id)
+        let id = try #require(try await porter.enqueue(method: "sql:app.step", args: PQJSON(text: #"{"sleep": 60}"#)).id)
         let worker = RunningWorker(porter, fastConfiguration())
         try await waitUntil(timeout: .seconds(15), "the job's first progress") {
             try await porter.job(id: id)?.progress != nil

@@ -113,7 +113,7 @@ final class WatchProcess: @unchecked Sendable {
         let database = try await TestDatabase.create()
         let porter = database.makeClient()
         try await createSQLJobs(porter)
-        let id = try #require(try await porter.enqueue(method: "sql:app.fail", args: PostgresJSON(text: #"{"outlet": "X"}"#)).id)
+        let id = try #require(try await porter.enqueue(method: "sql:app.fail", args: PQJSON(text: #"{"outlet": "X"}"#)).id)
         let worker = RunningWorker(porter, fastConfiguration())
         try await waitForJob(porter, id, .failed)
         try await worker.shutdown()

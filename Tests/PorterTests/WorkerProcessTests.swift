@@ -79,7 +79,7 @@ final class WorkerProcess: @unchecked Sendable {
         let porter = database.makeClient()
         try await createSQLJobs(porter)
         let id = try #require(try await porter.enqueue(
-            method: "sql:app.slow", args: PostgresJSON(text: #"{"sleep": 3}"#)).id)
+            method: "sql:app.slow", args: PQJSON(text: #"{"sleep": 3}"#)).id)
         let doomed = try WorkerProcess(database: database, config: Self.config)
         try await waitForJob(porter, id, .started)
         // The partial effect is written but not committed; SIGKILL while the job sleeps.
@@ -110,7 +110,7 @@ final class WorkerProcess: @unchecked Sendable {
         let porter = database.makeClient()
         try await createSQLJobs(porter)
         let worker = try WorkerProcess(database: database, config: Self.config)
-        let id = try #require(try await porter.enqueue(method: "sql:app.slow", args: PostgresJSON(text: #"{"sleep": 1}"#)).id)
+        let id = try #require(try await porter.enqueue(method: "sql:app.slow", args: PQJSON(text: #"{"sleep": 1}"#)).id)
         try await waitForJob(porter, id, .started)
         worker.kill(SIGTERM)
         #expect(try await worker.waitForExit() == 0, "\(worker.output)")

@@ -103,7 +103,7 @@ actor Attempts {
         let porter = database.makeClient()
         try await createSQLJobs(porter)
         let worker = RunningWorker(porter, fastConfiguration())
-        let id = try #require(try await porter.enqueue(method: "sql:app.record", args: PostgresJSON(text: #"{"note": "hi"}"#)).id)
+        let id = try #require(try await porter.enqueue(method: "sql:app.record", args: PQJSON(text: #"{"note": "hi"}"#)).id)
         let job = try await waitForJob(porter, id, .finished)
         #expect(try await effects(porter, job: id) == 1)
         struct Recorded: Decodable { var job: Int64; var note: String }
@@ -135,7 +135,7 @@ actor Attempts {
         try await createSQLJobs(porter)
         let worker = RunningWorker(porter, fastConfiguration())
         let id = try #require(try await porter.enqueue(
-            method: "sql:app.fail", args: PostgresJSON(text: #"{"outlet": "KOCHI-7"}"#), options: EnqueueOptions(maxAttempts: 2)).id)
+            method: "sql:app.fail", args: PQJSON(text: #"{"outlet": "KOCHI-7"}"#), options: EnqueueOptions(maxAttempts: 2)).id)
         let job = try await waitForJob(porter, id, .failed)
         #expect(job.attempts == 2)
         #expect(job.error?.contains("stock level unavailable for KOCHI-7") == true)
@@ -230,7 +230,7 @@ actor Attempts {
         try await createSQLJobs(porter)
         let worker = RunningWorker(porter, fastConfiguration())
         let id = try #require(try await porter.enqueue(
-            method: "sql:app.slow", args: PostgresJSON(text: #"{"sleep": 30}"#), options: EnqueueOptions(timeout: 1)).id)
+            method: "sql:app.slow", args: PQJSON(text: #"{"sleep": 30}"#), options: EnqueueOptions(timeout: 1)).id)
         let job = try await waitForJob(porter, id, .failed)
         #expect(job.error == "timed out after 1 s")
         #expect(try await effects(porter, job: id) == 0)
@@ -252,7 +252,7 @@ actor Attempts {
             ("front-urgent", EnqueueOptions(atFront: true, priority: -1)),
         ]
         for (note, options) in order {
-            try await porter.enqueue(method: "sql:app.record", args: PostgresJSON(text: "{\"note\": \"\(note)\"}"), options: options)
+            try await porter.enqueue(method: "sql:app.record", args: PQJSON(text: "{\"note\": \"\(note)\"}"), options: options)
         }
         let worker = RunningWorker(porter, fastConfiguration())  // one slot: strictly one at a time
         try await waitUntil("all six jobs to finish") {
@@ -346,7 +346,7 @@ actor Attempts {
         registry.register(Sum.self) { job, _ in job.numbers.reduce(0, +) }
         registry.register(Nap.self) { job, _ in try await Task.sleep(for: .seconds(job.seconds)) }
         let porter = database.makeClient(registry: registry)
-        #expect(try await porter.enqueue(Sum(numbers: [2, 3]), options: EnqueueOptions(now: true)) == .ranInline(result: PostgresJSON(text: "5")))
+        #expect(try await porter.enqueue(Sum(numbers: [2, 3]), options: EnqueueOptions(now: true)) == .ranInline(result: PQJSON(text: "5")))
         let error = await #expect(throws: PorterError.self) {
             try await porter.enqueue(Nap(seconds: 30), options: EnqueueOptions(timeout: 1, now: true))
         }

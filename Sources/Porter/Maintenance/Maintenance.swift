@@ -17,11 +17,11 @@ public struct Maintenance: Sendable {
         public var vacuumed = false
     }
 
-    let pool: PostgresPool
+    let pool: PQPool
     let configuration: WorkerConfiguration
     let logger: Logger
 
-    public init(pool: PostgresPool, configuration: WorkerConfiguration, logger: Logger) {
+    public init(pool: PQPool, configuration: WorkerConfiguration, logger: Logger) {
         self.pool = pool
         self.configuration = configuration
         self.logger = logger

@@ -6,7 +6,7 @@ enum MaintenanceQueries {
     /// and their jobs (and any started job whose worker row is gone) go back in the queue, or
     /// fail as poison once rescued `maxOrphaned` times. SKIP LOCKED keeps concurrent rescuers
     /// apart; the re-checked `status = 'started'` keeps a job that just completed untouched.
-    static func rescue(rescueAfter: Duration, maxOrphaned: Int) -> PostgresQuery {
+    static func rescue(rescueAfter: Duration, maxOrphaned: Int) -> PQQuery {
         """
         WITH dead AS (
             DELETE FROM porter.workers WHERE heartbeat_at < now() - make_interval(secs => \(rescueAfter.seconds))
@@ -36,19 +36,19 @@ enum MaintenanceQueries {
     /// The dead row versions in porter.jobs, from the statistics collector (about a second
     /// behind); 0 when this role may not vacuum the table (only its owner's members may), so a
     /// worker that cannot vacuum does not try every interval. Reads catalogs, no table.
-    static let deadJobRows: PostgresQuery = """
+    static let deadJobRows: PQQuery = """
         SELECT coalesce((SELECT s.n_dead_tup FROM pg_stat_user_tables s JOIN pg_class c ON c.oid = s.relid
                          WHERE s.relid = 'porter.jobs'::regclass AND pg_has_role(c.relowner, 'MEMBER')), 0)
         """
 
     /// Vacuums porter.jobs; skipped at once when another vacuum (autovacuum, another worker)
     /// holds the table, so two workers never vacuum it together.
-    static let vacuumJobs: PostgresQuery = "VACUUM (SKIP_LOCKED) porter.jobs"
+    static let vacuumJobs: PQQuery = "VACUUM (SKIP_LOCKED) porter.jobs"
 
     /// Deletes finished jobs older than `finished` and failed or canceled ones older than
     /// `failed`, at most `limit` each call, if this session wins the pruning lock (one pruner at
     /// a time). Served by jobs_ended_at_idx.
-    static func prune(finished: Duration, failed: Duration, limit: Int) -> PostgresQuery {
+    static func prune(finished: Duration, failed: Duration, limit: Int) -> PQQuery {
         """
         WITH gate AS (SELECT pg_try_advisory_xact_lock(\(Migrator.advisoryLockKey + 1)) AS won),
         doomed AS (
@@ -65,6 +65,6 @@ enum MaintenanceQueries {
     /// Forgets scheduler fires older than a week: the exactly-once key only matters around the
     /// current fire time, since each entry's next fire time only moves forward. Served by
     /// schedule_fires_fired_at_idx.
-    static let pruneScheduleFires: PostgresQuery =
+    static let pruneScheduleFires: PQQuery =
         "DELETE FROM porter.schedule_fires WHERE fired_at < now() - interval '7 days'"
 }

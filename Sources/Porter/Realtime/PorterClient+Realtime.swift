@@ -4,14 +4,14 @@ extension PorterClient {
     /// Publishes an event on the caller's connection: delivered when its transaction commits,
     /// never if it rolls back (Frappe's `publish_realtime`).
     public func publishRealtime(
-        event: String, message: PostgresJSON = PostgresJSON(text: "{}"), job: Int64? = nil,
-        on connection: isolated PostgresConnection
+        event: String, message: PQJSON = PQJSON(text: "{}"), job: Int64? = nil,
+        on connection: isolated PQConnection
     ) throws {
         try connection.query(RealtimeQueries.publish(event: event, message: message, job: job))
     }
 
     /// Publishes an event on Porter's pool, delivered at once.
-    public func publishRealtime(event: String, message: PostgresJSON = PostgresJSON(text: "{}"), job: Int64? = nil) async throws {
+    public func publishRealtime(event: String, message: PQJSON = PQJSON(text: "{}"), job: Int64? = nil) async throws {
         try await pool.query(RealtimeQueries.publish(event: event, message: message, job: job))
     }
 }
@@ -27,7 +27,7 @@ extension JobContext {
     }
 
     /// Publishes an event about this job, delivered at once, after the job's `started` event.
-    public func publishRealtime(event: String, message: PostgresJSON = PostgresJSON(text: "{}")) async throws {
+    public func publishRealtime(event: String, message: PQJSON = PQJSON(text: "{}")) async throws {
         await workerAttempt?.waitForStartedEvent()
         try await pool.query(RealtimeQueries.publish(event: event, message: message, job: id))
     }

@@ -9,9 +9,9 @@ public struct RealtimeEvent: Sendable, Hashable {
     /// The job it concerns, if any.
     public var job: Int64?
     /// The message, a JSON object.
-    public var message: PostgresJSON
+    public var message: PQJSON
 
-    public init(event: String, job: Int64?, message: PostgresJSON) {
+    public init(event: String, job: Int64?, message: PQJSON) {
         self.event = event
         self.job = job
         self.message = message

@@ -11,15 +11,15 @@ public final class RealtimeListener: Sendable {
     /// The NOTIFY channel every event goes out on.
     public static let channel = "porter_realtime"
 
-    private let listener: PostgresListener
-    private let pool: PostgresPool
+    private let listener: PQListener
+    private let pool: PQPool
     private let logger: Logger
 
     /// Starts listening; `start()` returns once the server has confirmed the LISTEN.
     public init(client: PorterClient, logger: Logger? = nil) {
         self.pool = client.pool
         self.logger = logger ?? client.logger
-        self.listener = PostgresListener(client.pool.configuration, logger: self.logger)
+        self.listener = PQListener(client.pool.configuration, logger: self.logger)
     }
 
     /// Waits until events committed from now on will be delivered.
@@ -44,7 +44,7 @@ public final class RealtimeListener: Sendable {
                     case .reconnected:
                         // Notifications sent while disconnected are lost; progress is stored.
                         guard let job, event == nil || event == "progress" else { continue }
-                        if let progress = try? await pool.query(RealtimeQueries.progress(job: job)).singleOptional(PostgresJSON.self) {
+                        if let progress = try? await pool.query(RealtimeQueries.progress(job: job)).singleOptional(PQJSON.self) {
                             continuation.yield(RealtimeEvent(event: "progress", job: job, message: progress))
                         }
                     }
@@ -59,7 +59,7 @@ public final class RealtimeListener: Sendable {
     /// listener who arrives late missed. Optionally for one job.
     public func currentProgress(job: Int64? = nil) async throws -> [RealtimeEvent] {
         try await pool.query(RealtimeQueries.runningProgress(job: job)).map { row in
-            RealtimeEvent(event: "progress", job: try row.decode(Int64.self, at: 0), message: try row.decode(PostgresJSON.self, at: 1))
+            RealtimeEvent(event: "progress", job: try row.decode(Int64.self, at: 0), message: try row.decode(PQJSON.self, at: 1))
         }
     }
 
@@ -69,14 +69,14 @@ public final class RealtimeListener: Sendable {
     }
 
     /// Decodes a payload, reading a stored message when it is a reference.
-    static func resolve(_ payload: String, pool: PostgresPool, logger: Logger) async -> RealtimeEvent? {
+    static func resolve(_ payload: String, pool: PQPool, logger: Logger) async -> RealtimeEvent? {
         let data = Data(payload.utf8)
-        guard let header = try? PostgresJSON(text: payload).decode(RealtimeEvent.Payload.self) else {
+        guard let header = try? PQJSON(text: payload).decode(RealtimeEvent.Payload.self) else {
             logger.debug("ignoring a malformed realtime payload")
             return nil
         }
         if let ref = header.ref {
-            guard let message = try? await pool.query(RealtimeQueries.storedMessage(id: ref)).singleOptional(PostgresJSON.self) else {
+            guard let message = try? await pool.query(RealtimeQueries.storedMessage(id: ref)).singleOptional(PQJSON.self) else {
                 logger.info("a stored realtime message is gone", metadata: ["porter.realtime.ref": "\(ref)"])
                 return nil
             }
@@ -87,6 +87,6 @@ public final class RealtimeListener: Sendable {
             let message = object["message"],
             let messageData = try? JSONSerialization.data(withJSONObject: message, options: [.sortedKeys, .fragmentsAllowed])
         else { return nil }
-        return RealtimeEvent(event: header.event, job: header.job, message: PostgresJSON(text: String(decoding: messageData, as: UTF8.self)))
+        return RealtimeEvent(event: header.event, job: header.job, message: PQJSON(text: String(decoding: messageData, as: UTF8.self)))
     }
 }

@@ -4,7 +4,7 @@ import PorterPostgres
 /// `JobTransition.after(_:...)` turns it into what happens to the job's row.
 enum AttemptEnd: Sendable, Hashable {
     /// The handler returned; its result, if any, is stored.
-    case returned(PostgresJSON?)
+    case returned(PQJSON?)
     /// The handler (or the sql: function) threw. `permanent` marks failures another attempt
     /// cannot fix: an unknown method, a schema not allowed, arguments that do not decode.
     case threw(String, permanent: Bool)
@@ -28,7 +28,7 @@ enum AttemptEnd: Sendable, Hashable {
     /// An error as stored in `porter.jobs.error`.
     static func describe(_ error: any Error) -> String {
         if let error = error as? PorterError { return error.description }
-        if let error = error as? PostgresError { return error.description }
+        if let error = error as? PQError { return error.description }
         return "\(type(of: error)): \(error)"
     }
 

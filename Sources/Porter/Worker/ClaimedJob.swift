@@ -6,14 +6,14 @@ struct ClaimedJob: Sendable {
     var jobID: String?
     var method: String
     var queue: String
-    var args: PostgresJSON
+    var args: PQJSON
     /// This run's attempt number (1 for the first).
     var attempt: Int
     var maxAttempts: Int?
     var timeout: Int?
 
-    init(row: PostgresRow) throws {
+    init(row: PQRow) throws {
         (id, jobID, method, queue, args, attempt, maxAttempts, timeout) = try row.decode(
-            (Int64, String?, String, String, PostgresJSON, Int, Int?, Int?).self)
+            (Int64, String?, String, String, PQJSON, Int, Int?, Int?).self)
     }
 }

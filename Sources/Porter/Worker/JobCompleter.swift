@@ -28,7 +28,7 @@ actor JobCompleter {
         var transition: JobTransition
     }
 
-    private let pool: PostgresPool
+    private let pool: PQPool
     private let workerID: String
     private let configuration: WorkerConfiguration
     private let logger: Logger
@@ -40,7 +40,7 @@ actor JobCompleter {
     /// Whether the current outage was logged as a warning already.
     private var outageLogged = false
 
-    init(pool: PostgresPool, workerID: String, configuration: WorkerConfiguration, logger: Logger) {
+    init(pool: PQPool, workerID: String, configuration: WorkerConfiguration, logger: Logger) {
         self.pool = pool
         self.workerID = workerID
         self.configuration = configuration
@@ -223,11 +223,11 @@ actor JobCompleter {
             metadata: ["porter.job.id": "\(job.id)"])
     }
 
-    private func setState(_ transitions: [(JobAttempt.Key, JobTransition)]) -> PostgresQuery {
+    private func setState(_ transitions: [(JobAttempt.Key, JobTransition)]) -> PQQuery {
         JobRunQueries.setStateIfRunning(transitions, workerID: workerID, jobEvents: configuration.jobEvents)
     }
 
-    private func execute(_ query: PostgresQuery) async throws {
+    private func execute(_ query: PQQuery) async throws {
         // Cancelled at the shutdown deadline: write nothing more.
         try Task.checkCancellation()
         try await pool.query(configuration.preparedStatements ? query.prepared() : query)
@@ -237,7 +237,7 @@ actor JobCompleter {
     /// was cancelled (which also cancels its statement on the server). The batch is kept.
     private static func isWorthRetrying(_ error: any Error) -> Bool {
         if error is CancellationError || Task.isCancelled { return true }
-        if let error = error as? PostgresError, error.isConnectionLost { return true }
+        if let error = error as? PQError, error.isConnectionLost { return true }
         return false
     }
 

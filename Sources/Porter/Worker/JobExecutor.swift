@@ -7,10 +7,10 @@ import PorterPostgres
 /// it (an sql: job; a Swift job through `JobContext.finish`).
 struct JobExecutor: Sendable {
     let registry: JobRegistry
-    let pool: PostgresPool
+    let pool: PQPool
     /// Where sql: jobs' progress is relayed: a pool the jobs never hold, so a relay always
     /// finds a connection while every connection of `pool` runs a job.
-    let relayPool: PostgresPool
+    let relayPool: PQPool
     let configuration: WorkerConfiguration
     /// The one timer for the Swift handlers' timeouts.
     let deadlines: JobDeadlines
@@ -75,7 +75,7 @@ struct JobExecutor: Sendable {
                         try transaction.query(JobRunQueries.prepareSQLJob(id: job.id, timeoutSeconds: seconds))
                         let result = try transaction.query(
                             "SELECT to_jsonb(r) FROM \(identifier: target.schema).\(identifier: target.function)(\(job.args)::jsonb) AS r LIMIT 1"
-                        ).singleOptional(PostgresJSON.self)
+                        ).singleOptional(PQJSON.self)
                         // Its last progress is stored and published before its end commits.
                         await relay.finish()
                         // False: a rescuer gave the job to someone else. Roll its effects back.
@@ -100,7 +100,7 @@ struct JobExecutor: Sendable {
             return .lostClaim
         } catch {
             if let reason = attempt.control.stopReason { return reason.end }
-            if let error = error as? PostgresError, error.sqlState == .queryCanceled {
+            if let error = error as? PQError, error.sqlState == .queryCanceled {
                 return .timedOut(seconds: seconds)
             }
             return .threw(AttemptEnd.describe(error), permanent: false)

@@ -21,7 +21,7 @@ enum JobRunQueries {
     /// planned anew (0.2 ms, a tenth of a small worker's CPU). With the limit in the text each
     /// prepared claim gets a generic plan as good as a custom one and keeps it. `claimSize`
     /// keeps the number of distinct texts small.
-    static func claimAvailable(queue: String, limit: Int, workerID: String) -> PostgresQuery {
+    static func claimAvailable(queue: String, limit: Int, workerID: String) -> PQQuery {
         """
         WITH next AS (
             SELECT id FROM porter.jobs
@@ -52,7 +52,7 @@ enum JobRunQueries {
     /// payload (porter.job_event_payload, migrations 0010 and 0012), once their claim has
     /// committed. Asynchronous commit like the claim's, so it holds NOTIFY's lock only briefly.
     /// Reads nothing but its argument.
-    static func notifyStarted(_ attempts: [JobAttempt]) -> PostgresQuery {
+    static func notifyStarted(_ attempts: [JobAttempt]) -> PQQuery {
         var json = "["
         for (index, attempt) in attempts.enumerated() {
             if index > 0 { json += "," }
@@ -65,7 +65,7 @@ enum JobRunQueries {
         json += "]"
         return """
             SELECT count(pg_notify('porter_realtime', porter.job_event_payload(s.id, 'started', s.method, s.queue, s.attempt, NULL)))
-            FROM jsonb_to_recordset(\(PostgresJSON(text: json))::jsonb) AS s(id bigint, method text, queue text, attempt integer)
+            FROM jsonb_to_recordset(\(PQJSON(text: json))::jsonb) AS s(id bigint, method text, queue text, attempt integer)
             WHERE \(unsafeRaw: asynchronousCommit)
             """
     }
@@ -81,7 +81,7 @@ enum JobRunQueries {
     /// job keeps its run_at, so it keeps its place in the queue. Returns the ids it changed.
     static func setStateIfRunning(
         _ transitions: [(key: JobAttempt.Key, transition: JobTransition)], workerID: String, jobEvents: Bool
-    ) -> PostgresQuery {
+    ) -> PQQuery {
         var json = "["
         for (index, entry) in transitions.sorted(by: { $0.key.id < $1.key.id }).enumerated() {
             let transition = entry.transition
@@ -106,7 +106,7 @@ enum JobRunQueries {
                 run_at = CASE WHEN o.status = 'scheduled' THEN now() + make_interval(secs => o.retry_in) ELSE j.run_at END,
                 worker_id = NULL,
                 cancel_requested_at = NULL
-            FROM jsonb_to_recordset(\(PostgresJSON(text: json))::jsonb)
+            FROM jsonb_to_recordset(\(PQJSON(text: json))::jsonb)
                  AS o(id bigint, attempt integer, status text, result jsonb, error text, retry_in float8)
             WHERE j.id = o.id AND j.status = 'started' AND j.worker_id = \(workerID) AND j.attempts = o.attempt
                 AND \(unsafeRaw: jobEvents ? "true" : withoutJobEvents)
@@ -118,7 +118,7 @@ enum JobRunQueries {
     /// `porter.current_job_id()`, progress relayed as NOTICEs (`ProgressRelay`), and notices
     /// sent to the client whatever the role's `client_min_messages`. All local to the transaction.
     /// The timeout is capped at PostgreSQL's largest statement_timeout (about 24 days).
-    static func prepareSQLJob(id: Int64, timeoutSeconds: Int) -> PostgresQuery {
+    static func prepareSQLJob(id: Int64, timeoutSeconds: Int) -> PQQuery {
         """
         SELECT set_config('statement_timeout', \(String(min(timeoutSeconds, Int(Int32.max) / 1000) * 1000)), true),
                set_config('porter.current_job_id', \(String(id)), true),
@@ -129,7 +129,7 @@ enum JobRunQueries {
 
     /// The jobs (and attempts) the database shows as started by this worker, and whether
     /// `porter cancel` asked to stop each; served by jobs_started_worker_idx. Takes no lock.
-    static func listHeld(workerID: String) -> PostgresQuery {
+    static func listHeld(workerID: String) -> PQQuery {
         "SELECT id, attempts, cancel_requested_at IS NOT NULL FROM porter.jobs WHERE worker_id = \(workerID) AND status = 'started'"
     }
 

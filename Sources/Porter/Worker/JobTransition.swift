@@ -19,12 +19,12 @@ struct JobTransition: Sendable, Hashable {
     }
 
     var status: Status
-    var result: PostgresJSON?
+    var result: PQJSON?
     var error: String?
     /// For `scheduled`: how long until the retry may run.
     var retryIn: Duration = .zero
 
-    init(status: Status, result: PostgresJSON? = nil, error: String? = nil, retryIn: Duration = .zero) {
+    init(status: Status, result: PQJSON? = nil, error: String? = nil, retryIn: Duration = .zero) {
         self.status = status
         self.result = result
         self.error = error.map { Self.cut($0) }

@@ -11,7 +11,7 @@ import PorterPostgres
 /// write is coalesced: intermediate steps may be skipped, never the latest one.
 struct ProgressRelay: Sendable {
     private let job: Int64
-    private let pool: PostgresPool
+    private let pool: PQPool
     private let logger: Logger
     private let stream = AsyncStream<String>.makeStream(bufferingPolicy: .bufferingNewest(1))
     private let done = OneShot<Void>()
@@ -19,14 +19,14 @@ struct ProgressRelay: Sendable {
     /// The NOTICE message that carries progress.
     static let noticeMessage = "porter.progress"
 
-    init(job: Int64, pool: PostgresPool, logger: Logger) {
+    init(job: Int64, pool: PQPool, logger: Logger) {
         self.job = job
         self.pool = pool
         self.logger = logger
     }
 
-    /// For `PostgresConnection.setNoticeHandler`: hands progress notices to `run()`.
-    var noticeHandler: @Sendable (PostgresNotice) -> Void {
+    /// For `PQConnection.setNoticeHandler`: hands progress notices to `run()`.
+    var noticeHandler: @Sendable (PQNotice) -> Void {
         { [continuation = stream.continuation] notice in
             if notice.message == Self.noticeMessage, let detail = notice.detail { continuation.yield(detail) }
         }
@@ -36,7 +36,7 @@ struct ProgressRelay: Sendable {
     func run() async {
         for await progress in stream.stream {
             do {
-                try await pool.query(RealtimeQueries.relayProgress(job: job, progress: PostgresJSON(text: progress)))
+                try await pool.query(RealtimeQueries.relayProgress(job: job, progress: PQJSON(text: progress)))
             } catch {
                 logger.info("could not relay an sql: job's progress", metadata: ["porter.job.id": "\(job)", "error": "\(error)"])
             }

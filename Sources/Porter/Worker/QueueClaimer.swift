@@ -18,7 +18,7 @@ final class QueueClaimer: Sendable {
 
     let queue: String
     let capacity: Int
-    private let pool: PostgresPool
+    private let pool: PQPool
     private let workerID: String
     private let executor: JobExecutor
     private let completer: JobCompleter
@@ -28,7 +28,7 @@ final class QueueClaimer: Sendable {
     private let events = AsyncStream<Event>.makeStream()
 
     init(
-        queue: String, capacity: Int, pool: PostgresPool, workerID: String, executor: JobExecutor,
+        queue: String, capacity: Int, pool: PQPool, workerID: String, executor: JobExecutor,
         completer: JobCompleter, running: RunningAttempts, configuration: WorkerConfiguration, logger: Logger
     ) {
         self.queue = queue

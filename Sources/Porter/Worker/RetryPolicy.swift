@@ -34,9 +34,11 @@ public struct RetryPolicy: Sendable, Hashable {
     }
 }
 
+// `package`, not `public`: Porter's modules share these, and an app that imports Porter does not
+// get members added to its own `Duration`.
 extension Duration {
     /// The duration in seconds, as a `Double`.
-    public var seconds: Double {
+    package var seconds: Double {
         Double(components.seconds) + Double(components.attoseconds) / 1e18
     }
 
@@ -44,7 +46,7 @@ extension Duration {
     ///
     /// `seconds` must be finite and within ±9.2 × 10¹⁵ (an `Int64` of milliseconds). Values
     /// from outside (the config file) are range-checked against their key before they get here.
-    public static func seconds(fraction seconds: Double) -> Duration {
+    package static func seconds(fraction seconds: Double) -> Duration {
         let milliseconds = (seconds * 1000).rounded()
         precondition(
             milliseconds.isFinite && abs(milliseconds) < 9.2e18,

@@ -10,7 +10,7 @@ import PorterPostgres
 /// on purpose: nobody may have to wait for a handler that never ends.
 enum SupervisedHandler {
     private enum Event: Sendable {
-        case done(Result<PostgresJSON?, any Error>)
+        case done(Result<PQJSON?, any Error>)
         case timedOut
         case stopped
     }
@@ -19,11 +19,11 @@ enum SupervisedHandler {
     /// its own is armed.
     static func run(
         timeout: Duration, cancelGrace: Duration, control: JobControl, logger: @autoclosure () -> Logger,
-        deadlines: JobDeadlines? = nil, handler: @escaping @Sendable () async throws -> PostgresJSON?
+        deadlines: JobDeadlines? = nil, handler: @escaping @Sendable () async throws -> PQJSON?
     ) async -> AttemptEnd {
         let first = OneShot<Event>()
         let work = Task {
-            let result: Result<PostgresJSON?, any Error>
+            let result: Result<PQJSON?, any Error>
             do { result = .success(try await handler()) } catch { result = .failure(error) }
             first.offer(.done(result))
             return result

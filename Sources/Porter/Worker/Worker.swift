@@ -44,7 +44,7 @@ public struct Worker: Service {
         // pool, jobs holding every connection (long sql: jobs) would delay the heartbeat until
         // a rescuer took this live worker for dead, and so would a long vacuum or prune on a
         // connection shared with it.
-        let upkeep = PostgresPool(pool.configuration, maximumConnections: 2, logger: logger)
+        let upkeep = PQPool(pool.configuration, maximumConnections: 2, logger: logger)
         do {
             try await checkSchema(upkeep)
             try await register(upkeep)
@@ -57,7 +57,7 @@ public struct Worker: Service {
         let running = RunningAttempts()
         let deadlines = JobDeadlines()
         // sql: jobs' progress is relayed on a connection no job holds (opened on first use).
-        let relayPool = PostgresPool(pool.configuration, maximumConnections: 1, logger: logger)
+        let relayPool = PQPool(pool.configuration, maximumConnections: 1, logger: logger)
         let executor = JobExecutor(
             registry: client.registry, pool: pool, relayPool: relayPool, configuration: configuration,
             deadlines: deadlines, logger: logger)
@@ -145,7 +145,7 @@ public struct Worker: Service {
 
     /// Refuses a database whose Porter schema is older than this build's: its claims,
     /// completions and triggers would not match.
-    private func checkSchema(_ pool: PostgresPool) async throws {
+    private func checkSchema(_ pool: PQPool) async throws {
         let applied = try await untilDatabaseAnswers("check the schema") {
             try await pool.query(MigrationQueries.latestApplied).single(Int.self)
         }
@@ -158,7 +158,7 @@ public struct Worker: Service {
     }
 
     /// Registers in porter.workers.
-    private func register(_ pool: PostgresPool) async throws {
+    private func register(_ pool: PQPool) async throws {
         try await untilDatabaseAnswers("register the worker") {
             try await pool.query(WorkerQueries.register(id: id, host: ProcessInfo.processInfo.hostName, pid: Int(getpid()), queues: queues))
         }
@@ -172,7 +172,7 @@ public struct Worker: Service {
         while true {
             do {
                 return try await body()
-            } catch let error as PostgresError where error.isConnectionLost {
+            } catch let error as PQError where error.isConnectionLost {
                 logger.info("database unavailable; waiting to \(purpose)", metadata: ["error": "\(error)"])
                 try await Task.sleep(for: delay)
                 delay = min(delay * 2, .seconds(5))
@@ -184,7 +184,7 @@ public struct Worker: Service {
 
     /// Records that this worker is alive, picks up cancel requests for its jobs, and stops
     /// the ones that are no longer its own.
-    private func heartbeat(_ pool: PostgresPool, running: RunningAttempts) async {
+    private func heartbeat(_ pool: PQPool, running: RunningAttempts) async {
         while !Task.isCancelled {
             try? await Task.sleep(for: configuration.heartbeatInterval)
             guard !Task.isCancelled else { return }
@@ -219,7 +219,7 @@ public struct Worker: Service {
     }
 
     /// Rescues the jobs of dead workers and prunes old jobs, every maintenance interval.
-    private func maintain(_ pool: PostgresPool) async {
+    private func maintain(_ pool: PQPool) async {
         let maintenance = Maintenance(pool: pool, configuration: configuration, logger: logger)
         while !Task.isCancelled {
             do {
@@ -232,8 +232,8 @@ public struct Worker: Service {
     }
 
     /// Wakes claimers on enqueue notifications and stops jobs on cancel notifications.
-    private func listen(_ configuration: PostgresConfiguration, claimers: [String: [QueueClaimer]], running: RunningAttempts) async {
-        let listener = PostgresListener(configuration, logger: logger)
+    private func listen(_ configuration: PQConfiguration, claimers: [String: [QueueClaimer]], running: RunningAttempts) async {
+        let listener = PQListener(configuration, logger: logger)
         defer { listener.stop() }
         let events = listener.events()
         do {

@@ -4,7 +4,7 @@ import PorterPostgres
 /// rescuer reads to find the dead ones.
 enum WorkerQueries {
     /// Registers (or re-registers) a worker process; served by workers_pkey.
-    static func register(id: String, host: String, pid: Int, queues: [String]) -> PostgresQuery {
+    static func register(id: String, host: String, pid: Int, queues: [String]) -> PQQuery {
         """
         INSERT INTO porter.workers (id, host, pid, queues) VALUES (\(id), \(host), \(pid), \(queues)::text[])
         ON CONFLICT (id) DO UPDATE SET heartbeat_at = now(), queues = excluded.queues
@@ -13,12 +13,12 @@ enum WorkerQueries {
 
     /// Records that a worker is alive; no row back means a rescuer already declared it dead.
     /// Served by workers_pkey.
-    static func heartbeat(id: String) -> PostgresQuery {
+    static func heartbeat(id: String) -> PQQuery {
         "UPDATE porter.workers SET heartbeat_at = now() WHERE id = \(id) RETURNING id"
     }
 
     /// Removes a worker at shutdown; served by workers_pkey.
-    static func deregister(id: String) -> PostgresQuery {
+    static func deregister(id: String) -> PQQuery {
         "DELETE FROM porter.workers WHERE id = \(id)"
     }
 }

@@ -24,7 +24,7 @@ struct OrdersDemoCommand: AsyncParsableCommand {
         defer { session.stop() }
         var logger = Logger(label: "porter.demo")
         logger.logLevel = .warning
-        let porter = PorterClient(pool: PostgresPool(session.configuration, maximumConnections: 4, logger: logger), logger: logger)
+        let porter = PorterClient(pool: PQPool(session.configuration, maximumConnections: 4, logger: logger), logger: logger)
 
         let applied = try await porter.migrate()
         print("\n1. Migrated: \(applied.isEmpty ? "schema already up to date" : applied.map { String(format: "%04d_%@", $0.version, $0.name) }.joined(separator: ", "))")
@@ -35,14 +35,14 @@ struct OrdersDemoCommand: AsyncParsableCommand {
                 created_at timestamptz NOT NULL DEFAULT now())
             """)
 
-        let listener = PostgresListener(session.configuration, logger: logger)
+        let listener = PQListener(session.configuration, logger: logger)
         defer { listener.stop() }
         try await listener.listen("porter_enqueue")
         var wakeUps = listener.notifications(channel: "porter_enqueue").makeAsyncIterator()
 
         // 2. A business row and its job, in one transaction.
         print("\n2. In one transaction: insert an order and enqueue its confirmation job")
-        let observer = try await PostgresConnection.connect(session.configuration, logger: logger)
+        let observer = try await PQConnection.connect(session.configuration, logger: logger)
         let (orderID, enqueued) = try await porter.pool.withTransaction { transaction in
             let orderID = try transaction.query(
                 "INSERT INTO demo_orders (customer, total) VALUES (\("Scoop & Joy, Kochi"), \(1250.50)::numeric) RETURNING id"

@@ -82,7 +82,7 @@ enum ScoopJoy {
         """
 
     /// Counts the outlets with bad data, by kind, so the demo can check the sync against the data.
-    static let badOutlets: PostgresQuery = """
+    static let badOutlets: PQQuery = """
         SELECT count(*) FILTER (WHERE warehouse IS NULL),
                count(*) FILTER (WHERE warehouse IS NOT NULL AND reported_stock < 0)
         FROM scoopjoy.outlets
@@ -114,7 +114,7 @@ enum ScoopJoy {
         if done > 0 {
             try await context.publishRealtime(
                 event: "stock_sync_resumed",
-                message: try PostgresJSON(encoding: ["chunk": done + 1, "committed_outlets": done * chunkSize]))
+                message: try PQJSON(encoding: ["chunk": done + 1, "committed_outlets": done * chunkSize]))
         }
         for chunk in done..<chunks {
             let outlets = try await context.pool.query("""
@@ -169,7 +169,7 @@ enum ScoopJoy {
 
     /// Syncs one outlet inside the chunk's transaction; returns its error instead of throwing,
     /// so one bad outlet does not sink the chunk. A database refusal is undone by a savepoint.
-    private static func sync(_ outlet: Outlet, run: Int, on transaction: isolated PostgresConnection) -> String? {
+    private static func sync(_ outlet: Outlet, run: Int, on transaction: isolated PQConnection) -> String? {
         guard let warehouse = outlet.warehouse else {
             return "missing warehouse: \(outlet.code) has no warehouse assigned"
         }
@@ -185,7 +185,7 @@ enum ScoopJoy {
             return nil
         } catch {
             _ = try? transaction.execute("ROLLBACK TO SAVEPOINT outlet")
-            if let error = error as? PostgresError {
+            if let error = error as? PQError {
                 return "refused by the database: \(outlet.code) reported stock \(outlet.reportedStock), "
                     + "violating \(error.constraint ?? error.message) [SQLSTATE \(error.sqlState?.rawValue ?? "?")]"
             }

@@ -25,7 +25,7 @@ struct StockSyncDemoCommand: AsyncParsableCommand {
         defer { session.stop() }
         var logger = Logger(label: "porter.demo")
         logger.logLevel = .warning
-        let porter = PorterClient(pool: PostgresPool(session.configuration, maximumConnections: 4, logger: logger), logger: logger)
+        let porter = PorterClient(pool: PQPool(session.configuration, maximumConnections: 4, logger: logger), logger: logger)
         let logs = FileManager.default.temporaryDirectory.appendingPathComponent("porter-demo-\(getpid())")
         try FileManager.default.createDirectory(at: logs, withIntermediateDirectories: true)
 

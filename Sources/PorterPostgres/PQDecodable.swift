@@ -1,27 +1,27 @@
 import Foundation
 
 /// A Swift type that a column's text value can be decoded into.
-public protocol PostgresDecodable: Sendable {
+public protocol PQDecodable: Sendable {
     /// Decodes the text representation the server sent. SQL NULL never reaches this
     /// initializer: decode an `Optional` to accept NULL.
     init(postgresText text: String) throws
 }
 
-/// Thrown by `PostgresDecodable` initializers; the row decoder adds the column's name.
+/// Thrown by `PQDecodable` initializers; the row decoder adds the column's name.
 struct PostgresDecodingFailure: Error {
     var expected: String
 }
 
-extension String: PostgresDecodable {
+extension String: PQDecodable {
     public init(postgresText text: String) { self = text }
 }
 
-extension Int: PostgresDecodable {}
-extension Int64: PostgresDecodable {}
-extension Int32: PostgresDecodable {}
-extension Int16: PostgresDecodable {}
+extension Int: PQDecodable {}
+extension Int64: PQDecodable {}
+extension Int32: PQDecodable {}
+extension Int16: PQDecodable {}
 
-extension PostgresDecodable where Self: FixedWidthInteger {
+extension PQDecodable where Self: FixedWidthInteger {
     /// Integers of every width decode the same way; one too large for the type is an error.
     public init(postgresText text: String) throws {
         guard let value = Self(text) else {
@@ -31,7 +31,7 @@ extension PostgresDecodable where Self: FixedWidthInteger {
     }
 }
 
-extension Bool: PostgresDecodable {
+extension Bool: PQDecodable {
     public init(postgresText text: String) throws {
         switch text {
         case "t", "true": self = true
@@ -41,31 +41,31 @@ extension Bool: PostgresDecodable {
     }
 }
 
-extension Double: PostgresDecodable {
+extension Double: PQDecodable {
     public init(postgresText text: String) throws {
         guard let value = Double(text) else { throw PostgresDecodingFailure(expected: "a number") }
         self = value
     }
 }
 
-extension UUID: PostgresDecodable {
+extension UUID: PQDecodable {
     public init(postgresText text: String) throws {
         guard let value = UUID(uuidString: text) else { throw PostgresDecodingFailure(expected: "a uuid") }
         self = value
     }
 }
 
-extension Date: PostgresDecodable {
+extension Date: PQDecodable {
     /// Parses `timestamptz`, `timestamp` and `date` text in ISO style.
     public init(postgresText text: String) throws {
-        guard let value = PostgresTimestamp.parse(text) else {
+        guard let value = PQTimestamp.parse(text) else {
             throw PostgresDecodingFailure(expected: "a timestamp")
         }
         self = value
     }
 }
 
-extension Data: PostgresDecodable {
+extension Data: PQDecodable {
     /// Parses `bytea` in PostgreSQL's hex output format (`\x0a1b…`, the default of
     /// `bytea_output`).
     public init(postgresText text: String) throws {
@@ -92,11 +92,11 @@ extension Data: PostgresDecodable {
     }
 }
 
-extension PostgresJSON: PostgresDecodable {
+extension PQJSON: PQDecodable {
     public init(postgresText text: String) { self.init(text: text) }
 }
 
-extension Array: PostgresDecodable where Element: PostgresDecodable {
+extension Array: PQDecodable where Element: PQDecodable {
     /// Parses a one-dimensional array literal such as `{1,2,NULL}` or `{"a b",c}`.
     /// NULL elements are not representable here; decode `[Element?]` is not supported.
     public init(postgresText text: String) throws {

@@ -14,21 +14,21 @@ import Glibc
 /// that transaction commits, and never if it rolls back.
 ///
 /// ```swift
-/// let listener = PostgresListener(configuration)
+/// let listener = PQListener(configuration)
 /// try await listener.listen("porter_realtime")
 /// for await notification in listener.notifications() { ... }
 /// ```
-public final class PostgresListener: Sendable {
+public final class PQListener: Sendable {
     /// What a subscriber receives.
     public enum Event: Sendable, Hashable {
         /// A notification on one of the listened channels.
-        case notification(PostgresNotification)
+        case notification(PQNotification)
         /// The connection dropped and is back, listening again. Notifications sent while it was
         /// down are lost: re-read any state you keep in tables.
         case reconnected
     }
 
-    private let configuration: PostgresConfiguration
+    private let configuration: PQConfiguration
     private let logger: Logger
     private let state: ListenerState
     /// A pipe whose read end the listener thread polls beside the socket, to wake it early.
@@ -38,7 +38,7 @@ public final class PostgresListener: Sendable {
     /// Starts the listener's thread; it connects right away and again whenever it loses the
     /// connection, waiting `reconnectDelay` at first and up to `maximumReconnectDelay`.
     public init(
-        _ configuration: PostgresConfiguration,
+        _ configuration: PQConfiguration,
         logger: Logger = Logger(label: "porter.postgres.listener"),
         reconnectDelay: Duration = .milliseconds(100),
         maximumReconnectDelay: Duration = .seconds(5)
@@ -74,7 +74,7 @@ public final class PostgresListener: Sendable {
     public func listen(_ channel: String) async throws {
         try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
             if !state.add(channel: channel, waiter: continuation) {
-                continuation.resume(throwing: PostgresError(code: .connectionClosed, message: "the listener is stopped"))
+                continuation.resume(throwing: PQError(code: .connectionClosed, message: "the listener is stopped"))
                 return
             }
             wake()
@@ -90,7 +90,7 @@ public final class PostgresListener: Sendable {
     }
 
     /// Notifications from now on, on `channel` or on every listened channel when `nil`.
-    public func notifications(channel: String? = nil) -> AsyncCompactMapSequence<AsyncStream<Event>, PostgresNotification> {
+    public func notifications(channel: String? = nil) -> AsyncCompactMapSequence<AsyncStream<Event>, PQNotification> {
         events().compactMap { event in
             guard case .notification(let notification) = event else { return nil }
             if let channel, notification.channel != channel { return nil }

@@ -5,7 +5,7 @@ import Testing
 @Suite struct PostgresListenerTests {
     @Test func notificationInATransactionArrivesOnlyAfterCommit() async throws {
         let database = try await TestDatabase.create(migrated: false)
-        let listener = PostgresListener(database.configuration)
+        let listener = PQListener(database.configuration)
         defer { listener.stop() }
         try await listener.listen("porter_test")
         var notifications = listener.notifications(channel: "porter_test").makeAsyncIterator()
@@ -30,7 +30,7 @@ import Testing
 
     @Test func listenerReconnectsAndListensAgainAfterTermination() async throws {
         let database = try await TestDatabase.create(migrated: false)
-        let listener = PostgresListener(database.configuration, reconnectDelay: .milliseconds(20))
+        let listener = PQListener(database.configuration, reconnectDelay: .milliseconds(20))
         defer { listener.stop() }
         try await listener.listen("porter_test")
         var events = listener.events().makeAsyncIterator()

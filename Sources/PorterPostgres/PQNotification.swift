@@ -1,5 +1,5 @@
 /// A notification received on a channel this process listens to.
-public struct PostgresNotification: Sendable, Hashable {
+public struct PQNotification: Sendable, Hashable {
     /// The channel it was sent on.
     public var channel: String
     /// The payload text; empty when none was sent.

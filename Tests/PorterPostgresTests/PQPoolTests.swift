@@ -5,7 +5,7 @@ import Testing
 @Suite struct PostgresPoolTests {
     @Test func poolReplacesAConnectionTerminatedByTheServer() async throws {
         let database = try await TestDatabase.create(migrated: false)
-        let pool = PostgresPool(database.configuration, maximumConnections: 1)
+        let pool = PQPool(database.configuration, maximumConnections: 1)
         let firstPID = try await pool.query("SELECT pg_backend_pid()").single(Int32.self)
 
         let admin = try await database.connect()
@@ -26,14 +26,14 @@ import Testing
         // closing the socket and the next statement, at most that one statement fails, as a
         // lost connection, and the pool has replaced the connection for the one after it.
         let database = try await TestDatabase.create(migrated: false)
-        let pool = PostgresPool(database.configuration, maximumConnections: 1)
+        let pool = PQPool(database.configuration, maximumConnections: 1)
         let admin = try await database.connect()
         for _ in 0..<20 {
             let pid = try await pool.query("SELECT pg_backend_pid()").single(Int32.self)
             try await admin.query("SELECT pg_terminate_backend(\(pid))")
             do {
                 try await pool.query("SELECT 1")
-            } catch let error as PostgresError {
+            } catch let error as PQError {
                 #expect(error.isConnectionLost, "\(error)")
             }
             #expect(try await pool.query("SELECT pg_backend_pid()").single(Int32.self) != pid)
@@ -44,7 +44,7 @@ import Testing
 
     @Test func poolNeverOpensMoreThanItsMaximum() async throws {
         let database = try await TestDatabase.create(migrated: false)
-        let pool = PostgresPool(database.configuration, maximumConnections: 3)
+        let pool = PQPool(database.configuration, maximumConnections: 3)
         let pids = try await withThrowingTaskGroup(of: Int32.self) { group in
             for _ in 0..<12 {
                 group.addTask { try await pool.query("SELECT pg_backend_pid() FROM pg_sleep(0.05)").single(Int32.self) }
@@ -58,7 +58,7 @@ import Testing
 
     @Test func aTaskWaitingForAConnectionCanBeCancelled() async throws {
         let database = try await TestDatabase.create(migrated: false)
-        let pool = PostgresPool(database.configuration, maximumConnections: 1)
+        let pool = PQPool(database.configuration, maximumConnections: 1)
         // Hold the only connection until the test lets go.
         let (release, releaser) = AsyncStream<Void>.makeStream()
         let holder = Task {
@@ -88,7 +88,7 @@ import Testing
 
     @Test func connectionReturnedInsideATransactionIsRolledBack() async throws {
         let database = try await TestDatabase.create(migrated: false)
-        let pool = PostgresPool(database.configuration, maximumConnections: 1)
+        let pool = PQPool(database.configuration, maximumConnections: 1)
         try await pool.query("CREATE TABLE t (n int)")
         try await pool.withConnection { connection in
             try await connection.execute("BEGIN; INSERT INTO t VALUES (1)")

@@ -4,40 +4,40 @@ import Foundation
 ///
 /// Porter talks to the server in the text format: every parameter is sent as its text
 /// representation and cast by the server to the parameter's type. `nil` is SQL NULL.
-public protocol PostgresEncodable: Sendable {
+public protocol PQEncodable: Sendable {
     /// The value's text representation, or `nil` for SQL NULL.
     var postgresText: String? { get }
 }
 
-extension String: PostgresEncodable {
+extension String: PQEncodable {
     public var postgresText: String? { self }
 }
 
-extension Substring: PostgresEncodable {
+extension Substring: PQEncodable {
     public var postgresText: String? { String(self) }
 }
 
-extension Int: PostgresEncodable {
+extension Int: PQEncodable {
     public var postgresText: String? { String(self) }
 }
 
-extension Int64: PostgresEncodable {
+extension Int64: PQEncodable {
     public var postgresText: String? { String(self) }
 }
 
-extension Int32: PostgresEncodable {
+extension Int32: PQEncodable {
     public var postgresText: String? { String(self) }
 }
 
-extension Int16: PostgresEncodable {
+extension Int16: PQEncodable {
     public var postgresText: String? { String(self) }
 }
 
-extension Bool: PostgresEncodable {
+extension Bool: PQEncodable {
     public var postgresText: String? { self ? "true" : "false" }
 }
 
-extension Double: PostgresEncodable {
+extension Double: PQEncodable {
     public var postgresText: String? {
         if isNaN { return "NaN" }
         if isInfinite { return self > 0 ? "Infinity" : "-Infinity" }
@@ -45,16 +45,16 @@ extension Double: PostgresEncodable {
     }
 }
 
-extension UUID: PostgresEncodable {
+extension UUID: PQEncodable {
     public var postgresText: String? { uuidString }
 }
 
-extension Date: PostgresEncodable {
+extension Date: PQEncodable {
     /// ISO 8601 in UTC with microseconds, which `timestamptz` parses exactly.
-    public var postgresText: String? { PostgresTimestamp.format(self) }
+    public var postgresText: String? { PQTimestamp.format(self) }
 }
 
-extension Data: PostgresEncodable {
+extension Data: PQEncodable {
     /// `bytea` in hex format.
     public var postgresText: String? {
         let hex = Array("0123456789abcdef".utf8)
@@ -68,11 +68,11 @@ extension Data: PostgresEncodable {
     }
 }
 
-extension Optional: PostgresEncodable where Wrapped: PostgresEncodable {
+extension Optional: PQEncodable where Wrapped: PQEncodable {
     public var postgresText: String? { self.flatMap { $0.postgresText } }
 }
 
-extension Array: PostgresEncodable where Element: PostgresEncodable {
+extension Array: PQEncodable where Element: PQEncodable {
     /// A one-dimensional array literal, e.g. `{"a","b",NULL}`. Cast it on the server: `$1::text[]`.
     public var postgresText: String? {
         var text = "{"
@@ -116,7 +116,7 @@ extension Array: PostgresEncodable where Element: PostgresEncodable {
 /// string with any fraction of a second or none, in UTC (`Z`) or with an offset (`+02:00`): what
 /// Porter wrote before it kept milliseconds, JavaScript's `toISOString()`, and PostgreSQL's
 /// `to_jsonb(timestamptz)` all read. In SQL, `(args->>'at')::timestamptz` reads Porter's.
-public struct PostgresJSON: PostgresEncodable, Hashable, CustomStringConvertible {
+public struct PQJSON: PQEncodable, Hashable, CustomStringConvertible {
     /// The JSON text.
     public var text: String
 
@@ -124,14 +124,14 @@ public struct PostgresJSON: PostgresEncodable, Hashable, CustomStringConvertible
     public init(text: String) { self.text = text }
 
     /// Encodes a value, by default with ``makeEncoder()``, Porter's one JSON configuration.
-    public init(encoding value: some Encodable, encoder: JSONEncoder = PostgresJSON.makeEncoder()) throws {
+    public init(encoding value: some Encodable, encoder: JSONEncoder = PQJSON.makeEncoder()) throws {
         let data = try encoder.encode(value)
         self.text = String(decoding: data, as: UTF8.self)
     }
 
     /// Decodes the JSON text into `type`, by default with ``makeDecoder()``, which reads what
     /// ``makeEncoder()`` writes.
-    public func decode<T: Decodable>(_ type: T.Type, decoder: JSONDecoder = PostgresJSON.makeDecoder()) throws -> T {
+    public func decode<T: Decodable>(_ type: T.Type, decoder: JSONDecoder = PQJSON.makeDecoder()) throws -> T {
         try decoder.decode(type, from: Data(text.utf8))
     }
 
@@ -148,7 +148,7 @@ public struct PostgresJSON: PostgresEncodable, Hashable, CustomStringConvertible
         // ISO 8601 reader takes, JavaScript's included.
         encoder.dateEncodingStrategy = .custom { date, encoder in
             var container = encoder.singleValueContainer()
-            try container.encode(PostgresTimestamp.format(date, fractionDigits: 3))
+            try container.encode(PQTimestamp.format(date, fractionDigits: 3))
         }
         return encoder
     }
@@ -161,10 +161,10 @@ public struct PostgresJSON: PostgresEncodable, Hashable, CustomStringConvertible
         // The default reads a date as a number of seconds since 2001: never what Porter wrote.
         decoder.dateDecodingStrategy = .custom { decoder in
             let container = try decoder.singleValueContainer()
-            guard let text = try? container.decode(String.self), let date = PostgresTimestamp.parse(text) else {
+            guard let text = try? container.decode(String.self), let date = PQTimestamp.parse(text) else {
                 throw DecodingError.dataCorruptedError(
                     in: container,
-                    debugDescription: "expected a date as an ISO 8601 string such as \"2026-12-01T10:00:00.123Z\" (any fraction of a second, Z or an offset such as +02:00); write dates with PostgresJSON.makeEncoder() or in that form")
+                    debugDescription: "expected a date as an ISO 8601 string such as \"2026-12-01T10:00:00.123Z\" (any fraction of a second, Z or an offset such as +02:00); write dates with PQJSON.makeEncoder() or in that form")
             }
             return date
         }

@@ -7,7 +7,7 @@ import CLibPQ
 /// (`host=/tmp port=5432 dbname=app`) work, and every setting the string leaves out comes from
 /// libpq's own `PG*` environment variables (`PGHOST`, `PGPORT`, `PGUSER`, `PGPASSWORD`, ...)
 /// and defaults. An empty string means "libpq's defaults".
-public struct PostgresConfiguration: Sendable, Hashable {
+public struct PQConfiguration: Sendable, Hashable {
     /// A URL or conninfo string. Default: empty, libpq's defaults.
     public var connectionString: String
     /// Shown in `pg_stat_activity.application_name` unless the string sets its own. Default: `porter`.
@@ -19,7 +19,7 @@ public struct PostgresConfiguration: Sendable, Hashable {
         guard let options = PQconninfoParse(connectionString, &errorMessage) else {
             let message = errorMessage.map { String(cString: $0) } ?? "out of memory"
             if let errorMessage { PQfreemem(errorMessage) }
-            throw PostgresError(
+            throw PQError(
                 code: .invalidConfiguration,
                 message: "invalid connection string: \(message.trimmingTrailingNewlines)",
                 hint: "use a URL such as postgresql://user@localhost:5432/app or key=value pairs such as host=/run/postgresql dbname=app")
@@ -30,7 +30,7 @@ public struct PostgresConfiguration: Sendable, Hashable {
     }
 }
 
-extension PostgresConfiguration {
+extension PQConfiguration {
     /// Asked of every connection unless the connection string sets its own: TCP keepalives
     /// after 30 s idle, then every 10 s, giving up after 3 unanswered (libpq's `keepalives_*`).
     /// A server that vanished without closing the connection (a host lost, a network cut) is
@@ -46,11 +46,11 @@ extension PostgresConfiguration {
     }
 
     /// The same settings with another database name, as a key/value conninfo string.
-    public func withDatabase(_ database: String) throws -> PostgresConfiguration {
+    public func withDatabase(_ database: String) throws -> PQConfiguration {
         var errorMessage: UnsafeMutablePointer<CChar>?
         guard let options = PQconninfoParse(connectionString, &errorMessage) else {
             if let errorMessage { PQfreemem(errorMessage) }
-            throw PostgresError(code: .invalidConfiguration, message: "invalid connection string")
+            throw PQError(code: .invalidConfiguration, message: "invalid connection string")
         }
         defer { PQconninfoFree(options) }
         var parts: [String] = []
@@ -58,7 +58,7 @@ extension PostgresConfiguration {
             if let value { parts.append("\(key)=\(Self.quote(value))") }
         }
         parts.append("dbname=\(Self.quote(database))")
-        return try PostgresConfiguration(parts.joined(separator: " "), applicationName: applicationName)
+        return try PQConfiguration(parts.joined(separator: " "), applicationName: applicationName)
     }
 
     /// The keywords and values of a libpq option array (`PQconninfoParse`, `PQconninfo`).

@@ -1,8 +1,8 @@
 import CLibPQ
 
 /// Copies rows and errors out of a `PGresult`.
-enum PostgresResultReader {
-    static func rows(from result: OpaquePointer) -> PostgresRows {
+enum PQResultReader {
+    static func rows(from result: OpaquePointer) -> PQRows {
         let columnCount = Int(PQnfields(result))
         let rowCount = Int(PQntuples(result))
         var columns: [String] = []
@@ -22,15 +22,15 @@ enum PostgresResultReader {
             }
         }
         let tag = String(cString: PQcmdStatus(result))
-        return PostgresRows(columns: columns, cells: cells, commandTag: tag)
+        return PQRows(columns: columns, cells: cells, commandTag: tag)
     }
 
-    static func error(from result: OpaquePointer) -> PostgresError {
+    static func error(from result: OpaquePointer) -> PQError {
         func field(_ code: Character) -> String? {
             PQresultErrorField(result, Int32(code.asciiValue!)).map { String(cString: $0) }
         }
         let message = field("M") ?? String(cString: PQresultErrorMessage(result)).trimmingTrailingNewlines
-        return PostgresError(
+        return PQError(
             code: .server,
             message: message,
             sqlState: field("C").map(SQLState.init(rawValue:)),

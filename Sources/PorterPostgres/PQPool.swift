@@ -6,24 +6,24 @@ import Logging
 /// (`pg_terminate_backend`, a restart) is closed and replaced, so the caller's statement runs
 /// on a live connection. A connection returned broken is dropped and its slot reopened on
 /// demand. A connection returned inside a transaction is rolled back first.
-public actor PostgresPool {
+public actor PQPool {
     /// Where the pool's connections go.
-    public nonisolated let configuration: PostgresConfiguration
+    public nonisolated let configuration: PQConfiguration
     /// The most connections open at once. Default: 10.
     public nonisolated let maximumConnections: Int
     private let logger: Logger
 
-    private var idle: [PostgresConnection] = []
+    private var idle: [PQConnection] = []
     /// Connections open, leased or being opened; never above `maximumConnections`.
     private var openCount = 0
     /// Tasks waiting for a connection, first come first served. A waiter resumed with `nil`
     /// owns a free slot and opens its own connection; a cancelled one leaves the line.
-    private var waiters: [(token: Int, continuation: CheckedContinuation<PostgresConnection?, any Error>)] = []
+    private var waiters: [(token: Int, continuation: CheckedContinuation<PQConnection?, any Error>)] = []
     private var nextWaiter = 0
     private var isClosed = false
 
     public init(
-        _ configuration: PostgresConfiguration,
+        _ configuration: PQConfiguration,
         maximumConnections: Int = 10,
         logger: Logger = Logger(label: "porter.postgres")
     ) {
@@ -36,7 +36,7 @@ public actor PostgresPool {
     /// Leases a connection for the duration of `body`.
     @discardableResult
     public nonisolated func withConnection<T: Sendable>(
-        _ body: (PostgresConnection) async throws -> T
+        _ body: (PQConnection) async throws -> T
     ) async throws -> T {
         let connection = try await lease()
         do {
@@ -52,7 +52,7 @@ public actor PostgresPool {
     /// Runs `body` in a transaction on a leased connection.
     @discardableResult
     public nonisolated func withTransaction<T: Sendable>(
-        _ body: @Sendable (isolated PostgresConnection) async throws -> T
+        _ body: @Sendable (isolated PQConnection) async throws -> T
     ) async throws -> T {
         let connection = try await lease()
         do {
@@ -75,7 +75,7 @@ public actor PostgresPool {
     /// Cancelling the calling task cancels the statement on the server (`PQcancel`), so a
     /// statement stuck behind a lock does not outlive the task that wanted it.
     @discardableResult
-    public nonisolated func query(_ query: PostgresQuery) async throws -> PostgresRows {
+    public nonisolated func query(_ query: PQQuery) async throws -> PQRows {
         do {
             return try await withConnection { connection in
                 try await withTaskCancellationHandler {
@@ -84,7 +84,7 @@ public actor PostgresPool {
                     connection.cancelRunningStatement()
                 }
             }
-        } catch let error as PostgresError
+        } catch let error as PQError
             where error.sqlState == .adminShutdown || error.sqlState == .crashShutdown
             || error.sqlState == .cannotConnectNow
         {
@@ -103,7 +103,7 @@ public actor PostgresPool {
         let pending = waiters
         waiters.removeAll()
         for waiter in pending {
-            waiter.continuation.resume(throwing: PostgresError(code: .connectionClosed, message: "the pool is closed"))
+            waiter.continuation.resume(throwing: PQError(code: .connectionClosed, message: "the pool is closed"))
         }
     }
 
@@ -112,10 +112,10 @@ public actor PostgresPool {
 
     // MARK: - Leasing
 
-    private func lease() async throws -> PostgresConnection {
+    private func lease() async throws -> PQConnection {
         while true {
             guard !isClosed else {
-                throw PostgresError(code: .connectionClosed, message: "the pool is closed")
+                throw PQError(code: .connectionClosed, message: "the pool is closed")
             }
             while let connection = idle.popLast() {
                 if await connection.isHealthyAndIdle() { return connection }
@@ -137,7 +137,7 @@ public actor PostgresPool {
     /// Waits in line for a connection (or a free slot, `nil`). Cancelling the waiting task
     /// takes it out of the line with `CancellationError`, so a job stopped while the pool is
     /// exhausted ends at once instead of when a connection comes free.
-    private func waitForConnection() async throws -> PostgresConnection? {
+    private func waitForConnection() async throws -> PQConnection? {
         nextWaiter += 1
         let token = nextWaiter
         return try await withTaskCancellationHandler {
@@ -158,10 +158,10 @@ public actor PostgresPool {
         waiters.remove(at: index).continuation.resume(throwing: CancellationError())
     }
 
-    private func openConnection() async throws -> PostgresConnection {
+    private func openConnection() async throws -> PQConnection {
         openCount += 1
         do {
-            return try await PostgresConnection.connect(configuration, logger: logger)
+            return try await PQConnection.connect(configuration, logger: logger)
         } catch {
             openCount -= 1
             if !waiters.isEmpty {
@@ -173,7 +173,7 @@ public actor PostgresPool {
         }
     }
 
-    private func release(_ connection: PostgresConnection) async {
+    private func release(_ connection: PQConnection) async {
         let healthy = await connection.prepareForReuse()
         if isClosed || !healthy {
             openCount -= 1

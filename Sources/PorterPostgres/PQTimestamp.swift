@@ -1,11 +1,11 @@
 import Foundation
 
 /// Formatting and parsing of timestamps in PostgreSQL's ISO text style, which is also how
-/// `PostgresJSON` writes and reads dates.
+/// `PQJSON` writes and reads dates.
 ///
 /// Connections set `TimeZone` to UTC and `DateStyle` to ISO, so the server sends
 /// `2026-11-25 03:34:09.123456+00`. Parsing by hand keeps it exact to the microsecond and fast.
-enum PostgresTimestamp {
+enum PQTimestamp {
     /// `2026-11-25T03:34:09.123456Z`, rounded to `fractionDigits` digits of a second: 6,
     /// microseconds, for bind parameters, as `timestamptz` keeps; 3 for JSON. More than 6 would
     /// overflow `Int64` for far dates, and `timestamptz` would drop them anyway.

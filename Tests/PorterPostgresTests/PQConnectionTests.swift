@@ -13,7 +13,7 @@ import Testing
         #expect(try await connection.query("SELECT ''::bytea").single(Data.self).isEmpty)
         // The escape output format is refused with the setting to change, not misread.
         try await connection.execute("SET bytea_output = 'escape'")
-        let error = await #expect(throws: PostgresError.self) {
+        let error = await #expect(throws: PQError.self) {
             try await connection.query("SELECT '\\x41'::bytea").single(Data.self)
         }
         #expect(error?.message.contains("bytea_output") == true)
@@ -25,8 +25,8 @@ import Testing
         let connection = try await database.connect()
         #expect(await connection.option("keepalives_idle") == "30")
         #expect(await connection.option("keepalives_count") == "3")
-        let custom = try await PostgresConnection.connect(
-            PostgresConfiguration(database.connectionString + " keepalives_idle=7"))
+        let custom = try await PQConnection.connect(
+            PQConfiguration(database.connectionString + " keepalives_idle=7"))
         #expect(await custom.option("keepalives_idle") == "7")
         #expect(await custom.option("keepalives_interval") == "10")
         await connection.close()
@@ -48,19 +48,19 @@ import Testing
         #expect(try row.decode(Int?.self, column: "missing") == nil)
         #expect(abs(try row.decode(Date.self, column: "at").timeIntervalSince1970 - 1_795_577_649.123456) < 0.000_001)
         struct Doc: Decodable { var a: [Int] }
-        #expect(try row.decode(PostgresJSON.self, column: "doc").decode(Doc.self).a == [1, 2])
+        #expect(try row.decode(PQJSON.self, column: "doc").decode(Doc.self).a == [1, 2])
         #expect(try row.decode([String].self, column: "words") == ["x", "y,z", "q\"uote"])
         let (id, name, flag, missing) = try row.decode((Int64, String, Bool, Int?).self)
         #expect(id == 42 && name == "héllo" && flag && missing == nil)
-        #expect(throws: PostgresError.self) { try row.decode(Int.self, column: "missing") }
-        #expect(throws: PostgresError.self) { try row.decode(Int.self, column: "name") }
+        #expect(throws: PQError.self) { try row.decode(Int.self, column: "missing") }
+        #expect(throws: PQError.self) { try row.decode(Int.self, column: "name") }
     }
 
     @Test func preparedStatementsArePlannedOnceAndSurviveDeallocate() async throws {
         let database = try await TestDatabase.create(migrated: false)
         let connection = try await database.connect()
-        @Sendable func double(_ value: Int) -> PostgresQuery {
-            let query: PostgresQuery = "SELECT \(value)::int * 2"
+        @Sendable func double(_ value: Int) -> PQQuery {
+            let query: PQQuery = "SELECT \(value)::int * 2"
             return query.prepared()
         }
         #expect(try await connection.query(double(21)).single(Int.self) == 42)
@@ -78,12 +78,12 @@ import Testing
         await #expect {
             try await connection.withTransaction { transaction in try transaction.query(double(1)) }
         } throws: { error in
-            (error as? PostgresError)?.sqlState == .invalidSQLStatementName
+            (error as? PQError)?.sqlState == .invalidSQLStatementName
         }
         #expect(try await connection.query(double(4)).single(Int.self) == 8)
         // Many distinct statements do not pile up on the session.
         for value in 0..<100 {
-            #expect(try await connection.query(PostgresQuery(unsafeSQL: "SELECT \(value) + $1::int", binds: [1]).prepared()).single(Int.self) == value + 1)
+            #expect(try await connection.query(PQQuery(unsafeSQL: "SELECT \(value) + $1::int", binds: [1]).prepared()).single(Int.self) == value + 1)
         }
         #expect(try await connection.query("SELECT count(*) FROM pg_prepared_statements").single(Int.self) <= 64)
         await connection.close()
@@ -100,7 +100,7 @@ import Testing
         #expect(try row.decode(String.self, at: 0) == hostile)
         #expect(try row.decode(Date.self, at: 1) == date)
         #expect(try row.decode([String].self, at: 2) == ["a", "b c"])
-        let query: PostgresQuery = "SELECT \(1), \(Optional<String>.none)"
+        let query: PQQuery = "SELECT \(1), \(Optional<String>.none)"
         #expect(query.sql == "SELECT $1, $2")
         #expect(query.binds == ["1", nil])
     }
@@ -110,7 +110,7 @@ import Testing
         let connection = try await database.connect()
         try await connection.execute("CREATE TABLE u (k int CONSTRAINT u_k_key UNIQUE)")
         try await connection.query("INSERT INTO u VALUES (1)")
-        let error = try await #require(throws: PostgresError.self) {
+        let error = try await #require(throws: PQError.self) {
             try await connection.query("INSERT INTO u VALUES (\(1))")
         }
         #expect(error.code == .server)
@@ -118,7 +118,7 @@ import Testing
         #expect(error.sqlState?.class == .integrityConstraintViolation)
         #expect(error.constraint == "u_k_key")
         #expect(error.detail?.contains("(k)=(1)") == true)
-        let raised = try await #require(throws: PostgresError.self) {
+        let raised = try await #require(throws: PQError.self) {
             try await connection.execute("DO $$ BEGIN RAISE EXCEPTION 'nope' USING ERRCODE = '22023', HINT = 'try this', COLUMN = 'c'; END $$")
         }
         #expect(raised.sqlState == .invalidParameterValue)
@@ -151,7 +151,7 @@ import Testing
         let database = try await TestDatabase.create(migrated: false)
         let connection = try await database.connect()
         try await connection.execute("CREATE TABLE items (n int)")
-        let error = try await #require(throws: PostgresError.self) {
+        let error = try await #require(throws: PQError.self) {
             try await connection.withTransaction { connection in
                 try connection.query("INSERT INTO items VALUES (\(1))")
                 _ = try? connection.query("SELECT 1/0")
@@ -200,16 +200,16 @@ import Testing
             try await observer.query("SELECT count(*) FROM pg_stat_activity WHERE query = 'SELECT pg_sleep(60)' AND state = 'active'").single(Int.self) == 1
         }
         task.cancel()
-        let error = await #expect(throws: PostgresError.self) { try await task.value }
+        let error = await #expect(throws: PQError.self) { try await task.value }
         #expect(error?.sqlState == .queryCanceled)
         #expect(try await connection.query("SELECT 1").single(Int.self) == 1)
     }
 
     @Test func badConnectionStringsAndUnreachableServersGiveClearErrors() async throws {
-        let invalid = #expect(throws: PostgresError.self) { try PostgresConfiguration("host=x port") }
+        let invalid = #expect(throws: PQError.self) { try PQConfiguration("host=x port") }
         #expect(invalid?.code == .invalidConfiguration)
-        let configuration = try PostgresConfiguration("host=/nonexistent-porter-socket-dir port=1 connect_timeout=2")
-        let error = await #expect(throws: PostgresError.self) { try await PostgresConnection.connect(configuration) }
+        let configuration = try PQConfiguration("host=/nonexistent-porter-socket-dir port=1 connect_timeout=2")
+        let error = await #expect(throws: PQError.self) { try await PQConnection.connect(configuration) }
         #expect(error?.code == .connectionFailed)
         #expect(error?.isConnectionLost == true)
     }

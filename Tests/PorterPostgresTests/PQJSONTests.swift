@@ -10,14 +10,14 @@ import Testing
     }
 
     @Test func datesAreWrittenInUTCWithMillisecondsRounded() throws {
-        #expect(try PostgresJSON(encoding: Stamp(at: Date(timeIntervalSince1970: 1_796_119_200.123_4))).text
+        #expect(try PQJSON(encoding: Stamp(at: Date(timeIntervalSince1970: 1_796_119_200.123_4))).text
             == #"{"at":"2026-12-01T10:00:00.123Z"}"#)
-        #expect(try PostgresJSON(encoding: Stamp(at: Date(timeIntervalSince1970: 1_796_119_200))).text
+        #expect(try PQJSON(encoding: Stamp(at: Date(timeIntervalSince1970: 1_796_119_200))).text
             == #"{"at":"2026-12-01T10:00:00.000Z"}"#)
         // Rounding carries into the second, and dates before 1970 count the right way.
-        #expect(try PostgresJSON(encoding: Stamp(at: Date(timeIntervalSince1970: 1_796_119_199.999_7))).text
+        #expect(try PQJSON(encoding: Stamp(at: Date(timeIntervalSince1970: 1_796_119_199.999_7))).text
             == #"{"at":"2026-12-01T10:00:00.000Z"}"#)
-        #expect(try PostgresJSON(encoding: Stamp(at: Date(timeIntervalSince1970: -0.25))).text
+        #expect(try PQJSON(encoding: Stamp(at: Date(timeIntervalSince1970: -0.25))).text
             == #"{"at":"1969-12-31T23:59:59.750Z"}"#)
     }
 
@@ -29,7 +29,7 @@ import Testing
             ("2026-12-01T11:30:00.5+01:30", 1_796_119_200.5),
             ("2026-12-01T05:00:00-05:00", 1_796_119_200.0),
         ] {
-            let stamp = try PostgresJSON(text: #"{"at":"\#(text)"}"#).decode(Stamp.self)
+            let stamp = try PQJSON(text: #"{"at":"\#(text)"}"#).decode(Stamp.self)
             #expect((stamp.at.timeIntervalSince1970 * 1_000_000).rounded() == (seconds * 1_000_000).rounded(), "\(text)")
         }
     }
@@ -37,7 +37,7 @@ import Testing
     @Test func aDateInAnotherFormIsRefusedNamingTheFormExpected() throws {
         for text in [#""1 December 2026""#, #""2026-12-01T10:00""#, "1796119200"] {
             let error = #expect(throws: DecodingError.self) {
-                try PostgresJSON(text: #"{"at":\#(text)}"#).decode(Stamp.self)
+                try PQJSON(text: #"{"at":\#(text)}"#).decode(Stamp.self)
             }
             #expect("\(String(describing: error))".contains("2026-12-01T10:00:00.123Z"), "\(text)")
         }
@@ -46,7 +46,7 @@ import Testing
     @Test func dateWrittenIsTheDateReadToTheMillisecond() throws {
         for seconds in [0, 1_796_119_200.123, 1_700_000_000.999, 4_102_444_799.001, -86_400.5] {
             let date = Date(timeIntervalSince1970: seconds)
-            let back = try PostgresJSON(encoding: Stamp(at: date)).decode(Stamp.self).at
+            let back = try PQJSON(encoding: Stamp(at: date)).decode(Stamp.self).at
             #expect((back.timeIntervalSince1970 * 1000).rounded() == (seconds * 1000).rounded(), "\(seconds)")
         }
     }
@@ -65,7 +65,7 @@ import Testing
             amount: Decimal(string: "12345.6789")!, bytes: Data([0, 1, 0xfe, 0xff]),
             id: UUID(uuidString: "0F5E3D2C-1B0A-4987-8654-3210FEDCBA98")!,
             link: URL(string: "https://example.com/a/b")!, note: nil, counts: ["z": 1, "a": 2])
-        let json = try PostgresJSON(encoding: values)
+        let json = try PQJSON(encoding: values)
         #expect(json.text == #"{"amount":12345.6789,"bytes":"AAH+/w==","counts":{"a":2,"z":1},"id":"0F5E3D2C-1B0A-4987-8654-3210FEDCBA98","link":"https://example.com/a/b"}"#)
         let back = try json.decode(Values.self)
         #expect(back == values)

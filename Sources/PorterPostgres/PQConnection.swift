@@ -9,8 +9,8 @@ import Logging
 /// too, and its statements run without a hop each.
 ///
 /// A connection runs one statement at a time and is meant for one task at a time: share it
-/// through a `PostgresPool`, not by handing it to several tasks.
-public actor PostgresConnection {
+/// through a `PQPool`, not by handing it to several tasks.
+public actor PQConnection {
     private let thread: ConnectionThread
     private var handle: OpaquePointer?
     /// The statements prepared on this session, by SQL text: the name to execute.
@@ -21,7 +21,7 @@ public actor PostgresConnection {
     /// The logger that receives server notices and connection events.
     public nonisolated let logger: Logger
     /// Where this connection goes.
-    public nonisolated let configuration: PostgresConfiguration
+    public nonisolated let configuration: PQConfiguration
     /// The server process serving this connection (`pg_backend_pid()`), 0 when closed.
     public private(set) var backendPID: Int32 = 0
 
@@ -29,20 +29,20 @@ public actor PostgresConnection {
         thread.asUnownedSerialExecutor()
     }
 
-    private init(configuration: PostgresConfiguration, logger: Logger) {
+    private init(configuration: PQConfiguration, logger: Logger) {
         self.configuration = configuration
         self.logger = logger
         self.notices = NoticeLogger(logger: logger)
         self.thread = ConnectionThread(name: "porter-pg")
     }
 
-    /// Opens a connection. Throws `PostgresError` with code `.connectionFailed` when the server
+    /// Opens a connection. Throws `PQError` with code `.connectionFailed` when the server
     /// cannot be reached or refuses the login.
     public static func connect(
-        _ configuration: PostgresConfiguration,
+        _ configuration: PQConfiguration,
         logger: Logger = Logger(label: "porter.postgres")
-    ) async throws -> PostgresConnection {
-        let connection = PostgresConnection(configuration: configuration, logger: logger)
+    ) async throws -> PQConnection {
+        let connection = PQConnection(configuration: configuration, logger: logger)
         try await connection.open()
         return connection
     }
@@ -61,12 +61,12 @@ public actor PostgresConnection {
             }
         }
         guard let handle else {
-            throw PostgresError(code: .connectionFailed, message: "libpq could not allocate a connection")
+            throw PQError(code: .connectionFailed, message: "libpq could not allocate a connection")
         }
         guard PQstatus(handle) == CONNECTION_OK else {
             let message = String(cString: PQerrorMessage(handle)).trimmingTrailingNewlines
             PQfinish(handle)
-            throw PostgresError(
+            throw PQError(
                 code: .connectionFailed, message: message,
                 hint: "check the database URL (--database-url, PORTER_DATABASE_URL, DATABASE_URL or PG* variables) and that the server is running")
         }
@@ -92,7 +92,7 @@ public actor PostgresConnection {
     func option(_ keyword: String) -> String? {
         guard let handle, let options = PQconninfo(handle) else { return nil }
         defer { PQconninfoFree(options) }
-        return PostgresConfiguration.settings(options).first { $0.keyword == keyword }?.value
+        return PQConfiguration.settings(options).first { $0.keyword == keyword }?.value
     }
 
     public var isClosed: Bool {
@@ -109,7 +109,7 @@ public actor PostgresConnection {
 
     /// Runs one statement with its binds and returns its rows.
     @discardableResult
-    public func query(_ query: PostgresQuery) throws -> PostgresRows {
+    public func query(_ query: PQQuery) throws -> PQRows {
         let handle = try openHandle()
         if query.isPrepared { return try runPrepared(query, handle: handle) }
         let result = query.sql.withCString { sql in
@@ -122,7 +122,7 @@ public actor PostgresConnection {
 
     /// Runs a `prepared()` query: prepares it under a name the first time this connection sees
     /// its SQL, then executes it by name.
-    private func runPrepared(_ query: PostgresQuery, handle: OpaquePointer, retrying: Bool = false) throws -> PostgresRows {
+    private func runPrepared(_ query: PQQuery, handle: OpaquePointer, retrying: Bool = false) throws -> PQRows {
         let name: String
         if let known = preparedStatements[query.sql] {
             name = known
@@ -143,7 +143,7 @@ public actor PostgresConnection {
         }
         do {
             return try rows(from: result, handle: handle)
-        } catch let error as PostgresError where error.sqlState == .invalidSQLStatementName {
+        } catch let error as PQError where error.sqlState == .invalidSQLStatementName {
             // Someone ran DEALLOCATE or DISCARD on this session: forget every name, and run the
             // statement afresh unless the failure has aborted a transaction.
             preparedStatements.removeAll()
@@ -155,7 +155,7 @@ public actor PostgresConnection {
     /// Runs one or more statements without binds (the simple query protocol), e.g. a migration
     /// file. Returns the last statement's rows.
     @discardableResult
-    public func execute(_ sql: String) throws -> PostgresRows {
+    public func execute(_ sql: String) throws -> PQRows {
         let handle = try openHandle()
         return try rows(from: PQexec(handle, sql), handle: handle)
     }
@@ -166,7 +166,7 @@ public actor PostgresConnection {
     /// without `await`. Cancelling the task cancels the statement in progress on the server.
     @discardableResult
     public func withTransaction<T: Sendable>(
-        _ body: @Sendable (isolated PostgresConnection) async throws -> T
+        _ body: @Sendable (isolated PQConnection) async throws -> T
     ) async throws -> T {
         try await withTaskCancellationHandler {
             try execute("BEGIN")
@@ -180,7 +180,7 @@ public actor PostgresConnection {
             let tag = try execute("COMMIT").commandTag
             // COMMIT of a transaction in which a statement failed rolls back and says so only in its tag.
             guard tag == "COMMIT" else {
-                throw PostgresError(
+                throw PQError(
                     code: .server,
                     message: "the transaction was rolled back at COMMIT because a statement in it had failed",
                     sqlState: SQLState("25P02"),
@@ -203,7 +203,7 @@ public actor PostgresConnection {
     /// middle of a statement, so it must return quickly (hand the notice on, e.g. to an
     /// `AsyncStream`). Notices are logged as well, handler or not. Clear it before the
     /// connection goes back to a pool.
-    public func setNoticeHandler(_ handler: (@Sendable (PostgresNotice) -> Void)?) {
+    public func setNoticeHandler(_ handler: (@Sendable (PQNotice) -> Void)?) {
         notices.setHandler(handler)
     }
 
@@ -245,28 +245,28 @@ public actor PostgresConnection {
 
     private func openHandle() throws -> OpaquePointer {
         guard let handle else {
-            throw PostgresError(code: .connectionClosed, message: "the connection is closed")
+            throw PQError(code: .connectionClosed, message: "the connection is closed")
         }
         return handle
     }
 
-    private func rows(from result: OpaquePointer?, handle: OpaquePointer) throws -> PostgresRows {
+    private func rows(from result: OpaquePointer?, handle: OpaquePointer) throws -> PQRows {
         guard let result else {
             throw lostConnectionError(handle)
         }
         defer { PQclear(result) }
         switch PQresultStatus(result) {
         case PGRES_TUPLES_OK, PGRES_COMMAND_OK, PGRES_EMPTY_QUERY:
-            return PostgresResultReader.rows(from: result)
+            return PQResultReader.rows(from: result)
         default:
-            var error = PostgresResultReader.error(from: result)
+            var error = PQResultReader.error(from: result)
             if PQstatus(handle) != CONNECTION_OK { error.code = .connectionClosed }
             throw error
         }
     }
 
-    private func lostConnectionError(_ handle: OpaquePointer) -> PostgresError {
-        PostgresError(
+    private func lostConnectionError(_ handle: OpaquePointer) -> PQError {
+        PQError(
             code: PQstatus(handle) == CONNECTION_OK ? .protocolViolation : .connectionClosed,
             message: String(cString: PQerrorMessage(handle)).trimmingTrailingNewlines)
     }

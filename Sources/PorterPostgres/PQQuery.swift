@@ -8,7 +8,7 @@ import Foundation
 /// ```swift
 /// let rows = try await connection.query("SELECT id FROM porter.jobs WHERE queue = \(queue) LIMIT \(limit)")
 /// ```
-public struct PostgresQuery: Sendable, Hashable, ExpressibleByStringInterpolation, CustomStringConvertible {
+public struct PQQuery: Sendable, Hashable, ExpressibleByStringInterpolation, CustomStringConvertible {
     /// The SQL text, with `$1`, `$2`, ... placeholders.
     public var sql: String
     /// The parameters' text values, `nil` for NULL, in placeholder order.
@@ -18,7 +18,7 @@ public struct PostgresQuery: Sendable, Hashable, ExpressibleByStringInterpolatio
     public var isPrepared = false
 
     /// A statement with explicit `$n` placeholders and their values.
-    public init(unsafeSQL sql: String, binds: [any PostgresEncodable] = []) {
+    public init(unsafeSQL sql: String, binds: [any PQEncodable] = []) {
         self.sql = sql
         self.binds = binds.map { $0.postgresText }
     }
@@ -36,7 +36,7 @@ public struct PostgresQuery: Sendable, Hashable, ExpressibleByStringInterpolatio
     /// This statement as a prepared one, for a hot path: each connection parses and plans it
     /// once and then executes it by name, saving both on every later run. Not for use behind
     /// PgBouncer's transaction pooling, where the next transaction may run on another session.
-    public func prepared() -> PostgresQuery {
+    public func prepared() -> PQQuery {
         var query = self
         query.isPrepared = true
         return query
@@ -61,20 +61,20 @@ public struct PostgresQuery: Sendable, Hashable, ExpressibleByStringInterpolatio
         }
 
         /// A value: becomes the next `$n` parameter.
-        public mutating func appendInterpolation(_ value: some PostgresEncodable) {
+        public mutating func appendInterpolation(_ value: some PQEncodable) {
             binds.append(value.postgresText)
             sql += "$\(binds.count)"
         }
 
         /// An optional value: NULL when `nil`.
-        public mutating func appendInterpolation(_ value: (some PostgresEncodable)?) {
+        public mutating func appendInterpolation(_ value: (some PQEncodable)?) {
             binds.append(value?.postgresText)
             sql += "$\(binds.count)"
         }
 
         /// An identifier (schema, table, column, channel), double-quoted and escaped.
         public mutating func appendInterpolation(identifier: String) {
-            sql += PostgresQuery.quoteIdentifier(identifier)
+            sql += PQQuery.quoteIdentifier(identifier)
         }
 
         /// Trusted SQL text spliced in as it is: use only for fragments your code owns.

@@ -3,7 +3,7 @@
 /// Server errors keep every field the server sent (SQLSTATE, message, detail, hint, constraint,
 /// column, ...), so callers can match on `sqlState` rather than on message text. The
 /// `description` never contains bind values or row data.
-public struct PostgresError: Error, Sendable, CustomStringConvertible {
+public struct PQError: Error, Sendable, CustomStringConvertible {
     /// What kind of failure this is.
     public struct Code: Sendable, Hashable, CustomStringConvertible {
         private enum Base: String, Sendable, Hashable {
@@ -26,6 +26,18 @@ public struct PostgresError: Error, Sendable, CustomStringConvertible {
         public static let invalidConfiguration = Code(.invalidConfiguration)
 
         public var description: String { base.rawValue }
+
+        /// How an error of this kind reads to a person, before its message.
+        var summary: String {
+            switch base {
+            case .connectionFailed: "could not connect to PostgreSQL"
+            case .connectionClosed: "the connection to PostgreSQL was lost"
+            case .server: "PostgreSQL error"
+            case .protocolViolation: "unexpected answer from PostgreSQL"
+            case .decoding: "could not decode a value from PostgreSQL"
+            case .invalidConfiguration: "invalid connection settings"
+            }
+        }
     }
 
     /// The kind of failure.
@@ -69,8 +81,10 @@ public struct PostgresError: Error, Sendable, CustomStringConvertible {
             || sqlState == .crashShutdown || sqlState == .cannotConnectNow
     }
 
+    /// For a person: what kind of failure, the SQLSTATE, then the server's message, detail and
+    /// hint, e.g. `PostgreSQL error [23505]: duplicate key value … DETAIL: … HINT: …`.
     public var description: String {
-        var text = "PostgresError.\(code)"
+        var text = code.summary
         if let sqlState { text += " [\(sqlState.rawValue)]" }
         text += ": \(message)"
         if let detail { text += " DETAIL: \(detail)" }

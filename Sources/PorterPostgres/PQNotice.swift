@@ -3,7 +3,7 @@
 /// The server sends these at once, not at commit, so a function running inside a long
 /// transaction can report through them while it runs (Porter's sql: jobs relay their progress
 /// this way).
-public struct PostgresNotice: Sendable, Hashable {
+public struct PQNotice: Sendable, Hashable {
     /// NOTICE, WARNING, INFO, LOG or DEBUG (never localized).
     public var severity: String
     /// The primary message.
