@@ -68,10 +68,34 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
-        // The `porter` executable: the CLI with Porter's built-in jobs.
+        // ScoopJoy's demo and the benchmarks: the `porter` executable's own, not in any product.
+        .target(
+            name: "PorterDemo",
+            dependencies: [
+                "Porter",
+                "PorterPostgres",
+                "PorterCLI",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "PorterBench",
+            dependencies: [
+                "Porter",
+                "PorterPostgres",
+                "PorterCLI",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // The `porter` executable: the CLI with Porter's built-in jobs, the demo and benchmarks.
         .executableTarget(
             name: "porter",
-            dependencies: ["PorterCLI", "Porter"],
+            dependencies: ["PorterCLI", "PorterDemo", "PorterBench", "Porter"],
             swiftSettings: swiftSettings
         ),
         // Small runnable programs that show the API; built with everything else.
@@ -105,7 +129,7 @@ let package = Package(
         .testTarget(
             name: "PorterTests",
             dependencies: [
-                "Porter", "PorterTesting", "PorterCLI", "porter",
+                "Porter", "PorterTesting", "PorterCLI", "PorterBench", "porter",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "PropertyBased", package: "swift-property-based"),

@@ -5,15 +5,17 @@ import Porter
 import PorterPostgres
 
 /// The connection options every database command shares.
-struct ConnectionOptions: ParsableArguments {
+package struct ConnectionOptions: ParsableArguments {
     @Option(
         name: .customLong("database-url"),
         help: "PostgreSQL URL or conninfo string. Default: PORTER_DATABASE_URL, else DATABASE_URL, else libpq's PG* defaults.")
-    var databaseURL: String?
+    package var databaseURL: String?
+
+    package init() {}
 
     /// The URL given by flag or environment, or nil when none is: then libpq's defaults apply
     /// (or, for the demo and benchmarks, an embedded server).
-    var configuredURL: String? {
+    package var configuredURL: String? {
         if let databaseURL { return databaseURL }
         let environment = ProcessInfo.processInfo.environment
         for name in ["PORTER_DATABASE_URL", "DATABASE_URL"] {
@@ -23,13 +25,15 @@ struct ConnectionOptions: ParsableArguments {
     }
 
     /// A client on the configured database, or on libpq's defaults.
-    func makeClient(maximumConnections: Int = 4, logger: Logger = Logger(label: "porter")) throws -> PorterClient {
+    package func makeClient(maximumConnections: Int = 4, logger: Logger = Logger(label: "porter")) throws -> PorterClient {
         try PorterClient(databaseURL: configuredURL ?? "", maximumConnections: maximumConnections, logger: logger)
     }
 }
 
 /// Prints an error the way every command does and exits non-zero.
-struct CommandFailure: Error, CustomStringConvertible {
-    var message: String
-    var description: String { message }
+package struct CommandFailure: Error, CustomStringConvertible {
+    package var message: String
+    package var description: String { message }
+
+    package init(message: String) { self.message = message }
 }

@@ -4,12 +4,12 @@ import PorterPostgres
 
 /// The database a demo or benchmark runs on: the configured one, or an embedded throwaway
 /// server started for the run and stopped after it.
-struct DatabaseSession {
-    let configuration: PQConfiguration
-    let embedded: EmbeddedPostgres?
+package struct DatabaseSession {
+    package let configuration: PQConfiguration
+    package let embedded: EmbeddedPostgres?
 
     /// Uses the configured URL, else starts an embedded server with durable settings.
-    static func start(_ options: ConnectionOptions, announce: Bool = true) throws -> DatabaseSession {
+    package static func start(_ options: ConnectionOptions, announce: Bool = true) throws -> DatabaseSession {
         if let url = options.configuredURL {
             return DatabaseSession(configuration: try PQConfiguration(url), embedded: nil)
         }
@@ -19,7 +19,7 @@ struct DatabaseSession {
         return DatabaseSession(configuration: try server.configuration(), embedded: server)
     }
 
-    func stop() {
+    package func stop() {
         embedded?.stop()
     }
 }

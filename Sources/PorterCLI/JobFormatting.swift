@@ -2,8 +2,8 @@ import Foundation
 import Porter
 
 /// How the CLI prints jobs: a table, one job's fields, or JSON.
-enum JobFormatting {
-    static func table(_ jobs: [JobRecord]) -> String {
+package enum JobFormatting {
+    package static func table(_ jobs: [JobRecord]) -> String {
         let header = ["ID", "STATUS", "QUEUE", "METHOD", "JOB_ID", "ATTEMPTS", "ENQUEUED_AT"]
         let rows = jobs.map { job in
             [

@@ -1,6 +1,6 @@
 /// Polls `condition` every `interval` until it returns a value. With a `timeout` it fails
 /// after that long; without one (a benchmark, which either finishes or is stopped) it waits on.
-func poll<T>(
+package func poll<T>(
     _ what: String, every interval: Duration = .milliseconds(50), timeout: Duration? = nil,
     _ condition: () async throws -> T?
 ) async throws -> T {
@@ -15,7 +15,7 @@ func poll<T>(
 }
 
 /// Waits until `condition` holds.
-func poll(
+package func poll(
     _ what: String, every interval: Duration = .milliseconds(50), timeout: Duration? = nil,
     _ condition: () async throws -> Bool
 ) async throws {

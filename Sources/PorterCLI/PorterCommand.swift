@@ -13,16 +13,27 @@ public enum PorterCLI {
     /// The handlers `porter worker` runs. Set once by `main(registry:)` before parsing.
     nonisolated(unsafe) static var registry = JobRegistry()
 
+    /// Commands the `porter` executable adds beside the library's own (the demo and the
+    /// benchmarks, which no product carries). Set once by `main(registry:adding:)`.
+    nonisolated(unsafe) static var addedCommands: [any ParsableCommand.Type] = []
+
     /// Parses the command line and runs the command, with these handlers registered.
     public static func main(registry: JobRegistry = JobRegistry()) async {
+        await main(registry: registry, adding: [])
+    }
+
+    /// `main(registry:)` with more subcommands: the `porter` executable's demo and benchmarks.
+    package static func main(registry: JobRegistry, adding commands: [any ParsableCommand.Type]) async {
         self.registry = registry
+        self.addedCommands = commands
         await PorterCommand.main()
     }
 }
 
 /// The root command: migrate, enqueue and inspect jobs, run workers, the demo and benchmarks.
 struct PorterCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(
+    static var configuration: CommandConfiguration {
+        CommandConfiguration(
         commandName: "porter",
         abstract: "Porter: a transactional background-job queue on PostgreSQL.",
         discussion: """
@@ -31,9 +42,9 @@ struct PorterCommand: AsyncParsableCommand {
             `porter bench` start a throwaway PostgreSQL when none of the three is set.
             """,
         subcommands: [
-            DemoCommand.self, MigrateCommand.self, EnqueueCommand.self, JobsCommand.self, JobCommand.self,
+            MigrateCommand.self, EnqueueCommand.self, JobsCommand.self, JobCommand.self,
             WorkerCommand.self, SchedulerCommand.self, ScheduleCommand.self, RetryCommand.self, CancelCommand.self,
             WatchCommand.self,
-            BenchCommand.self,
-        ])
+        ] + PorterCLI.addedCommands)
+    }
 }

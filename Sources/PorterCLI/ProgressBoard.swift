@@ -3,7 +3,7 @@ import Porter
 
 /// `porter watch` on a terminal: a live progress bar per running job, redrawn in place below
 /// a scrolling log of the other events.
-final class ProgressBoard: EventOutput {
+package final class ProgressBoard: EventOutput {
     /// The last progress of each running job.
     private var bars: [Int64: RealtimeEvent.Progress] = [:]
     /// How many bar lines are on screen, to move back over them before redrawing.
@@ -31,7 +31,7 @@ final class ProgressBoard: EventOutput {
     }
 
     /// `job 42  [#########-----------]  45%  Syncing stock: outlet 225 of 500`, cut to `width`.
-    static func render(label: String, progress bar: RealtimeEvent.Progress, width: Int) -> String {
+    package static func render(label: String, progress bar: RealtimeEvent.Progress, width: Int) -> String {
         let cells = 24
         let filled = max(0, min(cells, Int((bar.percent / 100 * Double(cells)).rounded())))
         var text = label + "  [" + String(repeating: "#", count: filled) + String(repeating: "-", count: cells - filled) + "] "
@@ -49,7 +49,7 @@ final class ProgressBoard: EventOutput {
         return text + "  " + event.message.text
     }
 
-    static func terminalWidth() -> Int {
+    package static func terminalWidth() -> Int {
         var size = winsize()
         guard ioctl(STDOUT_FILENO, UInt(TIOCGWINSZ), &size) == 0, size.ws_col > 0 else { return 100 }
         return Int(size.ws_col)

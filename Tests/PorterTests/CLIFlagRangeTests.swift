@@ -1,7 +1,8 @@
 import ArgumentParser
 import Foundation
-import PropertyBased
+import PorterBench
 @testable import PorterCLI
+import PropertyBased
 import Testing
 
 /// A numeric flag of a `porter` command and the values it allows.
@@ -15,8 +16,13 @@ struct NumericFlag: Sendable, CustomTestStringConvertible {
 
     /// Parses the command line with the flag at `value`, running every `validate()`.
     func parse(_ value: Int) throws {
+        Self.addBenchCommands
         _ = try PorterCommand.parseAsRoot(command + ["\(flag)=\(value)"])
     }
+
+    /// The benchmarks are the `porter` executable's, not the library's: added as it adds them,
+    /// once for every test.
+    static let addBenchCommands: Void = { PorterCLI.addedCommands = PorterBench.commands }()
 
     /// Every numeric flag, with its documented range.
     static let all: [NumericFlag] = [

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Logging
 import Porter
+import PorterCLI
 import PorterPostgres
 
 /// `porter bench`: benchmarks that print figures. A benchmark is not a test: it asserts nothing.

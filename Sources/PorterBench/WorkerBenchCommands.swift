@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Logging
 import Porter
+import PorterCLI
 import PorterPostgres
 
 /// What the worker benchmarks share: a database, a client whose registry has the no-op job,

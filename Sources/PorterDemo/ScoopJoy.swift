@@ -1,5 +1,6 @@
 import Foundation
 import Porter
+import PorterCLI
 import PorterPostgres
 
 /// ScoopJoy, the ice-cream franchise of "Background Job Patterns": its outlets table, and the

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Logging
 import Porter
+import PorterCLI
 import PorterPostgres
 
 /// `porter demo orders`: the transactional enqueue on its own. Enqueues a job in the same

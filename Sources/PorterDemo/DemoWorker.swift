@@ -1,4 +1,5 @@
 import Foundation
+import PorterCLI
 
 /// A `porter demo worker` process: this same executable, with ScoopJoy's jobs.
 final class DemoWorker: Sendable {

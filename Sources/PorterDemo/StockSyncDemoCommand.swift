@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Logging
 import Porter
+import PorterCLI
 import PorterPostgres
 
 /// `porter demo`: ScoopJoy's stock sync from "Background Job Patterns", end to end. A sync of

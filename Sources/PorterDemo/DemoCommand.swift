@@ -1,4 +1,5 @@
 import ArgumentParser
+import PorterCLI
 
 /// `porter demo`: ScoopJoy's stock sync end to end (the default), or the transactional
 /// enqueue on its own (`porter demo orders`).

@@ -1,5 +1,6 @@
 import Foundation
 import Porter
+import PorterCLI
 
 /// The demo's screen: the sync's live progress (a bar redrawn in place on a terminal, a line
 /// per 10 % otherwise) between the steps' own lines.

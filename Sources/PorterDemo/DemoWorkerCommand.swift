@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Logging
 import Porter
+import PorterCLI
 import PorterPostgres
 import ServiceLifecycle
 
