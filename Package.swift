@@ -14,12 +14,17 @@ let package = Package(
         .library(name: "PorterPostgres", targets: ["PorterPostgres"]),
         .library(name: "PorterTesting", targets: ["PorterTesting"]),
         .library(name: "PorterCLI", targets: ["PorterCLI"]),
+        // Enqueue on postgres-nio's PostgresConnection. Its own product, so that apps that do
+        // not use postgres-nio do not build it (it adds minutes to a clean build).
+        .library(name: "PorterPostgresNIO", targets: ["PorterPostgresNIO"]),
         .executable(name: "porter", targets: ["porter"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+        // PorterPostgresNIO, and the Hummingbird example app.
+        .package(url: "https://github.com/vapor/postgres-nio.git", from: "1.33.2"),
         // Tests only: property-based checks that no outside number traps.
         .package(url: "https://github.com/x-sheep/swift-property-based.git", from: "2.0.1"),
     ],
@@ -65,6 +70,18 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // Enqueue, enqueue_many, enqueue_doc and publish_realtime on a postgres-nio connection,
+        // inside the app's own transaction, through the same SQL functions as Porter's own path.
+        .target(
+            name: "PorterPostgresNIO",
+            dependencies: [
+                "Porter",
+                "PorterPostgres",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -121,6 +138,20 @@ let package = Package(
             path: "Examples/CustomPorter",
             swiftSettings: swiftSettings
         ),
+        // Enqueue on a postgres-nio connection, with PostgresNIO, Porter and PorterPostgres all
+        // imported: their names must not clash.
+        .executableTarget(
+            name: "porter-example-postgres-nio",
+            dependencies: [
+                "Porter",
+                "PorterPostgres",
+                "PorterPostgresNIO",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Examples/PostgresNIOOrders",
+            swiftSettings: swiftSettings
+        ),
         .testTarget(
             name: "PorterPostgresTests",
             dependencies: ["PorterPostgres", "PorterTesting"],
@@ -133,6 +164,18 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "PropertyBased", package: "swift-property-based"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // PorterPostgresNIO and its example against a real PostgreSQL.
+        .testTarget(
+            name: "PorterServerTests",
+            dependencies: [
+                "Porter", "PorterPostgres", "PorterPostgresNIO", "PorterTesting",
+                "porter-example-postgres-nio",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             swiftSettings: swiftSettings
         ),

@@ -67,7 +67,7 @@ public struct DocumentJob: Sendable, Hashable {
     }
 
     /// The job's args, as `porter.enqueue_doc` builds them.
-    var args: PQJSON {
+    package var args: PQJSON {
         var text = "{"
         for (key, value) in [("doc_method", docMethod), ("doctype", doctype), ("name", name)] {
             JSONElementValue.writeString(key, to: &text)

@@ -1,10 +1,11 @@
 import PorterPostgres
 
-/// The SQL that enqueues and reads jobs, in one place.
-enum JobQueries {
+/// The SQL that enqueues and reads jobs, in one place. `package`, so that PorterPostgresNIO
+/// runs the same statements on a postgres-nio connection.
+package enum JobQueries {
     /// Enqueues one job through porter.enqueue, the SQL-level API, so Swift and SQL share the
     /// rules. A delay is added to the database's clock. Dedup is served by jobs_job_id_active_key.
-    static func enqueue(_ request: EnqueueRequest) -> PQQuery {
+    package static func enqueue(_ request: EnqueueRequest) -> PQQuery {
         let options = request.options
         return """
             SELECT porter.enqueue(method => \(request.method), args => \(request.args)::jsonb, \
@@ -17,7 +18,7 @@ enum JobQueries {
     }
 
     /// Enqueues a document method through porter.enqueue_doc (which calls porter.enqueue).
-    static func enqueueDoc(_ job: DocumentJob, options: EnqueueOptions) -> PQQuery {
+    package static func enqueueDoc(_ job: DocumentJob, options: EnqueueOptions) -> PQQuery {
         """
             SELECT porter.enqueue_doc(doctype => \(job.doctype), name => \(job.name), method => \(job.docMethod), \
             args => \(job.kwargs)::jsonb, queue => \(options.queue), job_id => \(options.jobID), \
@@ -30,7 +31,7 @@ enum JobQueries {
 
     /// Enqueues a batch in one statement through porter.enqueue_many; one row per request,
     /// in order, with the new id or NULL for a deduplicated one.
-    static func enqueueMany(_ requests: [EnqueueRequest]) -> PQQuery {
+    package static func enqueueMany(_ requests: [EnqueueRequest]) -> PQQuery {
         "SELECT ord, id FROM porter.enqueue_many(\(PQJSON(text: JSONElementValue.array(requests)))::jsonb)"
     }
 

@@ -98,7 +98,8 @@ extension PorterClient {
 
     // MARK: -
 
-    static func result(id: Int64?, request: EnqueueRequest) -> EnqueueResult {
+    /// What an enqueue did, from the id `porter.enqueue` returned (NULL: deduplicated).
+    package static func result(id: Int64?, request: EnqueueRequest) -> EnqueueResult {
         if let id { return .enqueued(id: id) }
         return .duplicate(jobID: request.options.jobID ?? "")
     }

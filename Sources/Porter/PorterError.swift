@@ -53,7 +53,7 @@ public struct PorterError: Error, Sendable, CustomStringConvertible {
 
     /// A missing schema, table or function of Porter's means the database was never migrated
     /// (or is behind this code); other errors pass through.
-    static func schemaMissing(_ error: any Error) -> any Error {
+    package static func schemaMissing(_ error: any Error) -> any Error {
         guard let error = error as? PQError,
             error.sqlState == .undefinedTable || error.sqlState == .undefinedFunction
                 || error.sqlState == SQLState("3F000"),
@@ -66,7 +66,7 @@ public struct PorterError: Error, Sendable, CustomStringConvertible {
     }
 
     /// Translates the enqueue functions' errors into typed ones; others pass through.
-    static func fromEnqueue(_ error: any Error, jobID: String?) -> any Error {
+    package static func fromEnqueue(_ error: any Error, jobID: String?) -> any Error {
         guard let error = error as? PQError, let sqlState = error.sqlState else { return error }
         if sqlState == .undefinedFunction || sqlState == .undefinedTable || sqlState == SQLState("3F000") {
             return schemaMissing(error)

@@ -90,3 +90,27 @@ extension String {
         return text
     }
 }
+
+extension PQConfiguration {
+    /// The settings libpq would connect with: the connection string's own, over libpq's
+    /// defaults and `PG*` environment variables (`PQconndefaults`), keyword by keyword
+    /// (`host`, `port`, `user`, `password`, `dbname`, `sslmode`, ...). For clients other than
+    /// libpq that should reach the same server, such as postgres-nio.
+    package func resolvedSettings() throws -> [String: String] {
+        var errorMessage: UnsafeMutablePointer<CChar>?
+        guard let options = PQconninfoParse(connectionString, &errorMessage) else {
+            if let errorMessage { PQfreemem(errorMessage) }
+            throw PQError(code: .invalidConfiguration, message: "invalid connection string")
+        }
+        defer { PQconninfoFree(options) }
+        var settings: [String: String] = [:]
+        if let defaults = PQconndefaults() {
+            for (keyword, value) in Self.settings(defaults) { settings[keyword] = value }
+            PQconninfoFree(defaults)
+        }
+        for (keyword, value) in Self.settings(options) {
+            if let value { settings[keyword] = value }
+        }
+        return settings
+    }
+}

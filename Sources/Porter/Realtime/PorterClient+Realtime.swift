@@ -7,12 +7,20 @@ extension PorterClient {
         event: String, message: PQJSON = PQJSON(text: "{}"), job: Int64? = nil,
         on connection: isolated PQConnection
     ) throws {
-        try connection.query(RealtimeQueries.publish(event: event, message: message, job: job))
+        do {
+            try connection.query(RealtimeQueries.publish(event: event, message: message, job: job))
+        } catch {
+            throw PorterError.fromEnqueue(error, jobID: nil)
+        }
     }
 
     /// Publishes an event on Porter's pool, delivered at once.
     public func publishRealtime(event: String, message: PQJSON = PQJSON(text: "{}"), job: Int64? = nil) async throws {
-        try await pool.query(RealtimeQueries.publish(event: event, message: message, job: job))
+        do {
+            try await pool.query(RealtimeQueries.publish(event: event, message: message, job: job))
+        } catch {
+            throw PorterError.fromEnqueue(error, jobID: nil)
+        }
     }
 }
 

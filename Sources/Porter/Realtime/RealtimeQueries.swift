@@ -1,9 +1,9 @@
 import PorterPostgres
 
 /// The SQL behind realtime events, in one place.
-enum RealtimeQueries {
+package enum RealtimeQueries {
     /// Publishes an event at commit; served by no index (a NOTIFY).
-    static func publish(event: String, message: PQJSON, job: Int64?) -> PQQuery {
+    package static func publish(event: String, message: PQJSON, job: Int64?) -> PQQuery {
         "SELECT porter.publish_realtime(\(event), \(message)::jsonb, \(job)::bigint)"
     }
 
