@@ -25,6 +25,7 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
         // PorterPostgresNIO, and the Hummingbird example app.
         .package(url: "https://github.com/vapor/postgres-nio.git", from: "1.33.2"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
         // Tests only: property-based checks that no outside number traps.
         .package(url: "https://github.com/x-sheep/swift-property-based.git", from: "2.0.1"),
     ],
@@ -152,6 +153,21 @@ let package = Package(
             path: "Examples/PostgresNIOOrders",
             swiftSettings: swiftSettings
         ),
+        // A Hummingbird 2 service: orders and their jobs in one postgres-nio transaction, job
+        // status and server-sent progress over HTTP, the worker in the app's ServiceGroup.
+        .executableTarget(
+            name: "porter-example-hummingbird",
+            dependencies: [
+                "Porter",
+                "PorterPostgresNIO",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            path: "Examples/HummingbirdOrders",
+            swiftSettings: swiftSettings
+        ),
         .testTarget(
             name: "PorterPostgresTests",
             dependencies: ["PorterPostgres", "PorterTesting"],
@@ -167,13 +183,15 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
-        // PorterPostgresNIO and its example against a real PostgreSQL.
+        // PorterPostgresNIO and the example apps against a real PostgreSQL, over HTTP.
         .testTarget(
             name: "PorterServerTests",
             dependencies: [
                 "Porter", "PorterPostgres", "PorterPostgresNIO", "PorterTesting",
-                "porter-example-postgres-nio",
+                "porter-example-hummingbird", "porter-example-postgres-nio",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],

@@ -1,0 +1,8 @@
+import Porter
+
+/// The job an order enqueues: "send" its confirmation in a few steps, publishing progress
+/// after each, then mark the order confirmed.
+struct SendConfirmation: Job {
+    static let method = "orders.send_confirmation"
+    var orderID: Int
+}
