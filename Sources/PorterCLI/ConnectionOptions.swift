@@ -8,7 +8,7 @@ import PorterPostgres
 package struct ConnectionOptions: ParsableArguments {
     @Option(
         name: .customLong("database-url"),
-        help: "PostgreSQL URL or conninfo string. Default: PORTER_DATABASE_URL, else DATABASE_URL, else libpq's PG* defaults.")
+        help: "PostgreSQL URL or conninfo string. Default: PORTER_DATABASE_URL, else DATABASE_URL, else libpq's PG* variables when one is set, else the development server (porter dev).")
     package var databaseURL: String?
 
     package init() {}
@@ -24,9 +24,39 @@ package struct ConnectionOptions: ParsableArguments {
         return nil
     }
 
-    /// A client on the configured database, or on libpq's defaults.
+    /// libpq's variables that name a server or database: when one is set, libpq's defaults
+    /// are the configuration.
+    static let libpqVariables = ["PGHOST", "PGHOSTADDR", "PGPORT", "PGDATABASE", "PGUSER", "PGSERVICE"]
+
+    /// The database a command works on: the configured URL; else libpq's defaults when a `PG*`
+    /// variable says where; else the development server (`porter dev`), started (and created,
+    /// the first time) when it is not running, with a note on stderr.
+    package func resolvedURL() throws -> String {
+        if let configuredURL { return configuredURL }
+        let environment = ProcessInfo.processInfo.environment
+        if Self.libpqVariables.contains(where: { environment[$0].map { !$0.isEmpty } ?? false }) { return "" }
+        let server = DevelopmentServer.locate()
+        let outcome: DevelopmentServer.StartOutcome
+        do {
+            outcome = try server.start()
+        } catch {
+            throw CommandFailure(
+                message: "no database is configured (--database-url, PORTER_DATABASE_URL, DATABASE_URL or PG* variables), and the development server could not start: \(error)")
+        }
+        switch outcome {
+        case .created:
+            note("no database configured: created a development PostgreSQL in \(DevCommand.shown(server.directory)); `porter dev stop` stops it")
+        case .started:
+            note("no database configured: started the development PostgreSQL in \(DevCommand.shown(server.directory)); `porter dev stop` stops it")
+        case .alreadyRunning:
+            break
+        }
+        return server.connectionString
+    }
+
+    /// A client on the command's database (see `resolvedURL()`).
     package func makeClient(maximumConnections: Int = 4, logger: Logger = Logger(label: "porter")) throws -> PorterClient {
-        try PorterClient(databaseURL: configuredURL ?? "", maximumConnections: maximumConnections, logger: logger)
+        try PorterClient(databaseURL: try resolvedURL(), maximumConnections: maximumConnections, logger: logger)
     }
 }
 

@@ -5,3 +5,9 @@ import Foundation
 package func say(_ text: String) {
     FileHandle.standardOutput.write(Data((text + "\n").utf8))
 }
+
+/// Prints a note for a person to stderr, so that it never mixes with what a command prints
+/// for scripts on stdout (`id=$(porter enqueue ...)`).
+package func note(_ text: String) {
+    FileHandle.standardError.write(Data((text + "\n").utf8))
+}

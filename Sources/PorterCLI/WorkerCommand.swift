@@ -42,7 +42,7 @@ struct WorkerCommand: AsyncParsableCommand {
         // loader holds background_workers to 1...10,000 per queue, so the sum cannot overflow.
         let slots = served.map { configuration.queue($0).backgroundWorkers }.reduce(0, +)
         let porter = PorterClient(
-            pool: .init(try .init(connection.configuredURL ?? ""), maximumConnections: slots + served.count + 3, logger: logger),
+            pool: .init(try .init(try connection.resolvedURL()), maximumConnections: slots + served.count + 3, logger: logger),
             registry: PorterCLI.registry, queues: configuration.queues, logger: logger)
         if migrate { try await porter.migrate() }
         let worker = Worker(client: porter, configuration: configuration, queues: served, logger: logger)

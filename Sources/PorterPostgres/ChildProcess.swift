@@ -12,8 +12,10 @@ import Glibc
 enum ChildProcess {
     /// Runs `arguments` to completion; output is appended to `outputPath`. Returns the exit status.
     @discardableResult
-    static func run(_ arguments: [String], outputPath: String = "/dev/null", newSession: Bool = false) throws -> Int32 {
-        let pid = try spawn(arguments, outputPath: outputPath, newSession: newSession)
+    static func run(
+        _ arguments: [String], outputPath: String = "/dev/null", newSession: Bool = false, environment: [String: String]? = nil
+    ) throws -> Int32 {
+        let pid = try spawn(arguments, outputPath: outputPath, newSession: newSession, environment: environment)
         var status: Int32 = 0
         while waitpid(pid, &status, 0) == -1 {
             guard errno == EINTR else { throw SpawnError(message: "waitpid failed: \(errno)") }
@@ -23,8 +25,11 @@ enum ChildProcess {
         return 128 + (status & 0x7f)
     }
 
-    /// Starts `arguments` and returns its pid without waiting.
-    static func spawn(_ arguments: [String], outputPath: String = "/dev/null", newSession: Bool = false) throws -> pid_t {
+    /// Starts `arguments` and returns its pid without waiting. The child gets `environment`,
+    /// else this process's.
+    static func spawn(
+        _ arguments: [String], outputPath: String = "/dev/null", newSession: Bool = false, environment: [String: String]? = nil
+    ) throws -> pid_t {
         guard let program = arguments.first else { throw SpawnError(message: "no program given") }
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
@@ -32,6 +37,14 @@ enum ChildProcess {
         posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
         posix_spawn_file_actions_addopen(&actions, 1, outputPath, O_WRONLY | O_CREAT | O_APPEND, 0o644)
         posix_spawn_file_actions_adddup2(&actions, 1, 2)
+        // Nothing else: a server that outlives us (`pg_ctl start`) must not hold our parent's
+        // pipes open, or a parent waiting for our exit on them (Foundation's Process) waits
+        // for the server's, and must not hold a lock we take.
+        // (glibc ignores a close of a descriptor that is already gone, such as the listing's.)
+        for descriptor in (try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd"))?.compactMap({ Int32($0) }) ?? []
+        where descriptor > 2 {
+            posix_spawn_file_actions_addclose(&actions, descriptor)
+        }
         var attributes = posix_spawnattr_t()
         posix_spawnattr_init(&attributes)
         defer { posix_spawnattr_destroy(&attributes) }
@@ -41,7 +54,7 @@ enum ChildProcess {
         }
         var pid: pid_t = 0
         let result = withOptionalCStringArray(arguments) { argv in
-            withOptionalCStringArray(ProcessInfo.processInfo.environment.map { "\($0.key)=\($0.value)" }) { envp in
+            withOptionalCStringArray((environment ?? ProcessInfo.processInfo.environment).map { "\($0.key)=\($0.value)" }) { envp in
                 posix_spawnp(
                     &pid, program, &actions, &attributes,
                     UnsafeMutablePointer(mutating: UnsafeRawPointer(argv).assumingMemoryBound(to: UnsafeMutablePointer<CChar>?.self)),

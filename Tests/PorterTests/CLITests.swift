@@ -11,14 +11,18 @@ struct CLIResult: Sendable {
 }
 
 /// Runs the built `porter` executable (it sits beside the test bundle) and collects its output.
-func runPorter(_ arguments: [String], environment: [String: String] = [:]) async throws -> CLIResult {
+/// It runs in a fresh temporary directory, so that a command run without a database URL
+/// starts its development server there, never in the package.
+func runPorter(_ arguments: [String], environment: [String: String] = [:], in directory: URL? = nil) async throws -> CLIResult {
     let process = Process()
     process.executableURL = porterExecutable()
     process.arguments = arguments
     var env = ProcessInfo.processInfo.environment
-    for name in ["PORTER_DATABASE_URL", "DATABASE_URL"] { env[name] = nil }
+    // The developer's own database settings must not reach a test's porter.
+    for name in ["PORTER_DATABASE_URL", "DATABASE_URL", "PORTER_DEV_DIR"] + env.keys.filter({ $0.hasPrefix("PG") }) { env[name] = nil }
     env.merge(environment) { $1 }
     process.environment = env
+    process.currentDirectoryURL = try directory ?? temporaryDirectory("porter-cli")
     let output = FileManager.default.temporaryDirectory.appendingPathComponent("porter-cli-\(UUID().uuidString).log")
     _ = FileManager.default.createFile(atPath: output.path, contents: nil)
     let handle = try FileHandle(forWritingTo: output)
@@ -31,6 +35,13 @@ func runPorter(_ arguments: [String], environment: [String: String] = [:]) async
     let text = try String(contentsOf: output, encoding: .utf8)
     try? FileManager.default.removeItem(at: output)
     return CLIResult(status: process.terminationStatus, output: text, crashed: process.terminationReason == .uncaughtSignal)
+}
+
+/// A new empty directory under the temporary directory.
+func temporaryDirectory(_ prefix: String) throws -> URL {
+    let folder = FileManager.default.temporaryDirectory.appendingPathComponent("\(prefix)-\(UUID().uuidString)")
+    try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+    return folder
 }
 
 /// A config file with `json` in it, in a fresh temporary folder.
