@@ -48,7 +48,7 @@ struct ListenerLoop: @unchecked Sendable {
         guard let handle else { return nil }
         PQsetNoticeReceiver(handle, noticeReceiver, Unmanaged.passUnretained(notices).toOpaque())
         guard PQstatus(handle) == CONNECTION_OK else {
-            logger.debug("listener could not connect", metadata: ["error": "\(String(cString: PQerrorMessage(handle)).trimmingTrailingNewlines)"])
+            logger.debug("listener could not connect", metadata: ["error": "\(String(cString: PQerrorMessage(handle)).asOneLine)"])
             PQfinish(handle)
             return nil
         }
@@ -85,7 +85,7 @@ struct ListenerLoop: @unchecked Sendable {
             if ready[1] { drainWake() }
             if ready[0] {
                 guard PQconsumeInput(handle) == 1 else {
-                    logger.info("listener lost its connection; reconnecting", metadata: ["error": "\(String(cString: PQerrorMessage(handle)).trimmingTrailingNewlines)"])
+                    logger.info("listener lost its connection; reconnecting", metadata: ["error": "\(String(cString: PQerrorMessage(handle)).asOneLine)"])
                     return
                 }
             }

@@ -30,7 +30,10 @@ final class NoticeLogger: @unchecked Sendable {
         if let handler = lock.withLock({ handler }) {
             handler(PQNotice(severity: severity, message: message, detail: detail))
         }
-        let level: Logger.Level = severity == "NOTICE" || severity == "DEBUG" || severity == "LOG" ? .debug : .info
+        // A FATAL to an idle session is the server ending it (a shutdown, pg_terminate_backend):
+        // the pool or the listener replaces the connection, and a worker logs the outage once.
+        let quiet = ["NOTICE", "DEBUG", "LOG", "FATAL", "PANIC"].contains(severity)
+        let level: Logger.Level = quiet ? .debug : .info
         logger.log(level: level, "\(message)", metadata: ["postgres.severity": "\(severity)"])
     }
 }

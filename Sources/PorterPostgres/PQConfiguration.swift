@@ -1,3 +1,4 @@
+import Foundation
 import CLibPQ
 
 /// Where and how to connect.
@@ -88,6 +89,13 @@ extension String {
         var text = self
         while text.last == "\n" || text.last == " " { text.removeLast() }
         return text
+    }
+
+    /// libpq's messages on one line: it breaks them for a terminal ("... failed: Connection
+    /// refused\n\tIs the server running ...?"), which splits a log entry in two.
+    var asOneLine: String {
+        split(whereSeparator: \.isNewline).map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+            .joined(separator: " ")
     }
 }
 

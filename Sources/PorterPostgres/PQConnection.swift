@@ -64,7 +64,7 @@ public actor PQConnection {
             throw PQError(code: .connectionFailed, message: "libpq could not allocate a connection")
         }
         guard PQstatus(handle) == CONNECTION_OK else {
-            let message = String(cString: PQerrorMessage(handle)).trimmingTrailingNewlines
+            let message = String(cString: PQerrorMessage(handle)).asOneLine
             PQfinish(handle)
             throw PQError(
                 code: .connectionFailed, message: message,
@@ -268,6 +268,6 @@ public actor PQConnection {
     private func lostConnectionError(_ handle: OpaquePointer) -> PQError {
         PQError(
             code: PQstatus(handle) == CONNECTION_OK ? .protocolViolation : .connectionClosed,
-            message: String(cString: PQerrorMessage(handle)).trimmingTrailingNewlines)
+            message: String(cString: PQerrorMessage(handle)).asOneLine)
     }
 }

@@ -119,7 +119,7 @@ public actor PQPool {
             }
             while let connection = idle.popLast() {
                 if await connection.isHealthyAndIdle() { return connection }
-                logger.info("replacing a pooled connection the server closed")
+                logger.debug("replacing a pooled connection the server closed")
                 openCount -= 1
                 await connection.close()
             }

@@ -9,7 +9,14 @@ final class WorkerProcess: @unchecked Sendable {
     let process = Process()
     let log: URL
 
-    init(database: TestDatabase, config: String, command: String = "worker", arguments: [String] = []) throws {
+    convenience init(database: TestDatabase, config: String, command: String = "worker", arguments: [String] = []) throws {
+        try self.init(connectionString: database.connectionString, config: config, command: command, arguments: arguments)
+    }
+
+    init(
+        connectionString: String, config: String, command: String = "worker", arguments: [String] = [],
+        environment: [String: String] = [:]
+    ) throws {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("porter-worker-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         let configFile = folder.appendingPathComponent("porter.json")
@@ -17,7 +24,8 @@ final class WorkerProcess: @unchecked Sendable {
         log = folder.appendingPathComponent("worker.log")
         _ = FileManager.default.createFile(atPath: log.path, contents: nil)
         process.executableURL = porterExecutable()
-        process.arguments = [command, "--config", configFile.path, "--database-url", database.connectionString] + arguments
+        process.arguments = [command, "--config", configFile.path, "--database-url", connectionString] + arguments
+        if !environment.isEmpty { process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 } }
         let handle = try FileHandle(forWritingTo: log)
         process.standardOutput = handle
         process.standardError = handle
@@ -127,8 +135,12 @@ final class WorkerProcess: @unchecked Sendable {
     }
 }
 
-/// The built `porter` executable, beside the test bundle.
+/// The built `porter` executable, beside the test bundle; `PORTER_EXECUTABLE` names another
+/// build to run the same tests against (an older one, to see a regression test fail).
 func porterExecutable() -> URL {
+    if let other = ProcessInfo.processInfo.environment["PORTER_EXECUTABLE"], !other.isEmpty {
+        return URL(fileURLWithPath: other)
+    }
     let beside = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("porter")
     if FileManager.default.fileExists(atPath: beside.path) { return beside }
     return MigrationTests.packageRoot.appendingPathComponent(".build/debug/porter")

@@ -24,12 +24,14 @@ final class QueueClaimer: Sendable {
     private let completer: JobCompleter
     private let running: RunningAttempts
     private let configuration: WorkerConfiguration
+    private let outage: DatabaseOutage
     private let logger: Logger
     private let events = AsyncStream<Event>.makeStream()
 
     init(
         queue: String, capacity: Int, pool: PQPool, workerID: String, executor: JobExecutor,
-        completer: JobCompleter, running: RunningAttempts, configuration: WorkerConfiguration, logger: Logger
+        completer: JobCompleter, running: RunningAttempts, configuration: WorkerConfiguration, outage: DatabaseOutage,
+        logger: Logger
     ) {
         self.queue = queue
         self.capacity = capacity
@@ -39,6 +41,7 @@ final class QueueClaimer: Sendable {
         self.completer = completer
         self.running = running
         self.configuration = configuration
+        self.outage = outage
         var logger = logger
         logger[metadataKey: "porter.queue"] = "\(queue)"
         self.logger = logger
@@ -64,6 +67,9 @@ final class QueueClaimer: Sendable {
             let slots = SlotCount()
             var waiting = true  // jobs may be waiting: claim at start
             var stopping = false
+            // While the database is unreachable, claims back off (wakes before `retryAt` pass).
+            var failedClaims = 0
+            var retryAt: ContinuousClock.Instant?
             events.continuation.yield(.wake)
             for await event in events.stream {
                 switch event {
@@ -94,16 +100,26 @@ final class QueueClaimer: Sendable {
                 // Claim when jobs may be waiting and enough slots are free to make a batch
                 // worth a round trip, or when nothing at all is running.
                 guard waiting, free > 0, inFlight == 0 || free * 2 >= capacity || event.isWake else { continue }
+                if let retryAt, ContinuousClock.now < retryAt { continue }
                 let limit = JobRunQueries.claimSize(free: free)
                 let jobs: [ClaimedJob]
                 do {
                     let claim = JobRunQueries.claimAvailable(queue: queue, limit: limit, workerID: workerID)
                     jobs = try await pool.query(configuration.preparedStatements ? claim.prepared() : claim)
                         .map(ClaimedJob.init(row:))
+                } catch where outage.failed(error, during: "claim") {
+                    failedClaims += 1
+                    retryAt = .now + DatabaseOutage.backoff(afterFailures: failedClaims)
+                    continue
                 } catch {
                     logger.info("claim failed; retrying at the next poll", metadata: ["error": "\(error)"])
                     continue
                 }
+                if failedClaims > 0 {
+                    failedClaims = 0
+                    retryAt = nil
+                }
+                outage.succeeded()
                 waiting = jobs.count == limit
                 guard !jobs.isEmpty else { continue }
                 let attempts = jobs.map { JobAttempt(job: $0, workerID: workerID, jobEvents: configuration.jobEvents) }

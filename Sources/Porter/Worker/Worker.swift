@@ -22,6 +22,8 @@ public struct Worker: Service {
     public let queues: [String]
     private let client: PorterClient
     private let logger: Logger
+    /// Whether the database answers, shared by every loop so that an outage is logged once.
+    private let outage: DatabaseOutage
 
     /// A worker for `queues`, or for every configured queue when `nil`.
     public init(
@@ -36,6 +38,7 @@ public struct Worker: Service {
         var logger = logger ?? client.logger
         logger[metadataKey: "porter.worker"] = "\(id)"
         self.logger = logger
+        self.outage = DatabaseOutage(logger: logger)
     }
 
     public func run() async throws {
@@ -69,7 +72,8 @@ public struct Worker: Service {
             return (0..<count).map { index in
                 QueueClaimer(
                     queue: queue, capacity: slots / count + (index < slots % count ? 1 : 0), pool: pool, workerID: id,
-                    executor: executor, completer: completer, running: running, configuration: configuration, logger: logger)
+                    executor: executor, completer: completer, running: running, configuration: configuration,
+                    outage: outage, logger: logger)
             }
         }
         let byQueue = Dictionary(grouping: claimers, by: \.queue)
@@ -168,14 +172,15 @@ public struct Worker: Service {
     /// Porter schema becomes `PorterError.schemaMissing`.
     @discardableResult
     private func untilDatabaseAnswers<T>(_ purpose: String, _ body: () async throws -> T) async throws -> T {
-        var delay = Duration.milliseconds(100)
+        var failures = 0
         while true {
             do {
-                return try await body()
-            } catch let error as PQError where error.isConnectionLost {
-                logger.info("database unavailable; waiting to \(purpose)", metadata: ["error": "\(error)"])
-                try await Task.sleep(for: delay)
-                delay = min(delay * 2, .seconds(5))
+                let value = try await body()
+                outage.succeeded()
+                return value
+            } catch where outage.failed(error, during: purpose) {
+                failures += 1
+                try await Task.sleep(for: DatabaseOutage.backoff(afterFailures: failures))
             } catch {
                 throw PorterError.schemaMissing(error)
             }
@@ -212,6 +217,9 @@ public struct Worker: Service {
                         metadata: ["porter.job.id": "\(key.id)", "porter.job.attempt": "\(key.attempt)"])
                     running.stop(key, .lostClaim)
                 }
+                outage.succeeded()
+            } catch where outage.failed(error, during: "heartbeat") {
+                // Logged once per outage; the next heartbeat tries again.
             } catch {
                 logger.info("heartbeat failed", metadata: ["error": "\(error)"])
             }
@@ -224,6 +232,9 @@ public struct Worker: Service {
         while !Task.isCancelled {
             do {
                 try await maintenance.runOnce()
+                outage.succeeded()
+            } catch where outage.failed(error, during: "maintenance") {
+                // Logged once per outage; the next interval tries again.
             } catch {
                 logger.info("maintenance failed; trying again next interval", metadata: ["error": "\(error)"])
             }
