@@ -57,12 +57,30 @@ public final class PorterClient: Sendable {
 
     /// One job by id, or `nil`.
     public func job(id: Int64) async throws -> JobRecord? {
-        try await pool.query(JobQueries.get(id: id)).first.map(JobRecord.init(row:))
+        do {
+            return try await pool.query(JobQueries.get(id: id)).first.map(JobRecord.init(row:))
+        } catch {
+            throw PorterError.schemaMissing(error)
+        }
     }
 
     /// The newest jobs, optionally filtered by status and queue.
     public func jobs(status: JobStatus? = nil, queue: String? = nil, limit: Int = 100) async throws -> [JobRecord] {
-        try await pool.query(JobQueries.list(status: status, queue: queue, limit: limit)).map(JobRecord.init(row:))
+        do {
+            return try await pool.query(JobQueries.list(status: status, queue: queue, limit: limit)).map(JobRecord.init(row:))
+        } catch {
+            throw PorterError.schemaMissing(error)
+        }
+    }
+
+    /// The worker processes registered in `porter.workers`, oldest first: those alive, and
+    /// any that died since the last rescue (see `heartbeatAt`).
+    public func workers() async throws -> [WorkerRecord] {
+        do {
+            return try await pool.query(WorkerQueries.list).map(WorkerRecord.init(row:))
+        } catch {
+            throw PorterError.schemaMissing(error)
+        }
     }
 
     /// Closes the pool.

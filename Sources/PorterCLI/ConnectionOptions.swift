@@ -67,3 +67,11 @@ package struct CommandFailure: Error, CustomStringConvertible {
 
     package init(message: String) { self.message = message }
 }
+
+/// A logger for a command that prints its own results: `level` and above only, unless
+/// `PORTER_LOG_LEVEL` asks for more.
+package func commandLogger(label: String = "porter", level: Logger.Level) -> Logger {
+    var logger = Logger(label: label)
+    logger.logLevel = ProcessInfo.processInfo.environment["PORTER_LOG_LEVEL"].flatMap(Logger.Level.init(rawValue:)) ?? level
+    return logger
+}

@@ -104,6 +104,9 @@ struct EnqueueCommand: AsyncParsableCommand {
         do {
             result = try await porter.enqueue(method: method, args: PQJSON(text: args), options: options)
             await porter.close()
+        } catch let error as PorterError {
+            await porter.close()
+            throw Self.forCommandLine(error)
         } catch {
             await porter.close()
             throw error
@@ -116,6 +119,14 @@ struct EnqueueCommand: AsyncParsableCommand {
         case .ranInline:
             break
         }
+    }
+
+    /// The error with its fix in this command's words: the server's hint names SQL's
+    /// `deduplicate => true`, which a shell user spells `--deduplicate`.
+    static func forCommandLine(_ error: PorterError) -> any Error {
+        guard case .duplicateJob(let jobID) = error.code else { return error }
+        return CommandFailure(
+            message: "job_id \(jobID) is already queued or running; add --deduplicate to enqueue nothing when it is, or wait until the active job ends [SQLSTATE \(error.sqlState?.rawValue ?? "23505")]")
     }
 
     enum RunAt: Equatable {

@@ -1,5 +1,6 @@
 import Foundation
 import Porter
+import PorterPostgres
 
 /// How the CLI prints jobs: a table, one job's fields, or JSON.
 package enum JobFormatting {
@@ -11,13 +12,64 @@ package enum JobFormatting {
                 "\(job.attempts)/\(job.maxAttempts.map(String.init) ?? "-")", timestamp(job.enqueuedAt),
             ]
         }
-        let widths = header.indices.map { column in
-            ([header] + rows).map { $0[column].count }.max() ?? 0
+        return aligned([header] + rows)
+    }
+
+    /// `porter workers`: one line per worker, its last heartbeat as an age.
+    static func table(_ workers: [WorkerRecord], now: Date) -> String {
+        let header = ["HOST", "PID", "QUEUES", "RUNNING", "STARTED_AT", "HEARTBEAT", "ID"]
+        let rows = workers.map { worker in
+            [
+                worker.host, String(worker.pid), worker.queues.joined(separator: ","), String(worker.runningJobs),
+                timestamp(worker.startedAt), age(of: worker.heartbeatAt, at: now), worker.id,
+            ]
         }
-        return ([header] + rows).map { row in
+        return aligned([header] + rows)
+    }
+
+    /// `3 s ago`, `2 min ago`, `5 h ago`, to the unit a person reads at a glance.
+    static func age(of date: Date, at now: Date) -> String {
+        let seconds = max(0, Int(now.timeIntervalSince(date).rounded()))
+        if seconds < 120 { return "\(seconds) s ago" }
+        if seconds < 7200 { return "\(seconds / 60) min ago" }
+        return "\(seconds / 3600) h ago"
+    }
+
+    /// Rows as columns, each as wide as its widest cell.
+    static func aligned(_ rows: [[String]]) -> String {
+        let widths = (rows.first ?? []).indices.map { column in rows.map { $0[column].count }.max() ?? 0 }
+        return rows.map { row in
             row.enumerated().map { $1.padding(toLength: widths[$0], withPad: " ", startingAt: 0) }
                 .joined(separator: "  ").trimmingCharacters(in: .whitespaces)
         }.joined(separator: "\n")
+    }
+
+    /// One attempt's entry of `porter.jobs.errors`: `{"attempt", "error", "at", "worker"}`.
+    struct AttemptError {
+        var attempt: Int?
+        var error: String
+        var at: String?
+        var worker: String?
+
+        /// The entries of a job's `errors`, oldest first; an entry not of that shape is shown
+        /// as its JSON.
+        static func list(_ errors: PQJSON) -> [AttemptError] {
+            guard let entries = try? JSONSerialization.jsonObject(with: Data(errors.text.utf8)) as? [Any] else { return [] }
+            return entries.map { entry in
+                guard let object = entry as? [String: Any] else { return AttemptError(error: "\(entry)") }
+                return AttemptError(
+                    attempt: (object["attempt"] as? NSNumber)?.intValue, error: object["error"] as? String ?? "",
+                    at: object["at"] as? String, worker: object["worker"] as? String)
+            }
+        }
+
+        /// `at 2026-12-01T10:00:01.234+00:00 on worker host:4242:17: timed out after 5 s`
+        var line: String {
+            var text = ""
+            if let at { text += "at \(at) " }
+            text += "on worker \(worker ?? "unknown")"
+            return text + ": " + error
+        }
     }
 
     static func fields(_ job: JobRecord) -> String {
@@ -28,12 +80,16 @@ package enum JobFormatting {
             ("max_attempts", job.maxAttempts.map(String.init) ?? "queue default"),
             ("timeout", job.timeout.map { "\($0) s" } ?? "queue default"),
             ("run_at", timestamp(job.runAt)), ("enqueued_at", timestamp(job.enqueuedAt)),
-            ("started_at", job.startedAt.map(timestamp)), ("ended_at", job.endedAt.map(timestamp)),
+            ("started_at", job.startedAt.map { timestamp($0) }), ("ended_at", job.endedAt.map { timestamp($0) }),
             ("depends_on", job.dependsOn.isEmpty ? nil : job.dependsOn.map(String.init).joined(separator: ", ")),
             ("orphaned", job.orphaned == 0 ? nil : String(job.orphaned)),
             ("progress", job.progress?.text), ("result", job.result?.text), ("error", job.error),
         ]
-        return fields.compactMap { name, value in
+        // Every attempt's error, with when and on which worker: the last one alone is `error`.
+        let attempts: [(String, String?)] = AttemptError.list(job.errors).enumerated().map { index, entry in
+            ("attempt \(entry.attempt ?? index + 1)", entry.line)
+        }
+        return (fields + attempts).compactMap { name, value in
             value.map { name.padding(toLength: 13, withPad: " ", startingAt: 0) + $0 }
         }.joined(separator: "\n")
     }
@@ -47,12 +103,14 @@ package enum JobFormatting {
         object["job_id"] = job.jobID
         object["max_attempts"] = job.maxAttempts
         object["timeout"] = job.timeout
-        object["started_at"] = job.startedAt.map(timestamp)
-        object["ended_at"] = job.endedAt.map(timestamp)
+        object["started_at"] = job.startedAt.map { timestamp($0) }
+        object["ended_at"] = job.endedAt.map { timestamp($0) }
         object["error"] = job.error
         object["orphaned"] = job.orphaned
         if !job.dependsOn.isEmpty { object["depends_on"] = job.dependsOn }
-        for (key, value) in [("args", job.args.text), ("progress", job.progress?.text), ("result", job.result?.text)] {
+        for (key, value) in [
+            ("args", job.args.text), ("progress", job.progress?.text), ("result", job.result?.text), ("errors", job.errors.text),
+        ] {
             if let value, let parsed = try? JSONSerialization.jsonObject(with: Data(value.utf8), options: [.fragmentsAllowed]) {
                 object[key] = parsed
             }
@@ -61,9 +119,22 @@ package enum JobFormatting {
         return String(decoding: data, as: UTF8.self)
     }
 
-    static func timestamp(_ date: Date) -> String {
+    /// A worker as one JSON object: id, host, pid, queues, running, started_at, heartbeat_at.
+    static func json(_ worker: WorkerRecord) -> String {
+        let object: [String: Any] = [
+            "id": worker.id, "host": worker.host, "pid": worker.pid, "queues": worker.queues, "running": worker.runningJobs,
+            "started_at": timestamp(worker.startedAt), "heartbeat_at": timestamp(worker.heartbeatAt),
+        ]
+        let data = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes])) ?? Data()
+        return String(decoding: data, as: UTF8.self)
+    }
+
+    /// ISO 8601 with milliseconds, in UTC unless another zone is given (`porter schedule`
+    /// shows the scheduler's): `2026-12-01T18:15:00.000+05:30`.
+    static func timestamp(_ date: Date, in timeZone: TimeZone = TimeZone(identifier: "UTC")!) -> String {
         let formatter = ISO8601DateFormatter()
         formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        formatter.timeZone = timeZone
         return formatter.string(from: date)
     }
 }

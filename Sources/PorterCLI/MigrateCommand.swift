@@ -9,7 +9,9 @@ struct MigrateCommand: AsyncParsableCommand {
     @OptionGroup var connection: ConnectionOptions
 
     func run() async throws {
-        let porter = try connection.makeClient(maximumConnections: 1)
+        // The command prints each migration it applies; the library's log of the same would
+        // say it twice.
+        let porter = try connection.makeClient(maximumConnections: 1, logger: commandLogger(level: .warning))
         let applied = try await porter.migrate()
         await porter.close()
         if applied.isEmpty {

@@ -44,7 +44,7 @@ struct PorterCommand: AsyncParsableCommand {
         subcommands: [
             MigrateCommand.self, EnqueueCommand.self, JobsCommand.self, JobCommand.self,
             WorkerCommand.self, SchedulerCommand.self, ScheduleCommand.self, RetryCommand.self, CancelCommand.self,
-            WatchCommand.self, DevCommand.self,
+            WatchCommand.self, WorkersCommand.self, DevCommand.self,
         ] + PorterCLI.addedCommands)
     }
 }

@@ -41,12 +41,47 @@ package final class ProgressBoard: EventOutput {
         return String(text.prefix(max(20, width - 1)))
     }
 
-    /// `12:00:01  finished  job 42  {"status": "finished", ...}`
-    static func line(for event: RealtimeEvent) -> String {
-        let time = Date().formatted(.dateTime.hour(.twoDigits(amPM: .omitted)).minute(.twoDigits).second(.twoDigits))
+    /// One event as a person reads it, not as JSON:
+    /// `12:00:01  job 42 failed  orders.send_confirmation on short, attempt 2: timed out after 5 s`
+    /// for a job's state change, and `12:00:02  stock_sync_done  job 42  total=500 errors=29` for
+    /// any other event, its message's keys in order.
+    static func line(for event: RealtimeEvent, at date: Date = Date()) -> String {
+        let time = date.formatted(.dateTime.hour(.twoDigits(amPM: .omitted)).minute(.twoDigits).second(.twoDigits))
+        let message = (try? JSONSerialization.jsonObject(with: Data(event.message.text.utf8))) as? [String: Any] ?? [:]
+        if let job = event.job, let status = message["status"] as? String, status == event.event,
+            let method = message["method"] as? String
+        {
+            var text = "\(time)  job \(job) \(status)  \(method)"
+            if let queue = message["queue"] as? String { text += " on \(queue)" }
+            if let attempt = (message["attempt"] as? NSNumber)?.intValue { text += ", attempt \(attempt)" }
+            if let error = message["error"] as? String, !error.isEmpty { text += ": " + error }
+            return text
+        }
         var text = "\(time)  \(event.event)"
         if let job = event.job { text += "  job \(job)" }
-        return text + "  " + event.message.text
+        let pairs = message.keys.sorted().map { "\($0)=\(Self.value(message[$0] as Any))" }
+        if !pairs.isEmpty { text += "  " + pairs.joined(separator: " ") }
+        return text
+    }
+
+    /// A message value: strings as they are (quoted when they hold a space), numbers and
+    /// booleans as written, arrays and objects as compact JSON cut to 80 characters.
+    private static func value(_ value: Any) -> String {
+        switch value {
+        case let text as String:
+            return text.contains(" ") || text.isEmpty ? "\"\(text)\"" : text
+        case let number as NSNumber:
+            // JSON's true and false come back as NSNumbers of a `char` (objCType "c").
+            return String(cString: number.objCType) == "c" ? (number.boolValue ? "true" : "false") : number.stringValue
+        case is NSNull:
+            return "null"
+        default:
+            guard let data = try? JSONSerialization.data(withJSONObject: value, options: [.sortedKeys, .withoutEscapingSlashes]) else {
+                return "\(value)"
+            }
+            let json = String(decoding: data, as: UTF8.self)
+            return json.count > 80 ? String(json.prefix(79)) + "…" : json
+        }
     }
 
     package static func terminalWidth() -> Int {

@@ -58,9 +58,11 @@ struct ScheduleCommand: AsyncParsableCommand {
         let porter = try connection.makeClient(maximumConnections: 1)
         let entries = try await Scheduler(client: porter, configuration: schedule).entries()
         await porter.close()
+        // Times in the zone the schedule's wall-clock times are read in.
+        let zone = schedule.timeZone
         let rows = [["EVENT", "METHOD", "QUEUE", "LAST", "NEXT"]] + entries.map {
-            [$0.event, $0.method, $0.queue, $0.lastFireAt.map(JobFormatting.timestamp) ?? "-",
-             $0.nextFireAt.map(JobFormatting.timestamp) ?? "never"]
+            [$0.event, $0.method, $0.queue, $0.lastFireAt.map { JobFormatting.timestamp($0, in: zone) } ?? "-",
+             $0.nextFireAt.map { JobFormatting.timestamp($0, in: zone) } ?? "never"]
         }
         let widths = (0..<5).map { column in rows.map { $0[column].count }.max() ?? 0 }
         for row in rows {

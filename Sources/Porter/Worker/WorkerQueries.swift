@@ -21,4 +21,13 @@ enum WorkerQueries {
     static func deregister(id: String) -> PQQuery {
         "DELETE FROM porter.workers WHERE id = \(id)"
     }
+
+    /// The registered workers, oldest first, each with its count of started jobs: a scan of
+    /// the small workers table, and per worker a probe of jobs_started_worker_idx.
+    static let list: PQQuery = """
+        SELECT \(unsafeRaw: WorkerRecord.columns),
+               (SELECT count(*) FROM porter.jobs j WHERE j.status = 'started' AND j.worker_id = w.id)
+        FROM porter.workers w
+        ORDER BY w.started_at, w.id
+        """
 }
