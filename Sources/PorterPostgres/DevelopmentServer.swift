@@ -152,7 +152,7 @@ package struct DevelopmentServer: Sendable {
 
     /// `arguments`, run as the `postgres` user when we are root (PostgreSQL refuses root).
     private func command(_ arguments: [String], asPostgres: Bool) -> [String] {
-        asPostgres ? ["runuser", "-u", "postgres", "--"] + arguments : arguments
+        asPostgres ? [EmbeddedPostgres.runuser, "-u", "postgres", "--"] + arguments : arguments
     }
 
     /// As root: gives the directory to the `postgres` user, who must also be able to reach it.
@@ -162,7 +162,7 @@ package struct DevelopmentServer: Sendable {
                 "PostgreSQL refuses to run as root and there is no `postgres` user to run it as; install Debian's postgresql package (apt-get install -y postgresql) or run as another user")
         }
         chown(directory, account.pointee.pw_uid, account.pointee.pw_gid)
-        let reachable = try ChildProcess.run(["runuser", "-u", "postgres", "--", "test", "-w", directory])
+        let reachable = try ChildProcess.run([EmbeddedPostgres.runuser, "-u", "postgres", "--", "test", "-w", directory])
         guard reachable == 0 else {
             throw EmbeddedPostgresError(
                 "the postgres user, which PostgreSQL runs as under root, cannot reach \(directory); run from a directory it can reach or set PORTER_DEV_DIR, e.g. PORTER_DEV_DIR=/var/tmp/porter-dev")

@@ -52,7 +52,7 @@ public final class EmbeddedPostgres: Sendable {
             chown(directory, account.pointee.pw_uid, account.pointee.pw_gid)
         }
         func command(_ arguments: [String]) -> [String] {
-            runAsPostgresUser ? ["runuser", "-u", "postgres", "--"] + arguments : arguments
+            runAsPostgresUser ? [EmbeddedPostgres.runuser, "-u", "postgres", "--"] + arguments : arguments
         }
 
         logger.debug("initdb", metadata: ["directory": "\(directory)"])
@@ -105,10 +105,20 @@ public final class EmbeddedPostgres: Sendable {
 
     /// Stops the server now and removes its directory.
     public func stop() {
-        let prefix = runAsPostgresUser ? ["runuser", "-u", "postgres", "--"] : []
+        let prefix = runAsPostgresUser ? [EmbeddedPostgres.runuser, "-u", "postgres", "--"] : []
         _ = try? ChildProcess.run(prefix + [binDirectory + "/pg_ctl", "-D", directory + "/data", "-m", "fast", "-w", "stop"])
         try? FileManager.default.removeItem(atPath: directory)
     }
+
+    /// util-linux's `runuser`, which runs PostgreSQL's programs as the `postgres` user when we
+    /// are root. It lives in /usr/sbin, which a root shell's PATH need not include.
+    static let runuser: String = {
+        let path = (ProcessInfo.processInfo.environment["PATH"] ?? "").split(separator: ":").map(String.init)
+        for folder in path + ["/usr/sbin", "/sbin", "/usr/bin", "/bin"] where FileManager.default.isExecutableFile(atPath: folder + "/runuser") {
+            return folder + "/runuser"
+        }
+        return "runuser"
+    }()
 
     /// `PORTER_PG_BIN`, else the newest `/usr/lib/postgresql/NN/bin`, else `initdb` on PATH.
     static func findBinDirectory() throws -> String {
@@ -131,8 +141,10 @@ public final class EmbeddedPostgres: Sendable {
 
 /// Why the embedded server could not start; the message says what to install or check.
 public struct EmbeddedPostgresError: Error, CustomStringConvertible {
+    /// What went wrong and what to install or check.
     public var message: String
     init(_ message: String) { self.message = message }
+    /// The message.
     public var description: String { message }
 }
 
