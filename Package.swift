@@ -188,7 +188,8 @@ let package = Package(
             name: "PorterServerTests",
             dependencies: [
                 "Porter", "PorterPostgres", "PorterPostgresNIO", "PorterTesting",
-                "porter-example-hummingbird", "porter-example-postgres-nio",
+                "porter-example-hummingbird", "porter-example-postgres-nio", "porter-example-order-service",
+                "porter-example-worker-service",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
