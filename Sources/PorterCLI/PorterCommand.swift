@@ -34,17 +34,20 @@ public enum PorterCLI {
 struct PorterCommand: AsyncParsableCommand {
     static var configuration: CommandConfiguration {
         CommandConfiguration(
-        commandName: "porter",
-        abstract: "Porter: a transactional background-job queue on PostgreSQL.",
-        discussion: """
-            The database comes from --database-url, else PORTER_DATABASE_URL, else DATABASE_URL, \
-            else libpq's defaults (PGHOST, PGPORT, PGUSER, PGDATABASE, ...). `porter demo` and \
-            `porter bench` start a throwaway PostgreSQL when none of the three is set.
-            """,
-        subcommands: [
-            MigrateCommand.self, EnqueueCommand.self, JobsCommand.self, JobCommand.self,
-            WorkerCommand.self, SchedulerCommand.self, ScheduleCommand.self, RetryCommand.self, CancelCommand.self,
-            WatchCommand.self, WorkersCommand.self, DevCommand.self,
-        ] + PorterCLI.addedCommands)
+            commandName: "porter",
+            abstract: "Porter: a transactional background-job queue on PostgreSQL.",
+            discussion: """
+                The database comes from --database-url, else PORTER_DATABASE_URL, else DATABASE_URL, \
+                else libpq's PG* variables (PGHOST, PGPORT, PGUSER, PGDATABASE, ...) when one is set, \
+                else the development server in .porter/ (see `porter dev`), started when needed.
+                """ + (PorterCLI.addedCommands.isEmpty ? "" : """
+
+                `porter demo` and `porter bench` start a throwaway PostgreSQL instead when no URL is set.
+                """),
+            subcommands: [
+                MigrateCommand.self, EnqueueCommand.self, JobsCommand.self, JobCommand.self,
+                WorkerCommand.self, SchedulerCommand.self, ScheduleCommand.self, RetryCommand.self, CancelCommand.self,
+                WatchCommand.self, WorkersCommand.self, DevCommand.self,
+            ] + PorterCLI.addedCommands)
     }
 }

@@ -115,6 +115,33 @@ import Testing
         await porter.close()
     }
 
+    /// A user's own executable (`PorterCLI.main(registry:)`, Examples/CustomPorter) has every
+    /// porter command but the demo and the benchmarks, which only the porter executable carries.
+    @Test func aUsersOwnExecutableHasThePorterCommandsButNoDemoOrBenchmarks() async throws {
+        let own = Process()
+        own.executableURL = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+            .appendingPathComponent("porter-example-custom-porter")
+        if !FileManager.default.fileExists(atPath: own.executableURL!.path) {
+            own.executableURL = MigrationTests.packageRoot.appendingPathComponent(".build/debug/porter-example-custom-porter")
+        }
+        own.arguments = ["--help"]
+        let output = Pipe()
+        own.standardOutput = output
+        try own.run()
+        let help = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        own.waitUntilExit()
+        let subcommands = help.split(separator: "\n").compactMap { line -> String? in
+            guard line.hasPrefix("  "), !line.hasPrefix("   ") else { return nil }
+            return line.split(separator: " ").first.map(String.init)
+        }
+        for command in ["migrate", "enqueue", "jobs", "job", "worker", "watch", "workers", "dev"] {
+            #expect(subcommands.contains(command), "\(help)")
+        }
+        #expect(!subcommands.contains("demo") && !subcommands.contains("bench"), "\(help)")
+        let porter = try await runPorter(["--help"])
+        #expect(porter.output.contains("\n  demo ") && porter.output.contains("\n  bench "), "\(porter.output)")
+    }
+
     /// `porter watch` on a terminal: state events read as sentences, other events as
     /// key=value pairs; no JSON.
     @Test func watchOnATerminalPrintsEventsForPeopleNotJSON() throws {
