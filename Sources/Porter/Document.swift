@@ -33,14 +33,18 @@ public protocol Document: Sendable {
 /// `run_doc_method`) with args `{"doctype", "name", "doc_method", "kwargs"}`, the shape
 /// `porter.enqueue_doc` writes.
 public struct DocumentJob: Sendable, Hashable {
+    /// The method every document job runs as, Frappe's `run_doc_method`.
     public static let method = "porter.run_doc_method"
+    /// The document type, as a registered `Document`'s `doctype` names it (e.g. `Outlet`).
     public var doctype: String
+    /// The name of the record to load, passed to the type's `load(name:context:)`.
     public var name: String
     /// The document method to run.
     public var docMethod: String
     /// The method's keyword arguments, a JSON object.
     public var kwargs: PQJSON
 
+    /// A document job: run `docMethod` with `kwargs` on the `doctype` record named `name`.
     public init(doctype: String, name: String, docMethod: String, kwargs: PQJSON = PQJSON(text: "{}")) {
         self.doctype = doctype
         self.name = name

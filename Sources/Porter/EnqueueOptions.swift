@@ -33,6 +33,8 @@ public struct EnqueueOptions: Sendable, Hashable {
     /// worker would give it. Default: `false`.
     public var now: Bool
 
+    /// Options with every default as documented on each property: the `default` queue, no
+    /// `jobID`, the queue's timeout and attempts, priority 0, no dependencies, now.
     public init(
         queue: String = "default",
         timeout: Int? = nil,

@@ -7,6 +7,7 @@ public struct EnqueueRequest: Sendable, Hashable {
     public var method: String
     /// The arguments, a JSON object.
     public var args: PQJSON
+    /// How to enqueue it: queue, job_id, deduplication, timing, priority, dependencies.
     public var options: EnqueueOptions
 
     /// A request by method name and raw JSON arguments.

@@ -27,5 +27,6 @@ public protocol Job: Codable, Sendable {
 
 /// Arguments for a job that takes none: encodes as `{}`.
 public struct NoArguments: Codable, Sendable, Hashable {
+    /// No arguments.
     public init() {}
 }

@@ -36,6 +36,8 @@ public struct JobContext: Sendable {
         PorterClient(pool: pool, registry: registry, queues: queues, logger: logger)
     }
 
+    /// A context for running a handler outside a worker (a test, a tool): `id` is the job's row
+    /// (`nil` when there is none, as in `now` runs), and `pool` is where it reads and writes.
     public init(id: Int64?, method: String, queue: String, attempt: Int, logger: Logger, pool: PQPool) {
         self.id = id
         self.method = method

@@ -3,27 +3,41 @@ import PorterPostgres
 
 /// A row of `porter.jobs`.
 public struct JobRecord: Sendable, Hashable {
+    /// The job's id, `porter.jobs.id`.
     public var id: Int64
+    /// The caller's key naming the work (`job_id`), for deduplication; `nil` for most jobs.
     public var jobID: String?
+    /// The method a worker dispatches on: a registered Swift job, or `sql:schema.function`.
     public var method: String
+    /// The queue it waits in: `short`, `default`, `long` or one of your own.
     public var queue: String
     /// The arguments as enqueued; `decodeArgs(as:)` reads them as the worker does.
     public var args: PQJSON
+    /// Where the job stands: queued, scheduled, deferred, started, finished, failed or canceled.
     public var status: JobStatus
+    /// Lower runs first; 0 unless enqueued with another.
     public var priority: Int
+    /// Whether it runs ahead of every job not at the front, whatever their priority.
     public var atFront: Bool
+    /// The attempts started so far, the current one included.
     public var attempts: Int
     /// `nil`: the queue's configured maximum.
     public var maxAttempts: Int?
     /// Seconds; `nil`: the queue's timeout.
     public var timeout: Int?
+    /// When it may run, at the earliest.
     public var runAt: Date
+    /// When it was enqueued.
     public var enqueuedAt: Date
+    /// When its current or last attempt started; `nil` before the first.
     public var startedAt: Date?
+    /// When it finished, failed or was canceled; `nil` while it has not ended.
     public var endedAt: Date?
+    /// Its last published progress, `{"percent", "title", "description"}`; `nil` before any.
     public var progress: PQJSON?
     /// The handler's result; `result?.decode(R.self)` reads it as it was returned.
     public var result: PQJSON?
+    /// The last attempt's error; `errors` keeps every attempt's.
     public var error: String?
     /// Every attempt's error, oldest first, as a JSON array.
     public var errors: PQJSON

@@ -19,6 +19,7 @@ public struct JobRegistry: Sendable {
     /// Document methods by doctype, then by method name.
     private var documents: [String: [String: DocumentHandler]] = [:]
 
+    /// An empty registry; register each job type's handler with `register`.
     public init() {}
 
     /// Registers the handler for a typed job. Its arguments are decoded before the call.

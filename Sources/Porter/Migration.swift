@@ -7,6 +7,7 @@ public struct Migration: Sendable, Hashable {
     /// The file's SQL, run as one transaction.
     public let sql: String
 
+    /// A migration: its number, its name, and the SQL it runs.
     public init(version: Int, name: String, sql: String) {
         self.version = version
         self.name = name

@@ -12,8 +12,10 @@ public struct Migrator: Sendable {
 
     /// The migrations to apply. Default: every embedded one.
     public var migrations: [Migration]
+    /// Where each applied migration is logged, at info.
     public var logger: Logger
 
+    /// A migrator for `migrations` (Porter's own by default), logging each one it applies.
     public init(migrations: [Migration] = Migration.all, logger: Logger = Logger(label: "porter.migrate")) {
         self.migrations = migrations.sorted { $0.version < $1.version }
         self.logger = logger

@@ -21,6 +21,7 @@ public final class PorterClient: Sendable {
     /// `WorkerConfiguration.queues` so inline runs in tests match them. Default: the built-in
     /// `short` 300 s, `default` 300 s and `long` 1500 s.
     public let queues: [String: QueueConfiguration]
+    /// Where Porter logs, at info and below; workers and listeners made from this client use it too.
     public let logger: Logger
 
     /// A client on an existing pool.

@@ -29,12 +29,14 @@ public struct PorterError: Error, Sendable, CustomStringConvertible {
         case database
     }
 
+    /// What went wrong, to match on: `catch let error as PorterError where error.code == .duplicateJob(jobID: "sync-A1")`.
     public var code: Code
     /// What happened and what to do next.
     public var message: String
     /// The database error this came from, with its SQLSTATE.
     public var underlying: PQError?
 
+    /// An error with its code, a message that says what to do, and the database error behind it.
     public init(code: Code, message: String, underlying: PQError? = nil) {
         self.code = code
         self.message = message
@@ -44,6 +46,8 @@ public struct PorterError: Error, Sendable, CustomStringConvertible {
     /// The SQLSTATE of the database error behind this one, if any.
     public var sqlState: SQLState? { underlying?.sqlState }
 
+    /// The message, the server's hint when there is one, and the SQLSTATE:
+    /// `porter.enqueue: job_id 'sync-A1' is already queued or running (pass deduplicate => true ...) [SQLSTATE 23505]`.
     public var description: String {
         var text = message
         if let hint = underlying?.hint { text += " (\(hint))" }

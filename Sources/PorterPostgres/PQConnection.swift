@@ -25,6 +25,8 @@ public actor PQConnection {
     /// The server process serving this connection (`pg_backend_pid()`), 0 when closed.
     public private(set) var backendPID: Int32 = 0
 
+    /// The connection's own thread: every statement, and every closure over an `isolated`
+    /// connection, runs there, so libpq's blocking calls never hold the cooperative pool.
     public nonisolated var unownedExecutor: UnownedSerialExecutor {
         thread.asUnownedSerialExecutor()
     }
@@ -95,6 +97,7 @@ public actor PQConnection {
         return PQConfiguration.settings(options).first { $0.keyword == keyword }?.value
     }
 
+    /// Whether the connection is closed or lost; a pool replaces such a connection.
     public var isClosed: Bool {
         guard let handle else { return true }
         return PQstatus(handle) != CONNECTION_OK

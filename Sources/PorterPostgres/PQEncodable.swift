@@ -136,6 +136,7 @@ public struct PQJSON: PQEncodable, Hashable, CustomStringConvertible {
     }
 
     public var postgresText: String? { text }
+    /// The JSON text.
     public var description: String { text }
 
     /// A new encoder with Porter's JSON configuration: sorted keys, slashes unescaped, dates

@@ -25,6 +25,7 @@ public struct PQError: Error, Sendable, CustomStringConvertible {
         /// A connection string or URL is malformed.
         public static let invalidConfiguration = Code(.invalidConfiguration)
 
+        /// The kind's name: `connectionFailed`, `server`, ...
         public var description: String { base.rawValue }
 
         /// How an error of this kind reads to a person, before its message.
@@ -46,14 +47,23 @@ public struct PQError: Error, Sendable, CustomStringConvertible {
     public var sqlState: SQLState?
     /// The primary message, from the server or from libpq.
     public var message: String
+    /// The server's DETAIL: more about what happened.
     public var detail: String?
+    /// The server's HINT: what to do about it.
     public var hint: String?
+    /// `ERROR`, `FATAL` or `PANIC`, for server errors.
     public var severity: String?
+    /// The schema of the object at fault, when the server names one.
     public var schema: String?
+    /// The table at fault, when the server names one.
     public var table: String?
+    /// The column at fault, when the server names one; Porter's SQL functions name the
+    /// parameter they refuse here (`queue`, `args`, `job_id`, ...).
     public var column: String?
+    /// The constraint violated, when the server names one (`jobs_job_id_active_key`).
     public var constraint: String?
 
+    /// An error of `code` with the fields a server error carries.
     public init(
         code: Code, message: String, sqlState: SQLState? = nil, detail: String? = nil,
         hint: String? = nil, severity: String? = nil, schema: String? = nil, table: String? = nil,
@@ -95,17 +105,23 @@ public struct PQError: Error, Sendable, CustomStringConvertible {
 
 /// A five-character SQLSTATE code, matchable by value or by class.
 public struct SQLState: RawRepresentable, Sendable, Hashable, CustomStringConvertible {
+    /// The five characters, e.g. `23505`.
     public let rawValue: String
+    /// The SQLSTATE `rawValue`.
     public init(rawValue: String) { self.rawValue = rawValue }
+    /// The SQLSTATE `rawValue`: `SQLState("23505")`.
     public init(_ rawValue: String) { self.rawValue = rawValue }
 
     /// The two-character class, e.g. `23` (integrity constraint violation).
     public var `class`: Class { Class(rawValue: String(rawValue.prefix(2))) }
+    /// The five characters.
     public var description: String { rawValue }
 
     /// A SQLSTATE class: the first two characters.
     public struct Class: RawRepresentable, Sendable, Hashable {
+        /// The two characters, e.g. `23`.
         public let rawValue: String
+        /// The class `rawValue`.
         public init(rawValue: String) { self.rawValue = rawValue }
         /// `08`: connection exception.
         public static let connectionException = Class(rawValue: "08")
@@ -119,21 +135,38 @@ public struct SQLState: RawRepresentable, Sendable, Hashable, CustomStringConver
         public static let operatorIntervention = Class(rawValue: "57")
     }
 
+    /// `23505`: a unique index refused a row (a duplicate `job_id`, for Porter).
     public static let uniqueViolation = SQLState("23505")
+    /// `26000`: no prepared statement of that name on this session.
     public static let invalidSQLStatementName = SQLState("26000")
+    /// `23514`: a CHECK constraint refused a row.
     public static let checkViolation = SQLState("23514")
+    /// `23502`: NULL in a NOT NULL column.
     public static let notNullViolation = SQLState("23502")
+    /// `22023`: a parameter's value is refused (Porter's enqueue checks use it).
     public static let invalidParameterValue = SQLState("22023")
+    /// `22004`: NULL where a value is required.
     public static let nullValueNotAllowed = SQLState("22004")
+    /// `22P02`: text that does not parse as the type.
     public static let invalidTextRepresentation = SQLState("22P02")
+    /// `54000`: a limit exceeded (job arguments over `porter.max_args_bytes`).
     public static let programLimitExceeded = SQLState("54000")
+    /// `57014`: the statement was canceled, or hit `statement_timeout`.
     public static let queryCanceled = SQLState("57014")
+    /// `57P01`: the server is shutting down, or `pg_terminate_backend` ended the session.
     public static let adminShutdown = SQLState("57P01")
+    /// `57P02`: the server crashed.
     public static let crashShutdown = SQLState("57P02")
+    /// `57P03`: the server is starting up and cannot take connections yet.
     public static let cannotConnectNow = SQLState("57P03")
+    /// `40001`: a serializable transaction lost; run it again.
     public static let serializationFailure = SQLState("40001")
+    /// `40P01`: a deadlock; one transaction was rolled back to break it.
     public static let deadlockDetected = SQLState("40P01")
+    /// `42883`: no such function (a Porter function missing: run `porter migrate`).
     public static let undefinedFunction = SQLState("42883")
+    /// `42P01`: no such table.
     public static let undefinedTable = SQLState("42P01")
+    /// `P0001`: a PL/pgSQL `RAISE EXCEPTION` without a code of its own.
     public static let raiseException = SQLState("P0001")
 }

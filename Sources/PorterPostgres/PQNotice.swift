@@ -11,6 +11,7 @@ public struct PQNotice: Sendable, Hashable {
     /// The DETAIL field, when the server sent one.
     public var detail: String?
 
+    /// A notice as the server sent it.
     public init(severity: String, message: String, detail: String? = nil) {
         self.severity = severity
         self.message = message

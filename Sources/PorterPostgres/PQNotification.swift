@@ -7,6 +7,7 @@ public struct PQNotification: Sendable, Hashable {
     /// The server process that sent it.
     public var senderPID: Int32
 
+    /// A notification as the server delivered it.
     public init(channel: String, payload: String, senderPID: Int32) {
         self.channel = channel
         self.payload = payload

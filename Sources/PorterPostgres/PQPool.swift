@@ -22,6 +22,8 @@ public actor PQPool {
     private var nextWaiter = 0
     private var isClosed = false
 
+    /// A pool of up to `maximumConnections` (default 10) connections to `configuration`,
+    /// opened as statements need them and kept for the next one.
     public init(
         _ configuration: PQConfiguration,
         maximumConnections: Int = 10,

@@ -23,11 +23,13 @@ public struct PQQuery: Sendable, Hashable, ExpressibleByStringInterpolation, Cus
         self.binds = binds.map { $0.postgresText }
     }
 
+    /// A statement with no parameters.
     public init(stringLiteral value: String) {
         self.sql = value
         self.binds = []
     }
 
+    /// A statement whose interpolated values became `$n` parameters.
     public init(stringInterpolation: StringInterpolation) {
         self.sql = stringInterpolation.sql
         self.binds = stringInterpolation.binds
@@ -45,10 +47,13 @@ public struct PQQuery: Sendable, Hashable, ExpressibleByStringInterpolation, Cus
     /// The SQL text only; bind values are never printed.
     public var description: String { sql }
 
+    /// Builds a statement from a string with interpolations: literal text stays SQL, each
+    /// interpolated value becomes the next `$n` parameter.
     public struct StringInterpolation: StringInterpolationProtocol {
         var sql: String
         var binds: [String?]
 
+        /// Starts an empty statement, with room for the literal text and the parameters.
         public init(literalCapacity: Int, interpolationCount: Int) {
             sql = ""
             sql.reserveCapacity(literalCapacity + interpolationCount * 3)
@@ -56,6 +61,7 @@ public struct PQQuery: Sendable, Hashable, ExpressibleByStringInterpolation, Cus
             binds.reserveCapacity(interpolationCount)
         }
 
+        /// Appends SQL text as it is.
         public mutating func appendLiteral(_ literal: String) {
             sql += literal
         }

@@ -18,9 +18,12 @@ public struct PQRows: Sendable, RandomAccessCollection {
         self.columnIndex = index
     }
 
+    /// The first row's position: 0.
     public var startIndex: Int { 0 }
+    /// One past the last row's position: the number of rows.
     public var endIndex: Int { columns.isEmpty ? 0 : cells.count / columns.count }
 
+    /// The row at `position`, from 0.
     public subscript(position: Int) -> PQRow {
         let width = columns.count
         return PQRow(

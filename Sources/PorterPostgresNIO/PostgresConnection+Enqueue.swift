@@ -18,8 +18,8 @@ extension PostgresConnection {
     /// ```
     ///
     /// It runs `porter.enqueue`, the SQL function Porter's own path runs, so the rules are the
-    /// same: the result is ``EnqueueResult/enqueued(id:)`` or, with `deduplicate`,
-    /// ``EnqueueResult/duplicate(jobID:)``; bad options throw the same ``PorterError`` codes
+    /// same: the result is `.enqueued(id:)` or, with `deduplicate`,
+    /// `.duplicate(jobID:)`; bad options throw the same `PorterError` codes
     /// (`invalidArgument`, `duplicateJob`, `schemaMissing`), with the server's error, and its
     /// SQLSTATE, in `underlying`. Other errors are postgres-nio's own `PSQLError`.
     /// `EnqueueOptions.now` needs a `PorterClient`'s handlers and is refused here.

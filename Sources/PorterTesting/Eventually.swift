@@ -17,7 +17,10 @@ public func waitUntil(
 
 /// Thrown by `waitUntil` when the condition did not hold in time.
 public struct TimedOut: Error, CustomStringConvertible {
+    /// What was awaited, as the caller described it: `job 42 to be finished`.
     public var what: String
+    /// How long it was awaited.
     public var timeout: Duration
+    /// `timed out after 10.0 seconds waiting for job 42 to be finished`
     public var description: String { "timed out after \(timeout) waiting for \(what)" }
 }

@@ -21,6 +21,7 @@ public struct Maintenance: Sendable {
     let configuration: WorkerConfiguration
     let logger: Logger
 
+    /// Maintenance on `pool`, with the retention, rescue and vacuum settings of `configuration`.
     public init(pool: PQPool, configuration: WorkerConfiguration, logger: Logger) {
         self.pool = pool
         self.configuration = configuration

@@ -11,6 +11,7 @@ public struct RealtimeEvent: Sendable, Hashable {
     /// The message, a JSON object.
     public var message: PQJSON
 
+    /// An event as `porter_realtime` delivers it.
     public init(event: String, job: Int64?, message: PQJSON) {
         self.event = event
         self.job = job
@@ -19,10 +20,14 @@ public struct RealtimeEvent: Sendable, Hashable {
 
     /// A progress event's message: `{"percent": …, "title": …, "description": …}`.
     public struct Progress: Codable, Sendable, Hashable {
+        /// How far the job is, from 0 to 100.
         public var percent: Double
+        /// What the job is doing, e.g. `Syncing stock`.
         public var title: String?
+        /// The current step, e.g. `outlet 3 of 7`.
         public var description: String?
 
+        /// Progress at `percent`, with an optional title and step.
         public init(percent: Double, title: String? = nil, description: String? = nil) {
             self.percent = percent
             self.title = title

@@ -18,6 +18,7 @@ public struct CronExpression: Sendable, Hashable, CustomStringConvertible {
     let daysRestricted: Bool
     let weekdaysRestricted: Bool
 
+    /// The expression as written.
     public var description: String { text }
 
     static let macros = [
@@ -121,9 +122,13 @@ public struct CronExpression: Sendable, Hashable, CustomStringConvertible {
 
 /// A cron expression that does not parse: the expression, the field at fault, and why.
 public struct CronError: Error, Sendable, Hashable, CustomStringConvertible {
+    /// The expression as written.
     public var expression: String
+    /// The field that is wrong (`minute`, `hour`, `day of month`, `month`, `day of week`), when one is.
     public var field: String?
+    /// What is wrong with it and how to write it instead.
     public var message: String
+    /// `cron expression "61 * * * *": minute field ...`: the expression, the field and the fix.
     public var description: String {
         if let field { return "cron expression \"\(expression)\": \(field) field \(message)" }
         return "cron expression \"\(expression)\" \(message)"

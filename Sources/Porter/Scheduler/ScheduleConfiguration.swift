@@ -25,6 +25,8 @@ public struct ScheduleConfiguration: Sendable {
     static let eventKeys = ["all", "hourly", "daily", "weekly", "monthly", "yearly", "annual",
                             "hourly_long", "daily_long", "weekly_long", "monthly_long", "cron"]
 
+    /// A schedule with nothing in it yet: a tick each `tickInterval` (default 60 s), wall-clock
+    /// times read in `timeZone` (default UTC). Add events with `add`.
     public init(tickInterval: Duration = .seconds(60), timeZone: TimeZone = TimeZone(identifier: "UTC")!) {
         self.tickInterval = tickInterval
         self.timeZone = timeZone

@@ -13,12 +13,14 @@ public struct ScheduledEvent: Sendable, Hashable {
     /// The event's name as stored in `porter.schedule.event`: `all`, `hourly`, `daily_long`, or
     /// `cron:<expression>`.
     public var name: String
+    /// When it fires: every tick, or on a cron schedule.
     public var timing: Timing
     /// The method to enqueue, with no arguments (Frappe's rule).
     public var method: String
     /// `long` for the `_long` events, else `default`.
     public var queue: String
 
+    /// An event that enqueues `method` on `queue` when `timing` says.
     public init(name: String, timing: Timing, method: String, queue: String) {
         self.name = name
         self.timing = timing

@@ -21,23 +21,34 @@ public struct Scheduler: Service {
         /// (event, method) of every run skipped because the previous one was still active.
         public var skipped: [String] = []
 
+        /// One job a tick enqueued.
         public struct Fired: Sendable, Hashable {
+            /// The event that fired (`hourly`, `cron:15 18 * * *`, ...).
             public var event: String
+            /// The method it enqueued.
             public var method: String
+            /// The scheduled time it fired for (not when the tick ran).
             public var fireAt: Date
+            /// The enqueued job's id.
             public var job: Int64
         }
     }
 
     /// One entry as `porter schedule` lists it.
     public struct Entry: Sendable, Hashable {
+        /// The event's name (`all`, `hourly`, `daily_long`, `cron:<expression>`).
         public var event: String
+        /// The method it enqueues.
         public var method: String
+        /// The queue it enqueues on.
         public var queue: String
+        /// When it last fired; `nil` if it never has.
         public var lastFireAt: Date?
+        /// When it fires next; `nil` if it never will (a cron date that does not occur).
         public var nextFireAt: Date?
     }
 
+    /// The events this scheduler fires, its tick and its time zone.
     public let configuration: ScheduleConfiguration
     private let client: PorterClient
     private let logger: Logger
@@ -54,6 +65,8 @@ public struct Scheduler: Service {
         self.now = now
     }
 
+    /// Registers the configured events, then ticks every `tickInterval` until graceful
+    /// shutdown. A tick that fails (the database away) is logged and tried again next tick.
     public func run() async throws {
         try await register(now: now())
         logger.info("scheduler started", metadata: ["porter.scheduler.events": "\(configuration.events.count)"])

@@ -15,6 +15,7 @@ public struct QueueConfiguration: Sendable, Hashable {
     /// overflowing (and a server's `max_connections` is far lower anyway).
     public static let backgroundWorkersRange = 1...10_000
 
+    /// A queue's settings; the defaults are Frappe's: 300 s, one job at a time, no retries.
     public init(timeout: Int = 300, backgroundWorkers: Int = 1, maxAttempts: Int = 1) {
         self.timeout = timeout
         self.backgroundWorkers = backgroundWorkers

@@ -11,6 +11,8 @@ public struct RetryPolicy: Sendable, Hashable {
     /// The spread, as a fraction of the delay. Default: 0.25.
     public var jitter: Double
 
+    /// A policy with the given base, maximum and jitter; the defaults are the config file's:
+    /// 3 s, doubling, at most an hour, ±25 %.
     public init(base: Duration = .seconds(3), maximum: Duration = .seconds(3600), jitter: Double = 0.25) {
         self.base = base
         self.maximum = maximum

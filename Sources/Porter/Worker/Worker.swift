@@ -17,6 +17,7 @@ import ServiceLifecycle
 public struct Worker: Service {
     /// This process's worker id, as stored in `porter.workers` and `porter.jobs.worker_id`.
     public let id: String
+    /// Its settings: queues and slots, intervals, retention, retries.
     public let configuration: WorkerConfiguration
     /// The queues this worker serves.
     public let queues: [String]
@@ -41,6 +42,10 @@ public struct Worker: Service {
         self.outage = DatabaseOutage(logger: logger)
     }
 
+    /// Runs until graceful shutdown (finish what it holds, within `shutdownGrace`, and take
+    /// no more) or cancellation (stop now, jobs back in the queue). Throws only at start-up:
+    /// a Porter schema older than this build, or none (`PorterError.Code.schemaMissing`).
+    /// While the database cannot be reached it waits and retries, logging one warning.
     public func run() async throws {
         let pool = client.pool
         // Heartbeats and maintenance get connections of their own, one each: on the shared

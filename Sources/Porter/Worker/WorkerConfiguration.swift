@@ -63,6 +63,8 @@ public struct WorkerConfiguration: Sendable, Hashable {
     /// a prepared statement may not exist on the next transaction's session.
     var preparedStatements: Bool { !pollOnly }
 
+    /// A configuration with each setting given, and the rest at the defaults each property
+    /// documents; `WorkerConfiguration.load(path:)` reads one from a config file.
     public init(
         queues: [String: QueueConfiguration] = QueueConfiguration.builtIn,
         sqlSchemas: Set<String> = [],
@@ -232,8 +234,11 @@ public struct WorkerConfiguration: Sendable, Hashable {
 
 /// A config file problem: the key at fault (dotted, e.g. `workers.long.timeout`) and the fix.
 public struct ConfigurationError: Error, Sendable, CustomStringConvertible, Equatable {
+    /// The key at fault, dotted (`workers.long.timeout`); `nil` for the file as a whole.
     public var key: String?
+    /// What is wrong and the fix.
     public var message: String
+    /// `config key workers.long.timout: unknown key; did you mean timeout?`
     public var description: String {
         if let key { return "config key \(key): \(message)" }
         return "config: \(message)"
