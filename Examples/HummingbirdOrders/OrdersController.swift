@@ -83,15 +83,3 @@ struct OrdersController: Sendable {
         return Response(status: .ok, headers: headers, body: body)
     }
 }
-
-/// The body of `POST /orders`.
-struct NewOrder: Decodable {
-    var customer: String
-    var items: Int
-}
-
-/// The answer to `POST /orders`: the order's id and its job's (`porter.jobs.id`).
-struct CreatedOrder: ResponseCodable {
-    var id: Int
-    var job: Int64?
-}

@@ -1,0 +1,7 @@
+import Foundation
+
+/// The body of `POST /orders`.
+struct NewOrder: Decodable {
+    var customer: String
+    var items: Int
+}
