@@ -30,7 +30,8 @@ public enum PorterCLI {
     }
 }
 
-/// The root command: migrate, enqueue and inspect jobs, run workers, the demo and benchmarks.
+/// The root command: migrate, enqueue and inspect jobs, run workers, and the commands the
+/// executable adds (the `porter` executable's demo and benchmarks).
 struct PorterCommand: AsyncParsableCommand {
     static var configuration: CommandConfiguration {
         CommandConfiguration(
