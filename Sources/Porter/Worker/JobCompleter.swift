@@ -137,7 +137,14 @@ actor JobCompleter {
             pending = batch + pending
             throw error
         }
-        try await write(batch)
+        // Ends that arrived while those events went out join this batch when their attempt's
+        // event is out too (a small worker would otherwise write half-size batches); the ends
+        // of attempts claimed meanwhile wait for the next pass, after their started events.
+        let ready = pending.filter { $0.attempt.isStartedEventOut }
+        if !ready.isEmpty {
+            pending.removeAll { $0.attempt.isStartedEventOut }
+        }
+        try await write(batch + ready)
     }
 
     /// Sends `started` events. A failure other than a lost connection is retried one attempt
