@@ -15,9 +15,9 @@ import PorterPostgres
 ///
 /// **No job holds the others hostage.** A batch that fails for any reason but a lost
 /// connection is split in halves until the job that makes it fail is alone; that job is failed
-/// with an error that says why, and every other job of the batch is written. A lost connection
-/// keeps the batch and tries again with backoff; if the worker dies first, the rescuer
-/// requeues the jobs, so nothing is lost.
+/// with an error that says why, and every other job of the batch is written. A lost connection,
+/// a deadlock or a serialization failure keeps the batch and tries again with backoff; if the
+/// worker dies first, the rescuer requeues the jobs, so nothing is lost.
 ///
 /// **Shutdown.** Once the worker's shutdown began, retries end `shutdownGrace` + 4 s later
 /// (1 s after `finish()` if nothing began it), whatever the database does; what could not be
@@ -114,7 +114,7 @@ actor JobCompleter {
                 if !outageLogged {
                     outageLogged = true
                     logger.warning(
-                        "database unavailable; keeping job outcomes and retrying",
+                        "could not record job outcomes (database unavailable or busy); keeping them and retrying",
                         metadata: ["error": "\(error)", "porter.jobs": "\(pending.count)"])
                 }
                 try? await Task.sleep(for: min(delay, shutdown.remaining ?? delay))
@@ -124,7 +124,7 @@ actor JobCompleter {
     }
 
     /// One pass: the ends that have arrived, after the `started` events of every attempt
-    /// claimed so far. Throws only for a lost connection, with what is left put back.
+    /// claimed so far. Throws only for a transient failure (`isWorthRetrying`), with what is left put back.
     private func writeOnce() async throws {
         let batch = pending
         pending.removeAll()
@@ -147,7 +147,7 @@ actor JobCompleter {
         try await write(batch + ready)
     }
 
-    /// Sends `started` events. A failure other than a lost connection is retried one attempt
+    /// Sends `started` events. A failure that is not transient is retried one attempt
     /// at a time, and what still fails is dropped with a warning: an event must not hold up the
     /// outcomes behind it.
     private func announce(_ attempts: [JobAttempt]) async throws {
@@ -207,7 +207,7 @@ actor JobCompleter {
     /// The end of `completion` cannot be written (its result is refused, a trigger fails on
     /// it, …): fail the job instead, saying why, so that it does not stay started. Tried with
     /// job events, then without; if even that fails, the job stays started until this worker
-    /// stops and is rescued. Throws only for a lost connection.
+    /// stops and is rescued. Throws only for a transient failure.
     private func recordUnwritable(_ completion: Completion, _ error: any Error) async throws {
         let job = completion.attempt.job
         let message = "Porter could not record this attempt's end (\(completion.transition.status.rawValue)): \(AttemptEnd.describe(error)); the job was failed instead"
@@ -240,12 +240,16 @@ actor JobCompleter {
         try await pool.query(configuration.preparedStatements ? query.prepared() : query)
     }
 
-    /// A failure that says nothing about the batch: the connection went away, or the completer
-    /// was cancelled (which also cancels its statement on the server). The batch is kept.
-    private static func isWorthRetrying(_ error: any Error) -> Bool {
+    /// A failure that says nothing about the batch, so the same batch is tried again: the
+    /// connection went away, the transaction lost a deadlock or a serialization conflict
+    /// (class 40) or a lock timeout (55P03), or the completer was cancelled (which also cancels
+    /// its statement on the server). Anything else is the batch's own fault and splits it.
+    static func isWorthRetrying(_ error: any Error) -> Bool {
         if error is CancellationError || Task.isCancelled { return true }
-        if let error = error as? PQError, error.isConnectionLost { return true }
-        return false
+        guard let error = error as? PQError else { return false }
+        if error.isConnectionLost { return true }
+        guard let state = error.sqlState else { return false }
+        return state.class == SQLState.Class(rawValue: "40") || state == SQLState("55P03")
     }
 
     /// Shutdown's time is up: says what was not written, and lets everything waiting go.
