@@ -53,7 +53,8 @@ public struct Worker: Service {
             throw error
         }
         logger.info("worker started", metadata: ["porter.queues": "\(queues.joined(separator: ","))"])
-        let completer = JobCompleter(pool: pool, workerID: id, configuration: configuration, logger: logger)
+        let statements = StatementPreparation(prepared: configuration.preparedStatements)
+        let completer = JobCompleter(pool: pool, workerID: id, configuration: configuration, statements: statements, logger: logger)
         let running = RunningAttempts()
         let deadlines = JobDeadlines()
         // sql: jobs' progress is relayed on a connection no job holds (opened on first use).
@@ -69,7 +70,8 @@ public struct Worker: Service {
             return (0..<count).map { index in
                 QueueClaimer(
                     queue: queue, capacity: slots / count + (index < slots % count ? 1 : 0), pool: pool, workerID: id,
-                    executor: executor, completer: completer, running: running, configuration: configuration, logger: logger)
+                    executor: executor, completer: completer, running: running, configuration: configuration,
+                    statements: statements, logger: logger)
             }
         }
         let byQueue = Dictionary(grouping: claimers, by: \.queue)
@@ -90,6 +92,15 @@ public struct Worker: Service {
                 }
                 background.addTask {
                     await self.maintain(upkeep)
+                    return .other
+                }
+                background.addTask {
+                    // Prepared statements met a shared server session: stop now, as if cancelled.
+                    guard let stop = await statements.stopRequested() else { return .other }
+                    logger.error("stopping the worker", metadata: ["error": "\(stop)"])
+                    completer.shutdownBegan()
+                    for claimer in claimers { claimer.shutdown() }
+                    running.stopAll(.shutdown)
                     return .other
                 }
                 if !configuration.pollOnly {
@@ -134,6 +145,7 @@ public struct Worker: Service {
         await upkeep.close()
         await relayPool.close()
         logger.info("worker stopped")
+        if let stop = statements.stopError { throw stop }
     }
 
     /// What ended among the worker's background tasks.
