@@ -22,6 +22,8 @@ public struct Worker: Service {
     public let queues: [String]
     private let client: PorterClient
     private let logger: Logger
+    /// Whether this worker has reached the database long enough to judge others dead.
+    private let contact = DatabaseContact()
 
     /// A worker for `queues`, or for every configured queue when `nil`.
     public init(
@@ -48,6 +50,7 @@ public struct Worker: Service {
         do {
             try await checkSchema(upkeep)
             try await register(upkeep)
+            contact.reached()
         } catch {
             await upkeep.close()
             throw error
@@ -224,7 +227,9 @@ public struct Worker: Service {
                         metadata: ["porter.job.id": "\(key.id)", "porter.job.attempt": "\(key.attempt)"])
                     running.stop(key, .lostClaim)
                 }
+                contact.reached()
             } catch {
+                contact.failed(error)
                 logger.info("heartbeat failed", metadata: ["error": "\(error)"])
             }
         }
@@ -235,8 +240,10 @@ public struct Worker: Service {
         let maintenance = Maintenance(pool: pool, configuration: configuration, logger: logger)
         while !Task.isCancelled {
             do {
-                try await maintenance.runOnce()
+                try await maintenance.runOnce(rescue: contact.hasLasted(configuration.rescueAfter))
+                contact.reached()
             } catch {
+                contact.failed(error)
                 logger.info("maintenance failed; trying again next interval", metadata: ["error": "\(error)"])
             }
             try? await Task.sleep(for: configuration.maintenanceInterval)
