@@ -197,7 +197,7 @@ final class Shared<Value: Sendable>: @unchecked Sendable {
         let worker = Self.worker(porter, fastConfiguration { $0.pollOnly = true })
         let group = ServiceGroup(configuration: .init(services: [.init(service: worker)] + schedulers.map { .init(service: $0) }, logger: logger))
         let run = Task { try await group.run() }
-        try await waitUntil(timeout: .seconds(30), "ten scheduled runs to finish") {
+        try await waitUntil(timeout: .seconds(90), "ten scheduled runs to finish") {
             try await direct.pool.query("SELECT count(*) FROM porter.jobs WHERE method = 'test.tick' AND status = 'finished'").single(Int.self) >= 10
         }
         await group.triggerGracefulShutdown()
