@@ -264,7 +264,13 @@ final class Shared<Value: Sendable>: @unchecked Sendable {
         }
         let configuration = fastConfiguration {
             $0.pollOnly = true
-            $0.rescueAfter = .milliseconds(1500)
+            // fastConfiguration's 3 s: shorter, a loaded machine delays live workers'
+            // heartbeats past it even without an outage.
+            $0.rescueAfter = .seconds(3)
+            // Maintenance passes far more often than heartbeats: once the outage ends, a
+            // worker that rescued at once would find the other's heartbeat stale every time.
+            $0.heartbeatInterval = .seconds(1)
+            $0.maintenanceInterval = .milliseconds(50)
             $0.queues["default"] = QueueConfiguration(backgroundWorkers: 5)
         }
         let clients = try await [Self.bouncedClient(database, registry: registry), Self.bouncedClient(database, registry: registry)]
