@@ -25,6 +25,9 @@ public struct PorterError: Error, Sendable, CustomStringConvertible {
         case invalidState
         /// The database has no (or an older) Porter schema: run `porter migrate`.
         case schemaMissing
+        /// The worker's server sessions are shared with other clients (PgBouncer in transaction
+        /// pooling mode), so prepared statements cannot work: run it with `--poll-only`.
+        case sharedServerSession
         /// Any other database error; see `underlying`.
         case database
     }

@@ -121,6 +121,7 @@ public struct SQLState: RawRepresentable, Sendable, Hashable, CustomStringConver
 
     public static let uniqueViolation = SQLState("23505")
     public static let invalidSQLStatementName = SQLState("26000")
+    public static let duplicatePreparedStatement = SQLState("42P05")
     public static let checkViolation = SQLState("23514")
     public static let notNullViolation = SQLState("23502")
     public static let invalidParameterValue = SQLState("22023")

@@ -89,6 +89,24 @@ import Testing
         await connection.close()
     }
 
+    /// A `DEALLOCATE` of one statement used to make the connection forget every name and
+    /// prepare the next statement anew, which then met 42P05 for a statement still there.
+    @Test func deallocatingOneStatementLeavesTheOthersWorking() async throws {
+        let database = try await TestDatabase.create(migrated: false)
+        let connection = try await database.connect()
+        let added: PQQuery = "SELECT \(1)::int + 1"
+        let multiplied: PQQuery = "SELECT \(2)::int * 10"
+        #expect(try await connection.query(added.prepared()).single(Int.self) == 2)
+        #expect(try await connection.query(multiplied.prepared()).single(Int.self) == 20)
+        let name = try await connection.query(
+            "SELECT name FROM pg_prepared_statements WHERE statement = \(multiplied.sql)").single(String.self)
+        try await connection.execute("DEALLOCATE \(name)")
+        #expect(try await connection.query(multiplied.prepared()).single(Int.self) == 20)
+        #expect(try await connection.query(added.prepared()).single(Int.self) == 2)
+        #expect(try await connection.query("SELECT count(*) FROM pg_prepared_statements").single(Int.self) == 2)
+        await connection.close()
+    }
+
     @Test func interpolatedValuesAreBindsNotSQL() async throws {
         let database = try await TestDatabase.create(migrated: false)
         let connection = try await database.connect()

@@ -80,7 +80,7 @@ import Testing
         PQError(code: .server, message: "canceling statement due to lock timeout", sqlState: SQLState("55P03")),
     ])
     func transientFailuresKeepTheBatchForAnotherTry(_ error: PQError) {
-        #expect(JobCompleter.isWorthRetrying(error))
+        #expect(JobCompleter.isTransient(error))
     }
 
     @Test(arguments: [
@@ -90,6 +90,6 @@ import Testing
         PQError(code: .server, message: "canceling statement due to statement timeout", sqlState: SQLState("57014")),
     ])
     func aBatchsOwnFailuresSplitIt(_ error: PQError) {
-        #expect(!JobCompleter.isWorthRetrying(error))
+        #expect(!JobCompleter.isTransient(error))
     }
 }

@@ -120,8 +120,9 @@ import Testing
         let start = clock.now
         try await worker.shutdown()
         let took = clock.now - start
-        // shutdown_grace (1 s) + 5 s, with room for a loaded machine.
-        #expect(took < .seconds(8), "shutdown took \(took)")
+        // shutdown_grace (1 s) + 5 s on an idle machine (the old worker never ended); the
+        // margin is for a 2-core machine loaded by parallel builds, where it took up to 10 s.
+        #expect(took < .seconds(15), "shutdown took \(took)")
         try await blocker.execute("ROLLBACK")
         // Nothing was written: the job stays started until a rescuer requeues it.
         #expect(try await porter.job(id: id)?.status == .started)

@@ -9,7 +9,11 @@ final class WorkerProcess: @unchecked Sendable {
     let process = Process()
     let log: URL
 
-    init(database: TestDatabase, config: String, command: String = "worker", arguments: [String] = []) throws {
+    convenience init(database: TestDatabase, config: String, command: String = "worker", arguments: [String] = []) throws {
+        try self.init(databaseURL: database.connectionString, config: config, command: command, arguments: arguments)
+    }
+
+    init(databaseURL: String, config: String, command: String = "worker", arguments: [String] = []) throws {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("porter-worker-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         let configFile = folder.appendingPathComponent("porter.json")
@@ -17,7 +21,7 @@ final class WorkerProcess: @unchecked Sendable {
         log = folder.appendingPathComponent("worker.log")
         _ = FileManager.default.createFile(atPath: log.path, contents: nil)
         process.executableURL = porterExecutable()
-        process.arguments = [command, "--config", configFile.path, "--database-url", database.connectionString] + arguments
+        process.arguments = [command, "--config", configFile.path, "--database-url", databaseURL] + arguments
         let handle = try FileHandle(forWritingTo: log)
         process.standardOutput = handle
         process.standardError = handle

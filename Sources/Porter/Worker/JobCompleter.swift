@@ -31,6 +31,7 @@ actor JobCompleter {
     private let pool: PQPool
     private let workerID: String
     private let configuration: WorkerConfiguration
+    private let statements: StatementPreparation
     private let logger: Logger
     private var pending: [Completion] = []
     /// Claimed attempts whose `started` event is not sent yet.
@@ -40,10 +41,11 @@ actor JobCompleter {
     /// Whether the current outage was logged as a warning already.
     private var outageLogged = false
 
-    init(pool: PQPool, workerID: String, configuration: WorkerConfiguration, logger: Logger) {
+    init(pool: PQPool, workerID: String, configuration: WorkerConfiguration, statements: StatementPreparation, logger: Logger) {
         self.pool = pool
         self.workerID = workerID
         self.configuration = configuration
+        self.statements = statements
         self.logger = logger
     }
 
@@ -154,13 +156,13 @@ actor JobCompleter {
         guard !attempts.isEmpty else { return }
         do {
             try await execute(JobRunQueries.notifyStarted(attempts))
-        } catch where Self.isWorthRetrying(error) {
+        } catch where isWorthRetrying(error) {
             throw error
         } catch {
             for attempt in attempts where attempts.count > 1 {
                 do {
                     try await execute(JobRunQueries.notifyStarted([attempt]))
-                } catch where Self.isWorthRetrying(error) {
+                } catch where isWorthRetrying(error) {
                     throw error
                 } catch {
                     logger.warning(
@@ -183,7 +185,7 @@ actor JobCompleter {
         while let part = parts.popLast() {
             do {
                 try await execute(setState(part.map { ($0.attempt.key, $0.transition) }))
-            } catch where Self.isWorthRetrying(error) {
+            } catch where isWorthRetrying(error) {
                 pending = Array(part) + parts.reversed().flatMap { $0 } + pending
                 throw error
             } catch {
@@ -219,7 +221,7 @@ actor JobCompleter {
             do {
                 try await execute(JobRunQueries.setStateIfRunning([(completion.attempt.key, failed)], workerID: workerID, jobEvents: jobEvents))
                 return
-            } catch where Self.isWorthRetrying(error) {
+            } catch where isWorthRetrying(error) {
                 throw error
             } catch {
                 continue
@@ -237,14 +239,20 @@ actor JobCompleter {
     private func execute(_ query: PQQuery) async throws {
         // Cancelled at the shutdown deadline: write nothing more.
         try Task.checkCancellation()
-        try await pool.query(configuration.preparedStatements ? query.prepared() : query)
+        try await pool.query(statements.statement(query))
     }
 
-    /// A failure that says nothing about the batch, so the same batch is tried again: the
-    /// connection went away, the transaction lost a deadlock or a serialization conflict
+    /// A failure that says nothing about the batch, so the same batch is tried again: a
+    /// transient one (`isTransient`), or a prepared statement that met a shared server session
+    /// (the retry runs it unprepared).
+    private func isWorthRetrying(_ error: any Error) -> Bool {
+        Self.isTransient(error) || statements.isSharedSessionError(error)
+    }
+
+    /// The connection went away, the transaction lost a deadlock or a serialization conflict
     /// (class 40) or a lock timeout (55P03), or the completer was cancelled (which also cancels
     /// its statement on the server). Anything else is the batch's own fault and splits it.
-    static func isWorthRetrying(_ error: any Error) -> Bool {
+    static func isTransient(_ error: any Error) -> Bool {
         if error is CancellationError || Task.isCancelled { return true }
         guard let error = error as? PQError else { return false }
         if error.isConnectionLost { return true }

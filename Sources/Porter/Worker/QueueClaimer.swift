@@ -24,12 +24,14 @@ final class QueueClaimer: Sendable {
     private let completer: JobCompleter
     private let running: RunningAttempts
     private let configuration: WorkerConfiguration
+    private let statements: StatementPreparation
     private let logger: Logger
     private let events = AsyncStream<Event>.makeStream()
 
     init(
         queue: String, capacity: Int, pool: PQPool, workerID: String, executor: JobExecutor,
-        completer: JobCompleter, running: RunningAttempts, configuration: WorkerConfiguration, logger: Logger
+        completer: JobCompleter, running: RunningAttempts, configuration: WorkerConfiguration,
+        statements: StatementPreparation, logger: Logger
     ) {
         self.queue = queue
         self.capacity = capacity
@@ -39,6 +41,7 @@ final class QueueClaimer: Sendable {
         self.completer = completer
         self.running = running
         self.configuration = configuration
+        self.statements = statements
         var logger = logger
         logger[metadataKey: "porter.queue"] = "\(queue)"
         self.logger = logger
@@ -64,6 +67,8 @@ final class QueueClaimer: Sendable {
             let slots = SlotCount()
             var waiting = true  // jobs may be waiting: claim at start
             var stopping = false
+            // Whether claims are failing: warned about once per outage, not once per poll.
+            var failing = false
             events.continuation.yield(.wake)
             for await event in events.stream {
                 switch event {
@@ -98,11 +103,21 @@ final class QueueClaimer: Sendable {
                 let jobs: [ClaimedJob]
                 do {
                     let claim = JobRunQueries.claimAvailable(queue: queue, limit: limit, workerID: workerID)
-                    jobs = try await pool.query(configuration.preparedStatements ? claim.prepared() : claim)
-                        .map(ClaimedJob.init(row:))
-                } catch {
-                    logger.info("claim failed; retrying at the next poll", metadata: ["error": "\(error)"])
+                    jobs = try await pool.query(statements.statement(claim)).map(ClaimedJob.init(row:))
+                } catch where statements.isSharedSessionError(error) {
+                    // The worker is stopping; nothing was claimed.
+                    logger.error("claim failed: prepared statements cannot work on shared server sessions; stopping", metadata: ["error": "\(error)"])
                     continue
+                } catch {
+                    if !failing {
+                        failing = true
+                        logger.warning("claim failed; retrying at every poll until one succeeds", metadata: ["error": "\(error)"])
+                    }
+                    continue
+                }
+                if failing {
+                    failing = false
+                    logger.info("claims succeed again")
                 }
                 waiting = jobs.count == limit
                 guard !jobs.isEmpty else { continue }

@@ -22,6 +22,8 @@ public struct Worker: Service {
     public let queues: [String]
     private let client: PorterClient
     private let logger: Logger
+    /// Whether this worker has reached the database long enough to judge others dead.
+    private let contact = DatabaseContact()
 
     /// A worker for `queues`, or for every configured queue when `nil`.
     public init(
@@ -48,12 +50,14 @@ public struct Worker: Service {
         do {
             try await checkSchema(upkeep)
             try await register(upkeep)
+            contact.reached()
         } catch {
             await upkeep.close()
             throw error
         }
         logger.info("worker started", metadata: ["porter.queues": "\(queues.joined(separator: ","))"])
-        let completer = JobCompleter(pool: pool, workerID: id, configuration: configuration, logger: logger)
+        let statements = StatementPreparation(prepared: configuration.preparedStatements)
+        let completer = JobCompleter(pool: pool, workerID: id, configuration: configuration, statements: statements, logger: logger)
         let running = RunningAttempts()
         let deadlines = JobDeadlines()
         // sql: jobs' progress is relayed on a connection no job holds (opened on first use).
@@ -69,7 +73,8 @@ public struct Worker: Service {
             return (0..<count).map { index in
                 QueueClaimer(
                     queue: queue, capacity: slots / count + (index < slots % count ? 1 : 0), pool: pool, workerID: id,
-                    executor: executor, completer: completer, running: running, configuration: configuration, logger: logger)
+                    executor: executor, completer: completer, running: running, configuration: configuration,
+                    statements: statements, logger: logger)
             }
         }
         let byQueue = Dictionary(grouping: claimers, by: \.queue)
@@ -90,6 +95,15 @@ public struct Worker: Service {
                 }
                 background.addTask {
                     await self.maintain(upkeep)
+                    return .other
+                }
+                background.addTask {
+                    // Prepared statements met a shared server session: stop now, as if cancelled.
+                    guard let stop = await statements.stopRequested() else { return .other }
+                    logger.error("stopping the worker", metadata: ["error": "\(stop)"])
+                    completer.shutdownBegan()
+                    for claimer in claimers { claimer.shutdown() }
+                    running.stopAll(.shutdown)
                     return .other
                 }
                 if !configuration.pollOnly {
@@ -134,6 +148,7 @@ public struct Worker: Service {
         await upkeep.close()
         await relayPool.close()
         logger.info("worker stopped")
+        if let stop = statements.stopError { throw stop }
     }
 
     /// What ended among the worker's background tasks.
@@ -212,7 +227,9 @@ public struct Worker: Service {
                         metadata: ["porter.job.id": "\(key.id)", "porter.job.attempt": "\(key.attempt)"])
                     running.stop(key, .lostClaim)
                 }
+                contact.reached()
             } catch {
+                contact.failed(error)
                 logger.info("heartbeat failed", metadata: ["error": "\(error)"])
             }
         }
@@ -223,8 +240,10 @@ public struct Worker: Service {
         let maintenance = Maintenance(pool: pool, configuration: configuration, logger: logger)
         while !Task.isCancelled {
             do {
-                try await maintenance.runOnce()
+                try await maintenance.runOnce(rescue: contact.hasLasted(configuration.rescueAfter))
+                contact.reached()
             } catch {
+                contact.failed(error)
                 logger.info("maintenance failed; trying again next interval", metadata: ["error": "\(error)"])
             }
             try? await Task.sleep(for: configuration.maintenanceInterval)
