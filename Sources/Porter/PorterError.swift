@@ -25,6 +25,9 @@ public struct PorterError: Error, Sendable, CustomStringConvertible {
         case invalidState
         /// The database has no (or an older) Porter schema: run `porter migrate`.
         case schemaMissing
+        /// The worker's search_path puts a schema before pg_catalog, where a role could plant
+        /// an operator or function that runs as the worker; the message names the schema.
+        case unsafeSearchPath
         /// Any other database error; see `underlying`.
         case database
     }
