@@ -40,8 +40,11 @@ enum PQTimestamp {
             let digits = String(value)
             return String(repeating: "0", count: max(0, width - digits.count)) + digits
         }
-        return "\(pad(year, 4))-\(pad(month, 2))-\(pad(day, 2))T\(pad(secondOfDay / 3600, 2)):"
-            + "\(pad(secondOfDay / 60 % 60, 2)):\(pad(secondOfDay % 60, 2)).\(pad(fraction, fractionDigits))Z"
+        // PostgreSQL reads no year 0 and no minus sign: the year before 1 AD is 1 BC, and
+        // "-100-12-31" read as a time zone.
+        let era = year <= 0 ? " BC" : ""
+        return "\(pad(year <= 0 ? 1 - year : year, 4))-\(pad(month, 2))-\(pad(day, 2))T\(pad(secondOfDay / 3600, 2)):"
+            + "\(pad(secondOfDay / 60 % 60, 2)):\(pad(secondOfDay % 60, 2)).\(pad(fraction, fractionDigits))Z\(era)"
     }
 
     static func parse(_ text: String) -> Date? {
