@@ -32,7 +32,8 @@ import Testing
         await connection.close()
     }
 
-    @Test(arguments: [
+    /// Statements over a byte limit, and the parameter each error names.
+    static let oversize = [
         ("SELECT porter.enqueue(repeat('m', 257))", "method"),
         ("SELECT porter.enqueue('m', queue => repeat('q', 129))", "queue"),
         ("SELECT porter.enqueue('m', job_id => repeat('j', 513))", "job_id"),
@@ -41,14 +42,17 @@ import Testing
         ("SELECT porter.enqueue_doc('Outlet', 'A1', 'sync', queue => repeat('q', 129))", "queue"),
         ("SELECT porter.publish_realtime(repeat('e', 129))", "event"),
         ("SELECT porter.publish_realtime('e', jsonb_build_object('blob', repeat('x', 1100000)))", "message"),
-    ])
-    func aNameOrMessageOverItsByteLimitIsRefusedNamingIt(_ sql: String, _ column: String) async throws {
+    ]
+
+    @Test func aNameOrMessageOverItsByteLimitIsRefusedNamingIt() async throws {
         let database = try await TestDatabase.create()
         let connection = try await database.connect()
-        let error = try await #require(throws: PQError.self) { try await connection.query(PQQuery(stringLiteral: sql)) }
-        #expect(error.sqlState == .programLimitExceeded)
-        #expect(error.column == column)
-        #expect(error.hint?.contains("porter.set_limit") == true)
+        for (sql, column) in Self.oversize {
+            let error = try await #require(throws: PQError.self, "\(sql)") { try await connection.query(PQQuery(stringLiteral: sql)) }
+            #expect(error.sqlState == .programLimitExceeded, "\(sql)")
+            #expect(error.column == column, "\(sql)")
+            #expect(error.hint?.contains("porter.set_limit") == true, "\(sql)")
+        }
         #expect(try await jobCount(database) == 0)
         #expect(try await connection.query("SELECT count(*) FROM porter.realtime_messages").single(Int.self) == 0)
         await connection.close()
@@ -113,7 +117,7 @@ import Testing
 
     /// Rows a plain INSERT stored that no worker would ever resolve, and the constraint that
     /// now refuses each.
-    @Test(arguments: [
+    static let unresolvable = [
         ("INSERT INTO porter.jobs (method, status) VALUES ('m', 'deferred')", "jobs_deferred_has_parents"),
         ("INSERT INTO porter.jobs (method, status, depends_on) VALUES ('m', 'deferred', '{}')", "jobs_deferred_has_parents"),
         ("INSERT INTO porter.jobs (method, status, depends_on) VALUES ('m', 'deferred', '{NULL}')", "jobs_depends_on_no_nulls"),
@@ -129,13 +133,16 @@ import Testing
         ("INSERT INTO porter.jobs (method) VALUES (repeat('x', 10000))", "jobs_method_within_limit"),
         ("INSERT INTO porter.jobs (method, queue) VALUES ('m', repeat('q', 200))", "jobs_queue_within_limit"),
         ("INSERT INTO porter.jobs (method, job_id) VALUES ('m', repeat('j', 1000))", "jobs_job_id_within_limit"),
-    ])
-    func aPlainInsertCannotStoreARowTheWorkerCouldNotResolve(_ sql: String, _ constraint: String) async throws {
+    ]
+
+    @Test func aPlainInsertCannotStoreARowTheWorkerCouldNotResolve() async throws {
         let database = try await TestDatabase.create()
         let connection = try await database.connect()
-        let error = try await #require(throws: PQError.self) { try await connection.query(PQQuery(stringLiteral: sql)) }
-        #expect(error.sqlState == .checkViolation)
-        #expect(error.constraint == constraint)
+        for (sql, constraint) in Self.unresolvable {
+            let error = try await #require(throws: PQError.self, "\(sql)") { try await connection.query(PQQuery(stringLiteral: sql)) }
+            #expect(error.sqlState == .checkViolation, "\(sql)")
+            #expect(error.constraint == constraint, "\(sql)")
+        }
         #expect(try await jobCount(database) == 0)
         await connection.close()
     }

@@ -33,7 +33,7 @@ struct RoleSetup {
     }
 
     func worker(registry: JobRegistry = JobRegistry()) throws -> PorterClient {
-        try roles.client("worker", registry: registry)
+        try roles.client("worker", registry: registry, maximumConnections: 6)
     }
 
     func close() async {

@@ -74,7 +74,7 @@ import Testing
             return nil
         }
         // The worker connects as the server's superuser.
-        let porter = roles.database.makeClient(registry: registry)
+        let porter = roles.database.makeClient(maximumConnections: 6, registry: registry)
         try await createSQLJobs(porter)
         try await porter.pool.query("""
             CREATE FUNCTION app.raise_long(args jsonb) RETURNS void LANGUAGE plpgsql AS $$
@@ -141,7 +141,7 @@ import Testing
         await asApp.close()
 
         // New sessions of the superuser get the path.
-        let porter = roles.database.makeClient()
+        let porter = roles.database.makeClient(maximumConnections: 3)
         #expect(try await porter.pool.query("SHOW search_path").single(String.self) == "public, pg_catalog")
         let id = try #require(try await porter.enqueue(method: "m", options: EnqueueOptions(queue: "q", jobID: "k", deduplicate: true)).id)
         _ = try await porter.enqueueMany([EnqueueRequest(method: "m", options: EnqueueOptions(jobID: "k2"))])

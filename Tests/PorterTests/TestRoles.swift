@@ -19,7 +19,8 @@ struct TestRoles: Sendable {
 
     init(_ database: TestDatabase) {
         self.database = database
-        self.admin = database.makeClient()
+        // Few connections each: the whole suite shares one server's max_connections.
+        self.admin = database.makeClient(maximumConnections: 2)
     }
 
     /// Creates LOGIN role `name` (suffixed with the database's name) with `options`, e.g.
@@ -42,11 +43,11 @@ struct TestRoles: Sendable {
     }
 
     /// A Porter client that connects as the role.
-    func client(_ name: String, registry: JobRegistry = JobRegistry()) throws -> PorterClient {
+    func client(_ name: String, registry: JobRegistry = JobRegistry(), maximumConnections: Int = 3) throws -> PorterClient {
         var logger = Logger(label: "porter.test.\(name)")
         logger.logLevel = .warning
         return PorterClient(
-            pool: PQPool(try configuration(name), maximumConnections: 10, logger: logger), registry: registry, logger: logger)
+            pool: PQPool(try configuration(name), maximumConnections: maximumConnections, logger: logger), registry: registry, logger: logger)
     }
 
     /// Drops the database and then the roles, which own nothing elsewhere.
