@@ -1757,7 +1757,8 @@ REVOKE ALL ON ALL FUNCTIONS IN SCHEMA porter FROM PUBLIC;
 -- deferred job with no parents (nothing ever releases it), a job with run_at infinity (never
 -- due), a finished job with no ended_at (never pruned), a negative orphaned count (which
 -- defeats the poison count), errors that are not an array, args, methods, queues and job_ids
--- over the limits of porter.settings. These are now table constraints.
+-- over the limits of porter.settings. These are now table constraints, and a deferred job
+-- written directly is checked against its parents as an enqueue checks it.
 --
 -- Rows already stored are fixed first, each rule as said below, then the constraints are
 -- added and checked against every row. The limit constraints are the exception: a finished,
@@ -1783,6 +1784,29 @@ WHERE array_position(depends_on, NULL) IS NOT NULL OR id = ANY(depends_on);
 -- run_at), as if its parents had finished.
 UPDATE porter.jobs SET status = CASE WHEN run_at > now() THEN 'scheduled' ELSE 'queued' END
 WHERE status = 'deferred' AND coalesce(cardinality(depends_on), 0) = 0;
+
+-- A deferred job written into the table after its parents had ended waits for an end that
+-- already happened. As the release trigger would have done (migration 0006): canceled, naming
+-- the parent, when one failed or was canceled; else queued. A parent that is gone was pruned
+-- after it ended.
+WITH stranded AS (
+    SELECT d.id,
+           (SELECT p.id FROM porter.jobs p
+            WHERE p.id = ANY(d.depends_on) AND p.status IN ('failed', 'canceled') ORDER BY p.id LIMIT 1) AS dead_parent
+    FROM porter.jobs d
+    WHERE d.status = 'deferred'
+      AND NOT EXISTS (SELECT 1 FROM porter.jobs p
+                      WHERE p.id = ANY(d.depends_on) AND p.status IN ('queued', 'scheduled', 'started', 'deferred'))
+)
+UPDATE porter.jobs AS d
+SET status = CASE WHEN p.id IS NOT NULL THEN 'canceled' WHEN d.run_at > now() THEN 'scheduled' ELSE 'queued' END,
+    ended_at = CASE WHEN p.id IS NOT NULL THEN now() END,
+    error = CASE WHEN p.id IS NOT NULL THEN porter.dependency_error(p.id, p.method, p.status) ELSE d.error END,
+    errors = CASE WHEN p.id IS NULL THEN d.errors
+                  ELSE CASE WHEN jsonb_typeof(d.errors) = 'array' THEN d.errors ELSE '[]' END || jsonb_build_array(jsonb_build_object(
+                      'attempt', d.attempts, 'error', porter.dependency_error(p.id, p.method, p.status), 'at', now())) END
+FROM stranded s LEFT JOIN porter.jobs p ON p.id = s.dead_parent
+WHERE d.id = s.id;
 
 -- A waiting job with run_at infinity would never run: it is canceled, saying why. Any other
 -- run_at that is not finite becomes the job's enqueued_at (or now).
@@ -1877,6 +1901,42 @@ BEGIN
     END IF;
 END
 $$;
+
+-- A deferred job is released only when a parent ends, so one written into the table directly
+-- (porter.enqueue locks and checks its parents itself) is checked as an enqueue checks it: its
+-- parents are locked (so none ends unseen before it commits) and one that does not exist is
+-- refused; when none is still waiting or running it is queued, or canceled naming a parent that
+-- failed, at once. A row trigger with a WHEN clause: for any other row, the trigger costs one
+-- comparison and is never called.
+CREATE FUNCTION porter.release_inserted_dependant() RETURNS trigger
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    parents record;
+BEGIN
+    parents := porter.lock_parents(NEW.depends_on);
+    IF parents.dead_parent IS NOT NULL THEN
+        UPDATE porter.jobs AS d
+        SET status = 'canceled', ended_at = now(),
+            error = porter.dependency_error(parents.dead_parent, parents.dead_method, parents.dead_status),
+            errors = d.errors || jsonb_build_array(jsonb_build_object(
+                'attempt', d.attempts, 'at', now(),
+                'error', porter.dependency_error(parents.dead_parent, parents.dead_method, parents.dead_status)))
+        WHERE d.id = NEW.id AND d.status = 'deferred';
+    ELSIF NOT parents.waiting THEN
+        UPDATE porter.jobs AS d SET status = CASE WHEN d.run_at > now() THEN 'scheduled' ELSE 'queued' END
+        WHERE d.id = NEW.id AND d.status = 'deferred';
+        PERFORM pg_notify('porter_enqueue', NEW.queue);
+    END IF;
+    RETURN NULL;
+END
+$$;
+
+REVOKE ALL ON FUNCTION porter.release_inserted_dependant() FROM PUBLIC;
+
+CREATE TRIGGER jobs_release_inserted_dependant
+    AFTER INSERT ON porter.jobs
+    FOR EACH ROW WHEN (NEW.status = 'deferred') EXECUTE FUNCTION porter.release_inserted_dependant();
 
 -- The first texts of 0001 and 0005, brought to what the current ones create.
 DROP INDEX IF EXISTS porter.jobs_status_enqueued_at_idx;

@@ -140,6 +140,8 @@ import Testing
         let longHistory = try await insert("method, status, ended_at", "repeat('x', 10000), 'finished', now()")
         let longQueue = try await insert("method, queue, status, worker_id", "'m', repeat('q', 200), 'started', 'w'")
         let fine = try await insert("method", "'m'")
+        let finishedParent = try await insert("method, status, ended_at", "'p', 'finished', now()")
+        let afterParent = try await insert("method, status, depends_on", "'m', 'deferred', ARRAY[\(finishedParent)]::bigint[]")
         let applied = try await Migrator().migrate(on: connection)
         #expect(applied.map(\.version) == [14])
 
@@ -169,6 +171,7 @@ import Testing
         #expect(failedQueue.error?.hasPrefix("failed by migration 0014: its queue is 200 bytes") == true)
         #expect(try await row(longHistory).status == "finished")
         #expect(try await row(fine).status == "queued")
+        #expect(try await row(afterParent).status == "queued")
         // History over a limit is kept, so those constraints wait, NOT VALID, for its pruning;
         // every other one was checked against every row.
         let unchecked = try await connection.query("""

@@ -2,9 +2,8 @@ import Logging
 import PorterPostgres
 
 /// The periodic upkeep every worker runs: rescuing the started jobs of dead workers, pruning
-/// old finished and failed jobs (one process at a time, by advisory lock), resolving deferred
-/// jobs whose parents had all ended before they were written, forgetting scheduler fires older
-/// than a week, and vacuuming porter.jobs when it holds many dead rows.
+/// old finished and failed jobs (one process at a time, by advisory lock), forgetting
+/// scheduler fires older than a week, and vacuuming porter.jobs when it holds many dead rows.
 public struct Maintenance: Sendable {
     /// What one pass did.
     public struct Result: Sendable, Hashable {
@@ -14,9 +13,6 @@ public struct Maintenance: Sendable {
         public var poisoned: [Int64]
         /// Old jobs deleted.
         public var pruned: Int
-        /// Deferred jobs that no parent's end would have released, queued or canceled
-        /// (`MaintenanceQueries.releaseStrandedDeferred`).
-        public var releasedDeferred: [Int64] = []
         /// Whether this pass vacuumed porter.jobs.
         public var vacuumed = false
     }
@@ -50,12 +46,6 @@ public struct Maintenance: Sendable {
             MaintenanceQueries.prune(
                 finished: configuration.finishedRetention, failed: configuration.failedRetention, limit: 10_000)
         ).affectedRows
-        result.releasedDeferred = try await pool.query(MaintenanceQueries.releaseStrandedDeferred).map { try $0.decode(Int64.self, at: 0) }
-        if !result.releasedDeferred.isEmpty {
-            logger.info(
-                "resolved deferred jobs whose parents had all ended already",
-                metadata: ["porter.released": "\(result.releasedDeferred)"])
-        }
         try await pool.query(MaintenanceQueries.pruneScheduleFires)
         try await pool.query(RealtimeQueries.pruneStoredMessages)
         let threshold = configuration.vacuumThreshold

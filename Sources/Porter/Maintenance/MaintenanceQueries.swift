@@ -65,38 +65,6 @@ enum MaintenanceQueries {
         """
     }
 
-    /// Resolves the deferred jobs that no parent's end will release: every parent has ended or
-    /// is gone, yet the job still waits (a row written directly, not through porter.enqueue,
-    /// whose parents had ended already or never existed). As the release trigger does when a
-    /// parent ends (migration 0006): canceled, naming the parent, when one failed or was
-    /// canceled; else queued, or scheduled for a future run_at, for the next claim. Served by
-    /// jobs_deferred_idx, which is empty almost always, and jobs_pkey for the parents. Locks
-    /// what it changes, SKIP LOCKED, at most 1,000 a pass.
-    static let releaseStrandedDeferred: PQQuery = """
-        WITH stranded AS (
-            SELECT d.id,
-                   (SELECT p.id FROM porter.jobs p
-                    WHERE p.id = ANY(d.depends_on) AND p.status IN ('failed', 'canceled') ORDER BY p.id LIMIT 1) AS dead_parent
-            FROM porter.jobs d
-            WHERE d.status = 'deferred'
-              AND NOT EXISTS (SELECT 1 FROM porter.jobs p
-                              WHERE p.id = ANY(d.depends_on) AND p.status IN ('queued', 'scheduled', 'started', 'deferred'))
-            ORDER BY d.id
-            LIMIT 1000
-            FOR UPDATE OF d SKIP LOCKED
-        )
-        UPDATE porter.jobs AS d
-        SET status = CASE WHEN p.id IS NOT NULL THEN 'canceled' WHEN d.run_at > pg_catalog.now() THEN 'scheduled' ELSE 'queued' END,
-            ended_at = CASE WHEN p.id IS NOT NULL THEN pg_catalog.now() END,
-            error = CASE WHEN p.id IS NOT NULL THEN porter.dependency_error(p.id, p.method, p.status) ELSE d.error END,
-            errors = CASE WHEN p.id IS NULL THEN d.errors
-                          ELSE d.errors || pg_catalog.jsonb_build_array(pg_catalog.jsonb_build_object(
-                              'attempt', d.attempts, 'error', porter.dependency_error(p.id, p.method, p.status), 'at', pg_catalog.now())) END
-        FROM stranded s LEFT JOIN porter.jobs p ON p.id = s.dead_parent
-        WHERE d.id = s.id AND d.status = 'deferred'
-        RETURNING d.id
-        """
-
     /// Forgets scheduler fires older than a week: the exactly-once key only matters around the
     /// current fire time, since each entry's next fire time only moves forward. Served by
     /// schedule_fires_fired_at_idx.
