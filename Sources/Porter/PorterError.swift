@@ -28,6 +28,9 @@ public struct PorterError: Error, Sendable, CustomStringConvertible {
         /// The worker's server sessions are shared with other clients (PgBouncer in transaction
         /// pooling mode), so prepared statements cannot work: run it with `--poll-only`.
         case sharedServerSession
+        /// The worker's search_path puts a schema before pg_catalog, where a role could plant
+        /// an operator or function that runs as the worker; the message names the schema.
+        case unsafeSearchPath
         /// Any other database error; see `underlying`.
         case database
     }

@@ -111,6 +111,7 @@ public actor PQConnection {
     @discardableResult
     public func query(_ query: PQQuery) throws -> PQRows {
         let handle = try openHandle()
+        try Self.refuseNULs(in: query.binds)
         if query.isPrepared { return try runPrepared(query, handle: handle) }
         let result = query.sql.withCString { sql in
             withOptionalCStringArray(query.binds) { values in
@@ -118,6 +119,23 @@ public actor PQConnection {
             }
         }
         return try rows(from: result, handle: handle)
+    }
+
+    /// libpq takes each parameter as a C string, so a NUL character would silently cut the value
+    /// short (a method `app\0x` would be stored as `app`), and PostgreSQL's text cannot hold one
+    /// anyway. Such a parameter is refused before sending, with the SQLSTATE the server gives
+    /// for a NUL in text.
+    private static func refuseNULs(in binds: [String?]) throws {
+        for (index, bind) in binds.enumerated() {
+            guard var bind else { continue }
+            let hasNUL = bind.withUTF8 { $0.contains(0) }
+            guard hasNUL else { continue }
+            throw PQError(
+                code: .server,
+                message: "parameter $\(index + 1) contains a NUL character (0x00), which PostgreSQL text cannot hold; it was not sent",
+                sqlState: .characterNotInRepertoire,
+                hint: "remove the NUL, or send binary data as bytea")
+        }
     }
 
     /// Runs a `prepared()` query: prepares it the first time this connection sees its SQL,

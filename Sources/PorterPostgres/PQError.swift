@@ -127,6 +127,7 @@ public struct SQLState: RawRepresentable, Sendable, Hashable, CustomStringConver
     public static let invalidParameterValue = SQLState("22023")
     public static let nullValueNotAllowed = SQLState("22004")
     public static let invalidTextRepresentation = SQLState("22P02")
+    public static let characterNotInRepertoire = SQLState("22021")
     public static let programLimitExceeded = SQLState("54000")
     public static let queryCanceled = SQLState("57014")
     public static let adminShutdown = SQLState("57P01")

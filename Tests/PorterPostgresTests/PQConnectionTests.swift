@@ -20,6 +20,25 @@ import Testing
         await connection.close()
     }
 
+    /// libpq takes parameters as C strings: "app\0evil" was sent, and stored, as "app".
+    @Test func aParameterWithANULCharacterIsRefusedInsteadOfCutShort() async throws {
+        let database = try await TestDatabase.create(migrated: false)
+        let connection = try await database.connect()
+        for query: PQQuery in ["SELECT \("app\u{0}evil")::text", "SELECT \("\u{0}")::text", "SELECT \("ok")::text, \("x\u{0}")::text"] {
+            let error = try await #require(throws: PQError.self) { try await connection.query(query) }
+            #expect(error.sqlState == SQLState("22021"))
+            #expect(error.message.contains("NUL"))
+        }
+        // Prepared statements too, and the connection is still usable.
+        let error = try await #require(throws: PQError.self) {
+            let query: PQQuery = "SELECT \("a\u{0}b")::text"
+            try await connection.query(query.prepared())
+        }
+        #expect(error.sqlState == SQLState("22021"))
+        #expect(try await connection.query("SELECT \("fine")::text").single(String.self) == "fine")
+        await connection.close()
+    }
+
     @Test func connectionsAskForTCPKeepalivesUnlessTheConnectionStringSaysOtherwise() async throws {
         let database = try await TestDatabase.create(migrated: false)
         let connection = try await database.connect()

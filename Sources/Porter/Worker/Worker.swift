@@ -49,6 +49,7 @@ public struct Worker: Service {
         let upkeep = PQPool(pool.configuration, maximumConnections: 2, logger: logger)
         do {
             try await checkSchema(upkeep)
+            try await checkSearchPath(upkeep)
             try await register(upkeep)
             contact.reached()
         } catch {
@@ -170,6 +171,21 @@ public struct Worker: Service {
                 code: .schemaMissing,
                 message: "this database's Porter schema is at migration \(applied) and this worker needs \(needed); run `porter migrate`, start the worker with --migrate, or call PorterClient.migrate()")
         }
+    }
+
+    /// Refuses a search_path that puts a schema before pg_catalog. PostgreSQL searches
+    /// pg_catalog first unless the path names it later, as `ALTER DATABASE ... SET search_path
+    /// = app, pg_catalog` does (the database's owner may). Then an operator or a function that
+    /// a role created in `app` beside a built-in wins over it in the worker's own statements,
+    /// and runs with the worker's rights. Porter's functions pin their own search_path; this
+    /// protects the statements the worker sends. The session's own temporary schema is
+    /// searched first for tables only and is this session's alone.
+    private func checkSearchPath(_ pool: PQPool) async throws {
+        let schemas = try await pool.query(WorkerQueries.searchedSchemas).single([String].self)
+        guard let first = schemas.first(where: { !$0.hasPrefix("pg_temp_") }), first != "pg_catalog" else { return }
+        throw PorterError(
+            code: .unsafeSearchPath,
+            message: "this worker's search_path puts schema \(first) before pg_catalog, so a role that can create objects in \(first) could run code as the worker; name pg_catalog first or leave it out (PostgreSQL then searches it first), e.g. ALTER ROLE \"<worker role>\" SET search_path = pg_catalog, public, or remove the database's setting (SHOW search_path shows it)")
     }
 
     /// Registers in porter.workers.
