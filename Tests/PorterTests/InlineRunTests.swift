@@ -60,7 +60,11 @@ import Testing
         registry.register(Sum.self) { _, context in
             try await context.porter.enqueue(Nap(seconds: 10), options: EnqueueOptions(queue: "reports", now: true))
         }
-        let outer = PorterClient(pool: porter.pool, registry: registry, queues: porter.queues, logger: porter.logger)
+        // The outer job's own queue allows 60 s, so only the inner run's 1 s can end it, however
+        // slow a loaded machine makes the inner run's start.
+        var queues = porter.queues
+        queues["long"] = QueueConfiguration(timeout: 60)
+        let outer = PorterClient(pool: porter.pool, registry: registry, queues: queues, logger: porter.logger)
         let error = await #expect(throws: PorterError.self) {
             try await outer.enqueue(Sum(numbers: []), options: EnqueueOptions(queue: "long", now: true))
         }
