@@ -98,8 +98,9 @@ import Testing
                 #expect(try await porter.pool.query("SELECT count(*) FROM porter.jobs").single(Int.self) == before, "a refused enqueue left rows: \(error)")
             }
         }
-        // The inputs reached both sides: some jobs were made and several kinds refused.
-        #expect(enqueued > 10, "\(refused)")
+        // The inputs reached both sides: some jobs were made and several kinds refused. (How
+        // many are valid depends on the random inputs; one run made only 8 of 400.)
+        #expect(enqueued > 0, "\(refused)")
         #expect(refused.count >= 4, "\(refused)")
         await porter.close()
     }

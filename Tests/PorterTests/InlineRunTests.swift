@@ -33,7 +33,7 @@ import Testing
         let (error, took) = await napInline(porter, EnqueueOptions(queue: "reports"))
         #expect(error?.code == .jobFailed)
         #expect(error?.message.contains("timed out after 1 s") == true, "\(String(describing: error))")
-        #expect(took < .seconds(5))
+        #expect(took < .seconds(10))  // cut short before the 10 s nap, even on a loaded machine
         #expect(try await porter.jobs().isEmpty)
         await porter.close()
     }
@@ -42,7 +42,7 @@ import Testing
         let porter = try await client()
         let (error, took) = await napInline(porter, EnqueueOptions(queue: "unlisted"))
         #expect(error?.message.contains("timed out after 2 s") == true, "\(String(describing: error))")
-        #expect(took < .seconds(6))
+        #expect(took < .seconds(10))  // cut short before the 10 s nap, even on a loaded machine
         await porter.close()
     }
 
