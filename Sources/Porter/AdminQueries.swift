@@ -1,6 +1,8 @@
 import PorterPostgres
 
 /// The statements behind the admin commands on jobs (`porter retry`, `porter cancel`).
+/// Built-ins, and the array operator whose built-in is polymorphic, are named with
+/// `pg_catalog.`, as in `JobRunQueries`.
 enum AdminQueries {
     /// Locks a job `porter retry` is about to requeue; served by jobs_pkey.
     static func lockForRetry(id: Int64) -> PQQuery {
@@ -21,7 +23,7 @@ enum AdminQueries {
     /// while its parents run. Returns its queue.
     static func retry(id: Int64, waitForParents: Bool) -> PQQuery {
         """
-        UPDATE porter.jobs SET status = \(waitForParents ? "deferred" : "queued"), run_at = now(), ended_at = NULL,
+        UPDATE porter.jobs SET status = \(waitForParents ? "deferred" : "queued"), run_at = pg_catalog.now(), ended_at = NULL,
             started_at = NULL, attempts = 0, orphaned = 0, worker_id = NULL, cancel_requested_at = NULL
         WHERE id = \(id)
         RETURNING queue
@@ -37,8 +39,8 @@ enum AdminQueries {
         WITH RECURSIVE chain(id) AS (
             SELECT \(id)::bigint
           UNION
-            SELECT d.id FROM porter.jobs d JOIN chain c ON d.depends_on @> ARRAY[c.id]
-            WHERE d.status = 'canceled' AND starts_with(d.error, format('canceled: job %s (', c.id))
+            SELECT d.id FROM porter.jobs d JOIN chain c ON d.depends_on OPERATOR(pg_catalog.@>) ARRAY[c.id]
+            WHERE d.status = 'canceled' AND pg_catalog.starts_with(d.error, pg_catalog.format('canceled: job %s (', c.id))
         )
         UPDATE porter.jobs AS j SET status = 'deferred', ended_at = NULL
         FROM chain WHERE j.id = chain.id AND j.id <> \(id)
@@ -60,9 +62,9 @@ enum AdminQueries {
         )
         UPDATE porter.jobs AS j
         SET status = CASE WHEN j.status = 'started' THEN j.status ELSE 'canceled' END,
-            ended_at = CASE WHEN j.status = 'started' THEN j.ended_at ELSE now() END,
+            ended_at = CASE WHEN j.status = 'started' THEN j.ended_at ELSE pg_catalog.now() END,
             error = CASE WHEN j.status = 'started' THEN j.error ELSE 'canceled' END,
-            cancel_requested_at = CASE WHEN j.status = 'started' THEN now() END
+            cancel_requested_at = CASE WHEN j.status = 'started' THEN pg_catalog.now() END
         FROM target WHERE j.id = target.id
         RETURNING j.status
         """
@@ -75,6 +77,11 @@ enum AdminQueries {
 
     /// Wakes the worker running a job `porter cancel` asked to stop.
     static func notifyCancel(id: Int64) -> PQQuery {
-        "SELECT pg_notify('porter_cancel', \(String(id)))"
+        "SELECT pg_catalog.pg_notify('porter_cancel', \(String(id)))"
+    }
+
+    /// Wakes the workers of a queue a retried job went back to, as an enqueue does.
+    static func notifyEnqueued(queue: String) -> PQQuery {
+        "SELECT pg_catalog.pg_notify('porter_enqueue', \(queue))"
     }
 }

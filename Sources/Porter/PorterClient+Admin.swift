@@ -38,7 +38,7 @@ extension PorterClient {
                 }
                 let queue = try transaction.query(AdminQueries.retry(id: id, waitForParents: waitsForParents)).single(String.self)
                 try transaction.query(AdminQueries.reviveDependants(of: id))
-                if !waitsForParents { try transaction.query("SELECT pg_notify('porter_enqueue', \(queue))") }
+                if !waitsForParents { try transaction.query(AdminQueries.notifyEnqueued(queue: queue)) }
             }
         } catch let error as PQError where error.sqlState == .uniqueViolation {
             throw PorterError(

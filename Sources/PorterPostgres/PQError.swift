@@ -139,6 +139,8 @@ public struct SQLState: RawRepresentable, Sendable, Hashable, CustomStringConver
     public static let uniqueViolation = SQLState("23505")
     /// `26000`: no prepared statement of that name on this session.
     public static let invalidSQLStatementName = SQLState("26000")
+    /// `42P05`: a prepared statement of that name already exists on this session.
+    public static let duplicatePreparedStatement = SQLState("42P05")
     /// `23514`: a CHECK constraint refused a row.
     public static let checkViolation = SQLState("23514")
     /// `23502`: NULL in a NOT NULL column.
@@ -149,6 +151,8 @@ public struct SQLState: RawRepresentable, Sendable, Hashable, CustomStringConver
     public static let nullValueNotAllowed = SQLState("22004")
     /// `22P02`: text that does not parse as the type.
     public static let invalidTextRepresentation = SQLState("22P02")
+    /// `22021`: a character the database encoding cannot hold (a NUL in text).
+    public static let characterNotInRepertoire = SQLState("22021")
     /// `54000`: a limit exceeded (job arguments over `porter.max_args_bytes`).
     public static let programLimitExceeded = SQLState("54000")
     /// `57014`: the statement was canceled, or hit `statement_timeout`.

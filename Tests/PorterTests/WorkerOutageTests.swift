@@ -17,7 +17,7 @@ import Testing
         let porter = PorterClient(pool: PQPool(try PQConfiguration(server.connectionString), maximumConnections: 2))
         try await porter.migrate()
         let worker = try WorkerProcess(
-            connectionString: server.connectionString,
+            databaseURL: server.connectionString,
             config: #"{"poll_interval": 0.2, "heartbeat_interval": 0.3, "maintenance_interval": 0.3, "rescue_after": 60}"#,
             environment: ["PORTER_LOG_LEVEL": "debug"])
         try await waitUntil(timeout: .seconds(20), "the worker to register") {

@@ -9,12 +9,18 @@ final class WorkerProcess: @unchecked Sendable {
     let process = Process()
     let log: URL
 
-    convenience init(database: TestDatabase, config: String, command: String = "worker", arguments: [String] = []) throws {
-        try self.init(connectionString: database.connectionString, config: config, command: command, arguments: arguments)
+    /// `databaseURL` connects elsewhere than as the database's own user, e.g. as another role.
+    convenience init(
+        database: TestDatabase, config: String, command: String = "worker", arguments: [String] = [],
+        databaseURL: String? = nil
+    ) throws {
+        try self.init(
+            databaseURL: databaseURL ?? database.connectionString, config: config, command: command, arguments: arguments)
     }
 
+    /// `environment` is added to this process's for the worker.
     init(
-        connectionString: String, config: String, command: String = "worker", arguments: [String] = [],
+        databaseURL: String, config: String, command: String = "worker", arguments: [String] = [],
         environment: [String: String] = [:]
     ) throws {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("porter-worker-\(UUID().uuidString)")
@@ -24,7 +30,7 @@ final class WorkerProcess: @unchecked Sendable {
         log = folder.appendingPathComponent("worker.log")
         _ = FileManager.default.createFile(atPath: log.path, contents: nil)
         process.executableURL = porterExecutable()
-        process.arguments = [command, "--config", configFile.path, "--database-url", connectionString] + arguments
+        process.arguments = [command, "--config", configFile.path, "--database-url", databaseURL] + arguments
         if !environment.isEmpty { process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 } }
         let handle = try FileHandle(forWritingTo: log)
         process.standardOutput = handle
@@ -93,7 +99,7 @@ final class WorkerProcess: @unchecked Sendable {
         // The partial effect is written but not committed; SIGKILL while the job sleeps.
         try await waitUntil("the job's statement to be running") {
             try await porter.pool.query(
-                "SELECT count(*) FROM pg_stat_activity WHERE query LIKE 'SELECT to_jsonb(r) FROM \"app\".\"slow\"%' AND state = 'active'"
+                "SELECT count(*) FROM pg_stat_activity WHERE query LIKE 'SELECT pg_catalog.to_jsonb(r) FROM \"app\".\"slow\"%' AND state = 'active'"
             ).single(Int.self) == 1
         }
         let killedAt = ContinuousClock.now
@@ -124,6 +130,14 @@ final class WorkerProcess: @unchecked Sendable {
         #expect(try await worker.waitForExit() == 0, "\(worker.output)")
         #expect(try await porter.job(id: id)?.status == .finished)
         await porter.close()
+    }
+
+    @Test func aWorkerRefusesAtStartTheScheduleThatPorterSchedulerRefuses() async throws {
+        let database = try await TestDatabase.create()
+        let worker = try WorkerProcess(database: database, config: #"{"scheduler_events": {"cron": {"61 * * * *": ["a.report"]}}}"#)
+        #expect(try await worker.waitForExit() != 0)
+        #expect(worker.output.contains("scheduler_events.cron"), "\(worker.output)")
+        #expect(worker.output.contains("minute field"), "\(worker.output)")
     }
 
     @Test func badConfigStopsTheWorkerWithTheKeyAndTheFix() async throws {

@@ -24,14 +24,15 @@ final class QueueClaimer: Sendable {
     private let completer: JobCompleter
     private let running: RunningAttempts
     private let configuration: WorkerConfiguration
+    private let statements: StatementPreparation
     private let outage: DatabaseOutage
     private let logger: Logger
     private let events = AsyncStream<Event>.makeStream()
 
     init(
         queue: String, capacity: Int, pool: PQPool, workerID: String, executor: JobExecutor,
-        completer: JobCompleter, running: RunningAttempts, configuration: WorkerConfiguration, outage: DatabaseOutage,
-        logger: Logger
+        completer: JobCompleter, running: RunningAttempts, configuration: WorkerConfiguration,
+        statements: StatementPreparation, outage: DatabaseOutage, logger: Logger
     ) {
         self.queue = queue
         self.capacity = capacity
@@ -41,6 +42,7 @@ final class QueueClaimer: Sendable {
         self.completer = completer
         self.running = running
         self.configuration = configuration
+        self.statements = statements
         self.outage = outage
         var logger = logger
         logger[metadataKey: "porter.queue"] = "\(queue)"
@@ -70,6 +72,8 @@ final class QueueClaimer: Sendable {
             // While the database is unreachable, claims back off (wakes before `retryAt` pass).
             var failedClaims = 0
             var retryAt: ContinuousClock.Instant?
+            // Whether claims are failing for another reason: warned about once, not once per poll.
+            var failing = false
             events.continuation.yield(.wake)
             for await event in events.stream {
                 switch event {
@@ -105,15 +109,25 @@ final class QueueClaimer: Sendable {
                 let jobs: [ClaimedJob]
                 do {
                     let claim = JobRunQueries.claimAvailable(queue: queue, limit: limit, workerID: workerID)
-                    jobs = try await pool.query(configuration.preparedStatements ? claim.prepared() : claim)
-                        .map(ClaimedJob.init(row:))
+                    jobs = try await pool.query(statements.statement(claim)).map(ClaimedJob.init(row:))
+                } catch where statements.isSharedSessionError(error) {
+                    // The worker is stopping; nothing was claimed.
+                    logger.error("claim failed: prepared statements cannot work on shared server sessions; stopping", metadata: ["error": "\(error)"])
+                    continue
                 } catch where outage.failed(error, during: "claim") {
                     failedClaims += 1
                     retryAt = .now + DatabaseOutage.backoff(afterFailures: failedClaims)
                     continue
                 } catch {
-                    logger.info("claim failed; retrying at the next poll", metadata: ["error": "\(error)"])
+                    if !failing {
+                        failing = true
+                        logger.warning("claim failed; retrying at every poll until one succeeds", metadata: ["error": "\(error)"])
+                    }
                     continue
+                }
+                if failing {
+                    failing = false
+                    logger.info("claims succeed again")
                 }
                 if failedClaims > 0 {
                     failedClaims = 0

@@ -7,15 +7,19 @@ enum WorkerQueries {
     static func register(id: String, host: String, pid: Int, queues: [String]) -> PQQuery {
         """
         INSERT INTO porter.workers (id, host, pid, queues) VALUES (\(id), \(host), \(pid), \(queues)::text[])
-        ON CONFLICT (id) DO UPDATE SET heartbeat_at = now(), queues = excluded.queues
+        ON CONFLICT (id) DO UPDATE SET heartbeat_at = pg_catalog.now(), queues = excluded.queues
         """
     }
 
     /// Records that a worker is alive; no row back means a rescuer already declared it dead.
     /// Served by workers_pkey.
     static func heartbeat(id: String) -> PQQuery {
-        "UPDATE porter.workers SET heartbeat_at = now() WHERE id = \(id) RETURNING id"
+        "UPDATE porter.workers SET heartbeat_at = pg_catalog.now() WHERE id = \(id) RETURNING id"
     }
+
+    /// The schemas this session searches, in order, with those PostgreSQL adds itself
+    /// (pg_catalog, and this session's temporary schema once it has one). Reads no table.
+    static let searchedSchemas: PQQuery = "SELECT pg_catalog.current_schemas(true)::pg_catalog.text[]"
 
     /// Removes a worker at shutdown; served by workers_pkey.
     static func deregister(id: String) -> PQQuery {
