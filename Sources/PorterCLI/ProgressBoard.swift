@@ -44,9 +44,14 @@ package final class ProgressBoard: EventOutput {
     /// One event as a person reads it, not as JSON:
     /// `12:00:01  job 42 failed  orders.send_confirmation on short, attempt 2: timed out after 5 s`
     /// for a job's state change, and `12:00:02  stock_sync_done  job 42  total=500 errors=29` for
-    /// any other event, its message's keys in order.
-    static func line(for event: RealtimeEvent, at date: Date = Date()) -> String {
-        let time = date.formatted(.dateTime.hour(.twoDigits(amPM: .omitted)).minute(.twoDigits).second(.twoDigits))
+    /// any other event, its message's keys in order. The time is on the 24-hour clock in
+    /// `timeZone`: a 12-hour one without AM or PM showed 13:52 as 01:52.
+    static func line(for event: RealtimeEvent, at date: Date = Date(), in timeZone: TimeZone = .current) -> String {
+        let clock = DateFormatter()
+        clock.locale = Locale(identifier: "en_US_POSIX")
+        clock.timeZone = timeZone
+        clock.dateFormat = "HH:mm:ss"
+        let time = clock.string(from: date)
         let message = (try? JSONSerialization.jsonObject(with: Data(event.message.text.utf8))) as? [String: Any] ?? [:]
         if let job = event.job, let status = message["status"] as? String, status == event.event,
             let method = message["method"] as? String

@@ -145,22 +145,23 @@ import Testing
     /// `porter watch` on a terminal: state events read as sentences, other events as
     /// key=value pairs; no JSON.
     @Test func watchOnATerminalPrintsEventsForPeopleNotJSON() throws {
-        let noon = try #require(ISO8601DateFormatter().date(from: "2026-12-01T12:00:01Z"))
-        let time = noon.formatted(.dateTime.hour(.twoDigits(amPM: .omitted)).minute(.twoDigits).second(.twoDigits))
+        // In the afternoon, so that a 12-hour clock would show 01:00:01.
+        let noon = try #require(ISO8601DateFormatter().date(from: "2026-12-01T13:00:01Z"))
+        let time = "13:00:01"
         let failed = RealtimeEvent(
             event: "failed", job: 42,
             message: PQJSON(text: #"{"attempt": 2, "error": "timed out after 5 s", "method": "orders.send", "queue": "short", "status": "failed"}"#))
-        #expect(ProgressBoard.line(for: failed, at: noon) == "\(time)  job 42 failed  orders.send on short, attempt 2: timed out after 5 s")
+        #expect(ProgressBoard.line(for: failed, at: noon, in: .gmt) == "\(time)  job 42 failed  orders.send on short, attempt 2: timed out after 5 s")
         let finished = RealtimeEvent(
             event: "finished", job: 42,
             message: PQJSON(text: #"{"attempt": 1, "error": null, "method": "orders.send", "queue": "short", "status": "finished"}"#))
-        #expect(ProgressBoard.line(for: finished, at: noon) == "\(time)  job 42 finished  orders.send on short, attempt 1")
+        #expect(ProgressBoard.line(for: finished, at: noon, in: .gmt) == "\(time)  job 42 finished  orders.send on short, attempt 1")
         let custom = RealtimeEvent(
             event: "stock_sync_done", job: 7,
             message: PQJSON(text: #"{"total": 500, "errors": 29, "resumed": true, "note": "all outlets", "first": [1, 2]}"#))
-        #expect(ProgressBoard.line(for: custom, at: noon)
+        #expect(ProgressBoard.line(for: custom, at: noon, in: .gmt)
             == "\(time)  stock_sync_done  job 7  errors=29 first=[1,2] note=\"all outlets\" resumed=true total=500")
         let bare = RealtimeEvent(event: "marker", job: nil, message: PQJSON(text: "{}"))
-        #expect(ProgressBoard.line(for: bare, at: noon) == "\(time)  marker")
+        #expect(ProgressBoard.line(for: bare, at: noon, in: .gmt) == "\(time)  marker")
     }
 }
