@@ -33,12 +33,12 @@ struct SchedulerCommand: AsyncParsableCommand {
             return ScheduleConfiguration()
         }
         guard let data = FileManager.default.contents(atPath: path) else {
-            throw ValidationError("cannot read the config file \(path)")
+            throw CommandFailure(message: "cannot read the config file \(path); check the path given to --config or PORTER_CONFIG")
         }
         do {
             return try ScheduleConfiguration.parse(data)
         } catch let error as ConfigurationError {
-            throw ValidationError("\(path): \(error)")
+            throw CommandFailure(message: "\(path): \(error)")
         }
     }
 }

@@ -55,7 +55,7 @@ struct WatchCommand: AsyncParsableCommand {
         }
         if let job {
             guard let status = try await porter.jobStatus(id: job) else {
-                throw ValidationError("no job has id \(job); list jobs with porter jobs.")
+                throw CommandFailure(message: "no job has id \(job); list jobs with `porter jobs`")
             }
             // A job that ended before the LISTEN took effect sends no end event.
             if Self.exitCode(status) != nil { return showEnd(status, of: job, on: output) }

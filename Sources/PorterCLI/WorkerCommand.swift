@@ -65,7 +65,7 @@ struct WorkerCommand: AsyncParsableCommand {
         do {
             return try WorkerConfiguration.load(path: path)
         } catch let error as ConfigurationError {
-            throw ValidationError("\(path): \(error)")
+            throw CommandFailure(message: "\(path): \(error)")
         }
     }
 }

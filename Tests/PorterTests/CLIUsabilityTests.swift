@@ -41,6 +41,23 @@ import Testing
         }
     }
 
+    /// A config file that is wrong, or a job that does not exist, is not a mistake in the
+    /// command line: the fix is said once, without argument parsing's usage text after it.
+    @Test func aBadConfigFileOrAnUnknownJobIsReportedWithoutTheUsage() async throws {
+        let database = try await TestDatabase.create()
+        let folder = try temporaryDirectory("porter-config")
+        let config = folder.appendingPathComponent("porter.json")
+        try Data(#"{"poll_interval": "5000"}"#.utf8).write(to: config)
+        let missing = folder.appendingPathComponent("missing.json").path
+        for command in [["worker", "--config", config.path], ["scheduler", "--config", missing], ["schedule", "--config", missing],
+                        ["watch", "--job", "999999"]] {
+            let result = try await runPorter(command + ["--database-url", database.connectionString])
+            #expect(result.status == 1, "\(command): \(result.output)")
+            #expect(result.output.hasPrefix("Error: "), "\(command): \(result.output)")
+            #expect(!result.output.contains("Usage:"), "\(command): \(result.output)")
+        }
+    }
+
     @Test func migratePrintsEachMigrationOnce() async throws {
         let database = try await TestDatabase.create(migrated: false)
         let result = try await runPorter(["migrate", "--database-url", database.connectionString])
