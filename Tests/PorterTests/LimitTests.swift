@@ -106,7 +106,7 @@ import Testing
         let big = PQJSON(text: #"{"blob": "\#(String(repeating: "x", count: 10_000))"}"#)
         try await porter.publishRealtime(event: "big", message: big)
         try await porter.publishRealtime(event: "big", message: big)
-        let error = try await #require(throws: PQError.self) { try await porter.publishRealtime(event: "big", message: big) }
+        let error = try await #require(throws: PorterError.self) { try await porter.publishRealtime(event: "big", message: big) }
         #expect(error.sqlState == .programLimitExceeded)
         #expect(error.message.contains("2 messages too large for NOTIFY are stored"))
         // Small messages are not stored, so they still go out.

@@ -12,7 +12,8 @@ import Testing
         let porter = database.makeClient(maximumConnections: 2)
         let id = try #require(try await porter.enqueue(method: "m").id)
         for name in ["started", "finished", "failed", "canceled", "queued", "scheduled", "deferred"] {
-            let swift = try await #require(throws: PQError.self) { try await porter.publishRealtime(event: name, job: id) }
+            let swift = try await #require(throws: PorterError.self) { try await porter.publishRealtime(event: name, job: id) }
+            #expect(swift.code == .invalidArgument(parameter: "event"), "\(name)")
             #expect(swift.sqlState == .invalidParameterValue, "\(name)")
             let refused = try await #require(throws: PQError.self) {
                 try await porter.pool.query("SELECT porter.publish_realtime(\(name), '{}', \(id))")
