@@ -111,6 +111,8 @@ public actor PQConnection {
     @discardableResult
     public func query(_ query: PQQuery) throws -> PQRows {
         let handle = try openHandle()
+        let statement = canceller.began()
+        defer { canceller.ended(statement) }
         if query.isPrepared { return try runPrepared(query, handle: handle) }
         let result = query.sql.withCString { sql in
             withOptionalCStringArray(query.binds) { values in
@@ -157,6 +159,8 @@ public actor PQConnection {
     @discardableResult
     public func execute(_ sql: String) throws -> PQRows {
         let handle = try openHandle()
+        let statement = canceller.began()
+        defer { canceller.ended(statement) }
         return try rows(from: PQexec(handle, sql), handle: handle)
     }
 
