@@ -4,6 +4,10 @@ import PorterPostgres
 /// The periodic upkeep every worker runs: rescuing the started jobs of dead workers, pruning
 /// old finished and failed jobs (one process at a time, by advisory lock), forgetting
 /// scheduler fires older than a week, and vacuuming porter.jobs when it holds many dead rows.
+///
+/// A worker also runs the rescue on its own session twice a second (`rescueDeadWorkers()`): a
+/// worker process that dies is found from its session ending, so its jobs run again within
+/// seconds.
 public struct Maintenance: Sendable {
     /// What one pass did.
     public struct Result: Sendable, Hashable {
@@ -27,21 +31,11 @@ public struct Maintenance: Sendable {
         self.logger = logger
     }
 
-    /// One rescue, one prune, and a vacuum if one is due.
+    /// One rescue (of every started job without a live worker), one prune, and a vacuum if one
+    /// is due.
     @discardableResult
     public func runOnce() async throws -> Result {
-        var result = Result(requeued: [], poisoned: [], pruned: 0)
-        let rescued = try await pool.query(
-            MaintenanceQueries.rescue(rescueAfter: configuration.rescueAfter, maxOrphaned: configuration.maxOrphaned))
-        for row in rescued {
-            let (id, status) = try row.decode((Int64, String).self)
-            if status == "failed" { result.poisoned.append(id) } else { result.requeued.append(id) }
-        }
-        if !result.requeued.isEmpty || !result.poisoned.isEmpty {
-            logger.info(
-                "rescued jobs of dead workers",
-                metadata: ["porter.requeued": "\(result.requeued)", "porter.poisoned": "\(result.poisoned)"])
-        }
+        var result = try await rescue(everyStartedJob: true)
         result.pruned = try await pool.query(
             MaintenanceQueries.prune(
                 finished: configuration.finishedRetention, failed: configuration.failedRetention, limit: 10_000)
@@ -52,6 +46,41 @@ public struct Maintenance: Sendable {
         if threshold > 0, try await pool.query(MaintenanceQueries.deadJobRows).single(Int.self) >= threshold {
             try await pool.query(MaintenanceQueries.vacuumJobs)
             result.vacuumed = true
+        }
+        return result
+    }
+
+    /// Rescues the started jobs of the workers found dead now: those whose session lock has
+    /// been free for the session grace (2 s), or whose heartbeat is `rescue_after` old. Cheap:
+    /// it reads porter.workers and, only for dead workers, their jobs by worker id.
+    @discardableResult
+    public func rescueDeadWorkers() async throws -> Result {
+        try await Self.rescue(configuration: configuration, logger: logger, everyStartedJob: false) { try await pool.query($0) }
+    }
+
+    private func rescue(everyStartedJob: Bool) async throws -> Result {
+        try await Self.rescue(configuration: configuration, logger: logger, everyStartedJob: everyStartedJob) { try await pool.query($0) }
+    }
+
+    /// One rescue, its statement run by `run`; `prober` is the worker whose session runs it.
+    @discardableResult
+    static func rescue(
+        configuration: WorkerConfiguration, logger: Logger, everyStartedJob: Bool, prober: String? = nil,
+        run: (PQQuery) async throws -> PQRows
+    ) async throws -> Result {
+        var result = Result(requeued: [], poisoned: [], pruned: 0)
+        let rescued = try await run(
+            MaintenanceQueries.rescue(
+                rescueAfter: configuration.rescueAfter, sessionGrace: configuration.sessionGrace,
+                maxOrphaned: configuration.maxOrphaned, everyStartedJob: everyStartedJob, prober: prober))
+        for row in rescued {
+            let (id, status) = try row.decode((Int64, String).self)
+            if status == "failed" { result.poisoned.append(id) } else { result.requeued.append(id) }
+        }
+        if !result.requeued.isEmpty || !result.poisoned.isEmpty {
+            logger.info(
+                "rescued jobs of dead workers",
+                metadata: ["porter.requeued": "\(result.requeued)", "porter.poisoned": "\(result.poisoned)"])
         }
         return result
     }
