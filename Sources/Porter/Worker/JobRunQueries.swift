@@ -149,6 +149,8 @@ enum JobRunQueries {
     }
 
     /// Wakes the workers of `queue`, as an enqueue does: a job went back to waiting there.
+    /// Reads no table; takes NOTIFY's cluster-wide lock briefly at commit, so it is sent only
+    /// for jobs handed back, never on the claim path.
     static func notifyWaiting(queue: String) -> PQQuery {
         "SELECT pg_notify('porter_enqueue', \(queue))"
     }
