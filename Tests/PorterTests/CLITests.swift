@@ -53,6 +53,8 @@ func configFile(_ json: String) throws -> String {
              ["jobs=300", "jobs_per_s="]),
             (["bench", "latency", "--jobs", "20"], ["jobs=20", "p50_ms=", "p95_ms=", "p99_ms="]),
             (["bench", "continuous", "--seconds", "1", "--concurrency", "10"], ["seconds=1", "jobs_per_s=", "backlog="]),
+            (["bench", "rescue", "--jobs", "400", "--workers", "2", "--concurrency", "4", "--job-ms", "20"],
+             ["jobs=400", "killed_jobs=", "p50_s=", "max_s="]),
         ]
         let porter = database.makeClient()
         for (arguments, keys) in modes {
