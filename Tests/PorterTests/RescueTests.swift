@@ -74,6 +74,28 @@ import Testing
         await porter.close()
     }
 
+    @Test func afterAnOutageAFreeSessionLockIsNotTakenForDeathAndStaleHeartbeatsWaitForContact() async throws {
+        let database = try await TestDatabase.create()
+        let porter = database.makeClient()
+        let maintenance = Maintenance(pool: porter.pool, configuration: fastConfiguration { $0.rescueAfter = .seconds(20) }, logger: Logger(label: "test"))
+        let id = try #require(try await porter.enqueue(method: "app.a").id)
+        // A live worker still reconnecting after a 15 s outage: its session (and lock) ended
+        // with the outage, and its last heartbeat is as old as the outage.
+        try await porter.pool.query("INSERT INTO porter.workers (id, host, pid, queues, lock_key, heartbeat_at) VALUES ('reconnecting', 'h', 1, '{default}', 434343, now() - interval '15 seconds')")
+        try await porter.pool.query("UPDATE porter.jobs SET status = 'started', worker_id = 'reconnecting', attempts = 1 WHERE id = \(id)")
+        // The lock is free, but the worker last heartbeat more than half of rescue_after ago:
+        // the lock says nothing, so no mark, and no rescue however long it stays free.
+        #expect(try await maintenance.rescueDeadWorkers(trustHeartbeats: false).requeued.isEmpty)
+        #expect(try await porter.pool.query("SELECT session_lost_at IS NULL FROM porter.workers WHERE id = 'reconnecting'").single(Bool.self))
+        // Its heartbeat goes past rescue_after: a rescuer not yet back for rescue_after itself
+        // (trustHeartbeats false) still leaves it alone; one that is, rescues.
+        try await porter.pool.query("UPDATE porter.workers SET heartbeat_at = now() - interval '25 seconds' WHERE id = 'reconnecting'")
+        #expect(try await maintenance.rescueDeadWorkers(trustHeartbeats: false).requeued.isEmpty)
+        #expect(try await porter.job(id: id)?.status == .started)
+        #expect(try await maintenance.rescueDeadWorkers(trustHeartbeats: true).requeued == [id])
+        await porter.close()
+    }
+
     @Test func aWorkerThatHoldsItsSessionLockIsNotTakenForDead() async throws {
         let database = try await TestDatabase.create()
         let porter = database.makeClient()

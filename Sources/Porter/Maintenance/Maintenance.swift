@@ -53,11 +53,16 @@ public struct Maintenance: Sendable {
     }
 
     /// Rescues the started jobs of the workers found dead now: those whose session lock has
-    /// been free for the session grace (2 s), or whose heartbeat is `rescue_after` old. Cheap:
-    /// it reads porter.workers and, only for dead workers, their jobs by worker id.
+    /// been free for the session grace (2 s) and that heartbeat in the last half of
+    /// `rescue_after`, or, when `trustHeartbeats`, whose heartbeat is `rescue_after` old. Cheap:
+    /// it reads porter.workers and, only for dead workers, their jobs by worker id. A worker
+    /// passes `trustHeartbeats: false` until it has been in contact with the database for
+    /// `rescue_after` (see the README's "Running on a highly available PostgreSQL").
     @discardableResult
-    public func rescueDeadWorkers() async throws -> Result {
-        try await Self.rescue(configuration: configuration, logger: logger, everyStartedJob: false) { try await pool.query($0) }
+    public func rescueDeadWorkers(trustHeartbeats: Bool = true) async throws -> Result {
+        try await Self.rescue(
+            configuration: configuration, logger: logger, everyStartedJob: false, trustHeartbeats: trustHeartbeats
+        ) { try await pool.query($0) }
     }
 
     private func rescue(everyStartedJob: Bool) async throws -> Result {
@@ -67,14 +72,15 @@ public struct Maintenance: Sendable {
     /// One rescue, its statement run by `run`; `prober` is the worker whose session runs it.
     @discardableResult
     static func rescue(
-        configuration: WorkerConfiguration, logger: Logger, everyStartedJob: Bool, prober: String? = nil,
-        run: (PQQuery) async throws -> PQRows
+        configuration: WorkerConfiguration, logger: Logger, everyStartedJob: Bool, trustHeartbeats: Bool = true,
+        prober: String? = nil, run: (PQQuery) async throws -> PQRows
     ) async throws -> Result {
         var result = Result(requeued: [], poisoned: [], pruned: 0)
         let rescued = try await run(
             MaintenanceQueries.rescue(
                 rescueAfter: configuration.rescueAfter, sessionGrace: configuration.sessionGrace,
-                maxOrphaned: configuration.maxOrphaned, everyStartedJob: everyStartedJob, prober: prober))
+                maxOrphaned: configuration.maxOrphaned, everyStartedJob: everyStartedJob,
+                trustHeartbeats: trustHeartbeats, prober: prober))
         for row in rescued {
             let (id, status) = try row.decode((Int64, String).self)
             if status == "failed" { result.poisoned.append(id) } else { result.requeued.append(id) }

@@ -6,16 +6,19 @@ enum MaintenanceQueries {
     /// Rescues the started jobs of dead workers, putting them back in the queue (or failing
     /// them as poison once orphaned `maxOrphaned` times) and waking their queues' workers.
     ///
-    /// A worker is dead when its heartbeat is `rescueAfter` old, or when its session lock
-    /// (WorkerQueries.lockNamespace, lock_key) has been free for `sessionGrace`: a worker
-    /// process that dies ends its session, and with it the lock, at once. The probe tries each
-    /// lock for this transaction only (`pg_try_advisory_xact_lock`, released at commit); the
-    /// first probe to find one free records the time (session_lost_at), and a later one
-    /// declares the worker dead if it is still free then, which leaves a live worker whose
-    /// session ended (a server restart, a failover) the grace to reconnect and register
-    /// again with a new lock. Each row is compared on its lock_key, so a worker that did
-    /// re-register meanwhile is left alone. porter.workers holds a row per worker process; its
-    /// rows are read in full.
+    /// A worker is dead when its session lock (WorkerQueries.lockNamespace, lock_key) has been
+    /// free for `sessionGrace`, or, when `trustHeartbeats`, when its heartbeat is `rescueAfter`
+    /// old. A worker process that dies ends its session, and with it the lock, at once. The
+    /// probe tries each lock for this transaction only (`pg_try_advisory_xact_lock`, released
+    /// at commit); the first probe to find one free records the time (session_lost_at), and a
+    /// later one declares the worker dead if it is still free then, which leaves a live worker
+    /// whose session ended (a server restart, a failover) the grace to reconnect and register
+    /// again with a new lock. A free lock is recorded only for a worker that heartbeat in the
+    /// last half of `rescueAfter`: after a longer outage every live worker's lock is free
+    /// until it reconnects, at its own pace, and only the heartbeat (trusted once the rescuer
+    /// has itself been back for `rescueAfter`, `DatabaseContact`) can tell. Each row is
+    /// compared on its lock_key, so a worker that did re-register meanwhile is left alone.
+    /// porter.workers holds a row per worker process; its rows are read in full.
     ///
     /// `prober` is the worker running the probe on its own session, whose lock that session
     /// holds (and so could take again): it is not probed.
@@ -28,7 +31,8 @@ enum MaintenanceQueries {
     /// the jobs enqueued after it. The count saturates, so a row stored with orphaned at the
     /// integer's maximum cannot make every rescue fail.
     static func rescue(
-        rescueAfter: Duration, sessionGrace: Duration, maxOrphaned: Int, everyStartedJob: Bool, prober: String? = nil
+        rescueAfter: Duration, sessionGrace: Duration, maxOrphaned: Int, everyStartedJob: Bool, trustHeartbeats: Bool = true,
+        prober: String? = nil
     ) -> PQQuery {
         """
         WITH probe AS MATERIALIZED (
@@ -38,10 +42,10 @@ enum MaintenanceQueries {
             UPDATE porter.workers AS w SET session_lost_at = pg_catalog.now()
             FROM probe p
             WHERE w.id = p.id AND w.lock_key = p.lock_key AND p.gone AND w.session_lost_at IS NULL
-              AND w.heartbeat_at >= pg_catalog.now() - pg_catalog.make_interval(secs => \(rescueAfter.seconds))
+              AND w.heartbeat_at >= pg_catalog.now() - pg_catalog.make_interval(secs => \((rescueAfter / 2).seconds))
         ), dead AS (
             DELETE FROM porter.workers AS w
-            WHERE w.heartbeat_at < pg_catalog.now() - pg_catalog.make_interval(secs => \(rescueAfter.seconds))
+            WHERE (\(trustHeartbeats) AND w.heartbeat_at < pg_catalog.now() - pg_catalog.make_interval(secs => \(rescueAfter.seconds)))
                OR EXISTS (SELECT 1 FROM probe p WHERE p.id = w.id AND p.gone AND p.lock_key = w.lock_key
                           AND w.session_lost_at < pg_catalog.now() - pg_catalog.make_interval(secs => \(sessionGrace.seconds)))
             RETURNING id
@@ -73,16 +77,20 @@ enum MaintenanceQueries {
         """
     }
 
-    /// Whether any worker other than `prober` may be dead: its session lock is free (tried for
-    /// this transaction only), or its heartbeat is `rescueAfter` old. The cheap check a worker
-    /// runs twice a second before `rescue`. Reads porter.workers, a row per worker process.
-    static func anyWorkerMaybeDead(rescueAfter: Duration, prober: String) -> PQQuery {
+    /// Whether any worker other than `prober` may be dead, by the rules of `rescue`: its
+    /// session lock is free (tried for this transaction only) and it heartbeat in the last half
+    /// of `rescueAfter`, or, when `trustHeartbeats`, its heartbeat is `rescueAfter` old. The
+    /// cheap check a worker runs twice a second before `rescue`. Reads porter.workers, a row per
+    /// worker process.
+    static func anyWorkerMaybeDead(rescueAfter: Duration, trustHeartbeats: Bool, prober: String) -> PQQuery {
         """
         SELECT EXISTS (
             SELECT 1 FROM porter.workers
             WHERE id <> \(prober)
-              AND (heartbeat_at < pg_catalog.now() - pg_catalog.make_interval(secs => \(rescueAfter.seconds))
-                   OR (lock_key IS NOT NULL AND pg_catalog.pg_try_advisory_xact_lock(\(WorkerQueries.lockNamespace), lock_key)))
+              AND ((\(trustHeartbeats) AND heartbeat_at < pg_catalog.now() - pg_catalog.make_interval(secs => \(rescueAfter.seconds)))
+                   OR (lock_key IS NOT NULL AND (session_lost_at IS NOT NULL
+                       OR heartbeat_at >= pg_catalog.now() - pg_catalog.make_interval(secs => \((rescueAfter / 2).seconds)))
+                       AND pg_catalog.pg_try_advisory_xact_lock(\(WorkerQueries.lockNamespace), lock_key)))
         )
         """
     }

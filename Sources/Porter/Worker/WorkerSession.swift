@@ -134,20 +134,24 @@ actor WorkerSession {
     /// Probes the other workers' session locks and rescues the jobs of the dead ones; the
     /// rescue statement runs only when the probe finds a worker that may be dead.
     ///
-    /// Only once this worker has been in contact with the database for `rescue_after` without
-    /// a break (`DatabaseContact`): after an outage every worker's session ended, live ones'
-    /// included, and they reconnect at their own pace; a free lock then says nothing until
-    /// each live worker has had the time to take a new one.
+    /// Stale heartbeats count only once this worker has been in contact with the database for
+    /// `rescue_after` without a break (`DatabaseContact`): after an outage every worker's
+    /// heartbeat is as old as the outage, live ones' included. A free session lock counts only
+    /// for a worker that heartbeat recently (see `MaintenanceQueries.rescue`).
     private func rescueDeadWorkers(on connection: PQConnection) async {
-        guard contact.hasLasted(configuration.rescueAfter) else { return }
+        let trustHeartbeats = contact.hasLasted(configuration.rescueAfter)
         do {
             let suspect = try await connection.query(
-                MaintenanceQueries.anyWorkerMaybeDead(rescueAfter: configuration.rescueAfter, prober: id)).single(Bool.self)
+                MaintenanceQueries.anyWorkerMaybeDead(
+                    rescueAfter: configuration.rescueAfter, trustHeartbeats: trustHeartbeats, prober: id)
+            ).single(Bool.self)
             guard suspect else { return }
-            try await Maintenance.rescue(configuration: configuration, logger: logger, everyStartedJob: false, prober: id) {
-                try await connection.query($0)
-            }
+            try await Maintenance.rescue(
+                configuration: configuration, logger: logger, everyStartedJob: false, trustHeartbeats: trustHeartbeats,
+                prober: id
+            ) { try await connection.query($0) }
         } catch {
+            contact.failed(error)
             logger.debug("rescue probe failed; trying again", metadata: ["error": "\(error)"])
         }
     }
