@@ -22,24 +22,28 @@ public struct EnqueueRequest: Sendable, Hashable {
         self.init(method: J.method, args: try PQJSON(encoding: job), options: options)
     }
 
-    /// The request as one element of `porter.enqueue_many`'s JSON array.
-    var jsonElement: [String: JSONElementValue] {
-        var element: [String: JSONElementValue] = [
-            "method": .string(method),
-            "args": .raw(args.text),
-            "queue": .string(options.queue),
-            "deduplicate": .bool(options.deduplicate),
-            "at_front": .bool(options.atFront),
-            "priority": .int(options.priority),
-        ]
-        if let jobID = options.jobID { element["job_id"] = .string(jobID) }
-        if let timeout = options.timeout { element["timeout"] = .int(timeout) }
-        if let maxAttempts = options.maxAttempts { element["max_attempts"] = .int(maxAttempts) }
-        if let runAt = options.runAt { element["run_at"] = .string(runAt.postgresText ?? "") }
-        if let delay = options.delaySeconds { element["delay"] = .double(delay) }
+    /// The request as one element of `porter.enqueue_many`'s JSON array: its fields in key
+    /// order, each only when it differs from what enqueue_many assumes for a missing key (args
+    /// `{}`, false, priority 0): every key costs the server a field of jsonb_to_record. A list,
+    /// not a dictionary: building and sorting a dictionary per request was a tenth of
+    /// enqueueMany's time.
+    var jsonFields: [(key: String, value: JSONElementValue)] {
+        var fields: [(key: String, value: JSONElementValue)] = []
+        fields.reserveCapacity(12)
+        if args.text != "{}" { fields.append(("args", .raw(args.text))) }
+        if options.atFront { fields.append(("at_front", .bool(true))) }
+        if options.deduplicate { fields.append(("deduplicate", .bool(true))) }
+        if let delay = options.delaySeconds { fields.append(("delay", .double(delay))) }
         if !options.dependsOn.isEmpty {
-            element["depends_on"] = .raw("[" + options.dependsOn.map(String.init).joined(separator: ",") + "]")
+            fields.append(("depends_on", .raw("[" + options.dependsOn.map(String.init).joined(separator: ",") + "]")))
         }
-        return element
+        if let jobID = options.jobID { fields.append(("job_id", .string(jobID))) }
+        if let maxAttempts = options.maxAttempts { fields.append(("max_attempts", .int(maxAttempts))) }
+        fields.append(("method", .string(method)))
+        if options.priority != 0 { fields.append(("priority", .int(options.priority))) }
+        fields.append(("queue", .string(options.queue)))
+        if let runAt = options.runAt { fields.append(("run_at", .string(runAt.postgresText ?? ""))) }
+        if let timeout = options.timeout { fields.append(("timeout", .int(timeout))) }
+        return fields
     }
 }

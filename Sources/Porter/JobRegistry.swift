@@ -94,24 +94,45 @@ public struct JobRegistry: Sendable {
     /// Every registered method, sorted.
     public var methods: [String] { handlers.keys.sorted() }
 
+    /// Every registered document method as (doctype, method), sorted.
+    var documentMethods: [(doctype: String, method: String)] {
+        documents.flatMap { doctype, methods in methods.keys.map { (doctype, $0) } }.sorted { ($0.doctype, $0.method) < ($1.doctype, $1.method) }
+    }
+
+    /// Whether `porter.run_doc_method` jobs go to a handler registered under that name rather
+    /// than to the registered document types.
+    var handlesDocumentJobsItself: Bool { handlers[DocumentJob.method] != nil }
+
     /// The handler of `porter.run_doc_method`: finds the doctype and its method, then loads
     /// and runs. Each way of missing fails the job with a permanent error that says which.
     private var runDocumentMethod: Handler {
         let documents = documents
         return { args, context in
             let job = try DocumentJob(args: args)
-            guard let methods = documents[job.doctype] else {
-                throw PorterError(
-                    code: .unknownDoctype(job.doctype),
-                    message: "unknown doctype \(job.doctype): no document type of that name is registered in this worker (registered: \(documents.keys.sorted().joined(separator: ", "))); register it with registry.register(document:method:)")
-            }
-            guard let handler = methods[job.docMethod] else {
-                throw PorterError(
-                    code: .unknownDocumentMethod(doctype: job.doctype, method: job.docMethod),
-                    message: "\(job.doctype) has no method \(job.docMethod) (registered: \(methods.keys.sorted().joined(separator: ", ")))")
-            }
-            return try await handler(job.name, job.kwargs, context)
+            if let error = Self.lookupError(doctype: job.doctype, docMethod: job.docMethod, in: documents) { throw error }
+            return try await documents[job.doctype]![job.docMethod]!(job.name, job.kwargs, context)
         }
+    }
+
+    /// Why a document job of `doctype` and `docMethod` cannot run here, or nil if it can.
+    func documentLookupError(doctype: String, docMethod: String) -> PorterError? {
+        Self.lookupError(doctype: doctype, docMethod: docMethod, in: documents)
+    }
+
+    private static func lookupError(
+        doctype: String, docMethod: String, in documents: [String: [String: DocumentHandler]]
+    ) -> PorterError? {
+        guard let methods = documents[doctype] else {
+            return PorterError(
+                code: .unknownDoctype(doctype),
+                message: "unknown doctype \(doctype): no document type of that name is registered in this worker (registered: \(documents.keys.sorted().joined(separator: ", "))); register it with registry.register(document:method:)")
+        }
+        guard methods[docMethod] != nil else {
+            return PorterError(
+                code: .unknownDocumentMethod(doctype: doctype, method: docMethod),
+                message: "\(doctype) has no method \(docMethod) (registered: \(methods.keys.sorted().joined(separator: ", ")))")
+        }
+        return nil
     }
 
     /// The handler for `method`, or an `unknownMethod` error that says how to register it.

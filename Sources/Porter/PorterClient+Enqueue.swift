@@ -131,11 +131,11 @@ extension PorterClient {
         switch end {
         case .returned(let result):
             return .ranInline(result: result)
-        case .threw(let error, _):
+        case .threw(let error, _), .connectionLost(let error):
             throw PorterError(code: .jobFailed, message: "\(request.method) failed: \(error)")
         case .timedOut(let seconds):
             throw PorterError(code: .jobFailed, message: "\(request.method) failed: timed out after \(seconds) s")
-        case .canceled, .stoppedByShutdown, .lostClaim, .finishedInOwnTransaction:
+        case .canceled, .stoppedByShutdown, .lostClaim, .finishedInOwnTransaction, .handedBack:
             throw CancellationError()
         }
     }

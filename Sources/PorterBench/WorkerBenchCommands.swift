@@ -104,7 +104,9 @@ struct BurndownBenchCommand: AsyncParsableCommand {
     @Option(help: "Job slots in the worker (background_workers), \(WorkerBench.concurrencyRange.text).")
     var concurrency: Int = 10
 
-    @Flag(name: .customLong("no-baseline"), help: "Skip the bare SQL claim+complete loop measured for comparison.")
+    @Flag(
+        name: .customLong("no-baseline"),
+        help: "Skip the bare SQL loops (on porter.jobs, and raw on a narrow table without triggers) measured for comparison.")
     var noBaseline = false
 
     @Option(
@@ -141,12 +143,15 @@ struct BurndownBenchCommand: AsyncParsableCommand {
         }
         try await warmUp(bench)
         var baseline: Double?
+        var raw: Double?
         if !noBaseline {
             try await bench.fill(jobs)
             let elapsed = try await clock.measure { try await bareLoop(bench) }
             baseline = Double(jobs) / elapsed.seconds
-            print("bare SQL loop (claim 100 + complete 100 per round, 4 connections): \(Int(baseline!)) jobs/s")
+            print("bare SQL loop on porter.jobs, its triggers included (claim 100 + complete 100 per round, 4 connections): \(Int(baseline!)) jobs/s")
             try await bench.clear()
+            raw = try await RawQueueLoop.measure(bench.session.configuration, jobs: jobs)
+            print("raw SQL loop on a narrow table without triggers (claim 100 + complete 100 per round, 4 connections): \(Int(raw!)) jobs/s")
         }
         try await bench.fill(jobs)
         let cpuBefore = CPUTime.now()
@@ -157,13 +162,15 @@ struct BurndownBenchCommand: AsyncParsableCommand {
             throw CommandFailure(message: "the worker finished \(finished) of \(jobs) jobs; the rest failed (see porter jobs --queue bench)")
         }
         let rate = Double(jobs) / elapsed.seconds
-        print("porter worker: \(jobs) jobs with \(concurrency) slots in \(format(elapsed.seconds)) s")
+        print("porter worker: \(jobs) jobs with \(concurrency) slots in \(format(elapsed.seconds)) s: \(Int(rate)) jobs/s"
+            + (raw.map { ", \(format(rate / $0))× the raw loop" } ?? ""))
         await bench.stop()
         let processCPU = Int(cpu.process * 1e6 / Double(jobs))
         let machineCPU = Int(cpu.machine * 1e6 / Double(jobs))
         print("CPU per job: \(processCPU) µs in this process, \(machineCPU) µs on the whole machine (PostgreSQL included)")
         print("jobs=\(jobs) concurrency=\(concurrency) history=\(history) jobs_per_s=\(Int(rate))"
             + (baseline.map { " baseline_jobs_per_s=\(Int($0))" } ?? "")
+            + (raw.map { " raw_jobs_per_s=\(Int($0)) ratio_to_raw=\(format(rate / $0))" } ?? "")
             + " process_cpu_us_per_job=\(processCPU) machine_cpu_us_per_job=\(machineCPU)")
     }
 

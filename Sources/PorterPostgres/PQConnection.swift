@@ -115,6 +115,8 @@ public actor PQConnection {
     public func query(_ query: PQQuery) throws -> PQRows {
         let handle = try openHandle()
         try Self.refuseNULs(in: query.binds)
+        let statement = canceller.began()
+        defer { canceller.ended(statement) }
         if query.isPrepared { return try runPrepared(query, handle: handle) }
         let result = query.sql.withCString { sql in
             withOptionalCStringArray(query.binds) { values in
@@ -197,6 +199,8 @@ public actor PQConnection {
     @discardableResult
     public func execute(_ sql: String) throws -> PQRows {
         let handle = try openHandle()
+        let statement = canceller.began()
+        defer { canceller.ended(statement) }
         return try rows(from: PQexec(handle, sql), handle: handle)
     }
 

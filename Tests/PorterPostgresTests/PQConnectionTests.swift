@@ -242,6 +242,27 @@ import Testing
         #expect(try await connection.query("SELECT 1").single(Int.self) == 1)
     }
 
+    @Test func aCancelRequestReachesOnlyTheStatementItWasSentFor() async throws {
+        let database = try await TestDatabase.create(migrated: false)
+        let connection = try await database.connect()
+        // Between statements there is nothing to cancel, and the next statement runs on.
+        connection.cancelRunningStatement()
+        #expect(try await connection.query("SELECT 1 FROM pg_sleep(0.3)").single(Int.self) == 1)
+        // Sent during a statement, the request cancels it, however late it arrives after the
+        // call, and without the caller waiting for it.
+        let sleeping = Task { try await connection.query("SELECT pg_sleep(60)") }
+        let observer = try await database.connect()
+        try await waitUntil("the sleep to start") {
+            try await observer.query("SELECT count(*) FROM pg_stat_activity WHERE query = 'SELECT pg_sleep(60)' AND state = 'active'").single(Int.self) == 1
+        }
+        connection.cancelRunningStatement()
+        let error = await #expect(throws: PQError.self) { try await sleeping.value }
+        #expect(error?.sqlState == .queryCanceled)
+        for _ in 0..<20 { #expect(try await connection.query("SELECT 1 FROM pg_sleep(0.01)").single(Int.self) == 1) }
+        await observer.close()
+        await connection.close()
+    }
+
     @Test func badConnectionStringsAndUnreachableServersGiveClearErrors() async throws {
         let invalid = #expect(throws: PQError.self) { try PQConfiguration("host=x port") }
         #expect(invalid?.code == .invalidConfiguration)

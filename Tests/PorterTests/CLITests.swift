@@ -59,11 +59,13 @@ func configFile(_ json: String) throws -> String {
         let url = ["--database-url", database.connectionString]
         let modes: [([String], [String])] = [
             (["bench", "burndown", "--jobs", "300", "--concurrency", "10"],
-             ["jobs=300", "jobs_per_s=", "baseline_jobs_per_s=", "machine_cpu_us_per_job="]),
+             ["jobs=300", "jobs_per_s=", "baseline_jobs_per_s=", "raw_jobs_per_s=", "ratio_to_raw=", "machine_cpu_us_per_job="]),
             (["bench", "burndown", "--jobs", "300", "--concurrency", "10", "--no-baseline", "--no-job-events"],
              ["jobs=300", "jobs_per_s="]),
             (["bench", "latency", "--jobs", "20"], ["jobs=20", "p50_ms=", "p95_ms=", "p99_ms="]),
             (["bench", "continuous", "--seconds", "1", "--concurrency", "10"], ["seconds=1", "jobs_per_s=", "backlog="]),
+            (["bench", "rescue", "--jobs", "400", "--workers", "2", "--concurrency", "4", "--job-ms", "20"],
+             ["jobs=400", "killed_jobs=", "p50_s=", "max_s="]),
         ]
         let porter = database.makeClient()
         for (arguments, keys) in modes {
@@ -76,6 +78,9 @@ func configFile(_ json: String) throws -> String {
                 let left = try await porter.pool.query(
                     "SELECT count(*) FROM porter.jobs WHERE queue = 'bench' AND status <> 'finished'").single(Int.self)
                 #expect(left == 0, "\(arguments)")
+                // The raw loop's table is gone with its schema.
+                #expect(try await porter.pool.query(
+                    "SELECT count(*) FROM pg_namespace WHERE nspname = 'porter_bench'").single(Int.self) == 0)
             }
         }
         await porter.close()

@@ -156,13 +156,10 @@ actor WorkerRuns {
         for (id, status, effects) in sqlRows {
             #expect(effects == (status == "finished" ? 1 : 0), "sql: job \(id) is \(status) with \(effects) effects")
         }
-        // Finding 4: an sql: job caught mid-transaction by the failover must go back in the
-        // queue, not fail. That fix is on the branch that treats a lost connection as no
-        // attempt; until it is merged, those jobs end failed (known issue).
+        // Finding 4: an sql: job caught mid-transaction by the failover goes back in the
+        // queue without using an attempt (max_attempts is 1 here), and so finishes.
         let failedSQL = sqlRows.filter { $0.1 == "failed" }.map(\.0)
-        withKnownIssue("finding 4: an sql: job in flight at the failover fails instead of going back in the queue", isIntermittent: true) {
-            #expect(failedSQL.isEmpty, "sql: jobs failed by the failover: \(failedSQL)")
-        }
+        #expect(failedSQL.isEmpty, "sql: jobs failed by the failover: \(failedSQL)")
 
         // Swift jobs ran at least once, and every one finished.
         let ranSwift = Set(await runs.runs.map(\.job))

@@ -9,8 +9,10 @@ import Testing
         var end: AttemptEnd
         var attempt: Int
         var maxAttempts: Int
+        /// Times the job was orphaned before, of `max_orphaned` 3.
+        var orphaned = 0
         var expected: JobTransition?
-        var testDescription: String { "\(end) on attempt \(attempt) of \(maxAttempts)" }
+        var testDescription: String { "\(end) on attempt \(attempt) of \(maxAttempts), orphaned \(orphaned) of 3" }
     }
 
     static let result = PQJSON(text: #"{"rows": 42}"#)
@@ -33,16 +35,36 @@ import Testing
         Case(end: .stoppedByShutdown, attempt: 2, maxAttempts: 3, expected: JobTransition(status: .queued)),
         Case(end: .lostClaim, attempt: 1, maxAttempts: 1, expected: nil),
         Case(end: .finishedInOwnTransaction, attempt: 1, maxAttempts: 1, expected: nil),
+        // A lost connection uses no attempt, even the last one; it counts as orphaned.
+        Case(end: .connectionLost("server closed the connection"), attempt: 1, maxAttempts: 1,
+             expected: JobTransition(
+                status: .queued, error: "connection lost while running the job; requeued without using an attempt: server closed the connection",
+                orphaned: true)),
+        Case(end: .connectionLost("server closed the connection"), attempt: 2, maxAttempts: 3, orphaned: 1,
+             expected: JobTransition(
+                status: .queued, error: "connection lost while running the job; requeued without using an attempt: server closed the connection",
+                orphaned: true)),
+        // ... until it is the max_orphaned-th time: poison.
+        Case(end: .connectionLost("server closed the connection"), attempt: 1, maxAttempts: 5, orphaned: 2,
+             expected: JobTransition(
+                status: .failed,
+                error: "failed as a poison job: orphaned 3 times (its worker died or lost its connection while running it); last: server closed the connection",
+                orphaned: true)),
+        // Handed back to a worker that knows the method: untouched.
+        Case(end: .handedBack, attempt: 1, maxAttempts: 1, expected: JobTransition(status: .queued)),
+        Case(end: .handedBack, attempt: 1, maxAttempts: 1, orphaned: 2, expected: JobTransition(status: .queued)),
     ]
 
     @Test(arguments: cases) func anAttemptsEndDecidesItsJobsTransition(_ test: Case) {
-        let transition = JobTransition.after(test.end, attempt: test.attempt, maxAttempts: test.maxAttempts) { _ in .seconds(7) }
+        let transition = JobTransition.after(
+            test.end, attempt: test.attempt, maxAttempts: test.maxAttempts, orphaned: test.orphaned, maxOrphaned: 3
+        ) { _ in .seconds(7) }
         #expect(transition == test.expected)
     }
 
     @Test func theRetryDelayIsTheOneAfterTheFailedAttempt() {
         var asked: [Int] = []
-        _ = JobTransition.after(.threw("x", permanent: false), attempt: 4, maxAttempts: 9) { attempt in
+        _ = JobTransition.after(.threw("x", permanent: false), attempt: 4, maxAttempts: 9, orphaned: 0, maxOrphaned: 3) { attempt in
             asked.append(attempt)
             return .seconds(1)
         }
@@ -60,6 +82,32 @@ import Testing
         #expect(stored.hasSuffix("(cut to 4000 bytes)"))
         // Whole characters only: the kept part is a prefix of the original.
         #expect(error.hasPrefix(String(stored.dropLast(" … (cut to 4000 bytes)".count))))
+    }
+
+    @Test func aStoppedOrFencedAttemptEndsAsItsReasonSays() {
+        #expect(JobControl.StopReason.canceled.end == .canceled)
+        #expect(JobControl.StopReason.shutdown.end == .stoppedByShutdown)
+        #expect(JobControl.StopReason.lostClaim.end == .lostClaim)
+        // A fenced worker gives the job back as a lost connection does, counted in orphaned.
+        guard case .connectionLost = JobControl.StopReason.fenced.end else {
+            Issue.record("fenced ends as \(JobControl.StopReason.fenced.end)")
+            return
+        }
+    }
+
+    @Test func aConnectionLostErrorFromAHandlerIsNotTheJobsFailure() {
+        let lost = PQError(code: .connectionClosed, message: "server closed the connection unexpectedly")
+        guard case .connectionLost = AttemptEnd.failure(lost) else {
+            Issue.record("\(AttemptEnd.failure(lost))")
+            return
+        }
+        let shutdown = PQError(code: .server, message: "terminating connection due to administrator command", sqlState: .adminShutdown)
+        guard case .connectionLost = AttemptEnd.failure(shutdown) else {
+            Issue.record("\(AttemptEnd.failure(shutdown))")
+            return
+        }
+        let own = PQError(code: .server, message: "stock level unavailable", sqlState: .raiseException)
+        #expect(AttemptEnd.failure(own) == .threw(own.description, permanent: false))
     }
 
     @Test func shortErrorTextIsKeptAsItIs() {

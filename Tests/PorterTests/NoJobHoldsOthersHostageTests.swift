@@ -154,7 +154,7 @@ import Testing
         let noops = try await porter.enqueueMany((0..<5).map { _ in EnqueueRequest(method: "porter.noop") }).compactMap(\.id)
         let worker = try WorkerProcess(database: database, config: """
             {"sql_schemas": ["app"], "workers": {"default": {"background_workers": 4}},
-             "poll_interval": 0.2, "heartbeat_interval": 0.3, "rescue_after": 2, "maintenance_interval": 0.3,
+             "poll_interval": 0.2, "heartbeat_interval": 0.3, "rescue_after": 4, "maintenance_interval": 0.3,
              "shutdown_grace": 2}
             """)
         for id in noops { try await waitForJob(porter, id, .finished) }

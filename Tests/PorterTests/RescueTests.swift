@@ -35,6 +35,132 @@ import Testing
         await porter.close()
     }
 
+    @Test func aRescuedJobKeepsItsPlaceAheadOfJobsEnqueuedAfterIt() async throws {
+        let database = try await TestDatabase.create()
+        let porter = database.makeClient()
+        let maintenance = Maintenance(pool: porter.pool, configuration: fastConfiguration(), logger: Logger(label: "test"))
+        let rescued = try #require(try await porter.enqueue(method: "app.first").id)
+        try await porter.pool.query("UPDATE porter.jobs SET run_at = now() - interval '1 minute' WHERE id = \(rescued)")
+        let runAt = try await porter.pool.query("SELECT run_at FROM porter.jobs WHERE id = \(rescued)").single(Date.self)
+        try await orphan(porter, rescued)
+        _ = try await porter.enqueueMany((0..<5).map { _ in EnqueueRequest(method: "app.later") })
+        #expect(try await maintenance.runOnce().requeued == [rescued])
+        #expect(try await porter.pool.query("SELECT run_at FROM porter.jobs WHERE id = \(rescued)").single(Date.self) == runAt)
+        // First in the order claims take.
+        let next = try await porter.pool.query(
+            "SELECT id FROM porter.jobs WHERE status IN ('queued', 'scheduled') ORDER BY at_front DESC, priority, run_at, id LIMIT 1"
+        ).single(Int64.self)
+        #expect(next == rescued)
+        await porter.close()
+    }
+
+    @Test func aWorkerWhoseSessionLockIsFreeIsDeadOnlyOnceTheGraceHasPassed() async throws {
+        let database = try await TestDatabase.create()
+        let porter = database.makeClient()
+        let maintenance = Maintenance(pool: porter.pool, configuration: fastConfiguration { $0.rescueAfter = .seconds(3600) }, logger: Logger(label: "test"))
+        let id = try #require(try await porter.enqueue(method: "app.a").id)
+        // A worker whose heartbeat is fresh but whose session lock nobody holds: its process died.
+        try await porter.pool.query("INSERT INTO porter.workers (id, host, pid, queues, lock_key) VALUES ('killed', 'h', 1, '{default}', 424242)")
+        try await porter.pool.query("UPDATE porter.jobs SET status = 'started', worker_id = 'killed', attempts = 1 WHERE id = \(id)")
+        // The first probe only records that the lock was free.
+        #expect(try await maintenance.rescueDeadWorkers().requeued.isEmpty)
+        #expect(try await porter.pool.query("SELECT session_lost_at IS NOT NULL FROM porter.workers WHERE id = 'killed'").single(Bool.self))
+        #expect(try await porter.job(id: id)?.status == .started)
+        // Still free once the grace (2 s) has passed since: dead.
+        try await porter.pool.query("UPDATE porter.workers SET session_lost_at = now() - interval '3 seconds' WHERE id = 'killed'")
+        #expect(try await maintenance.rescueDeadWorkers().requeued == [id])
+        #expect(try await porter.job(id: id)?.status == .queued)
+        #expect(try await porter.pool.query("SELECT count(*) FROM porter.workers").single(Int.self) == 0)
+        await porter.close()
+    }
+
+    @Test func afterAnOutageAFreeSessionLockIsNotTakenForDeathAndStaleHeartbeatsWaitForContact() async throws {
+        let database = try await TestDatabase.create()
+        let porter = database.makeClient()
+        let maintenance = Maintenance(pool: porter.pool, configuration: fastConfiguration { $0.rescueAfter = .seconds(20) }, logger: Logger(label: "test"))
+        let id = try #require(try await porter.enqueue(method: "app.a").id)
+        // A live worker still reconnecting after a 15 s outage: its session (and lock) ended
+        // with the outage, and its last heartbeat is as old as the outage.
+        try await porter.pool.query("INSERT INTO porter.workers (id, host, pid, queues, lock_key, heartbeat_at) VALUES ('reconnecting', 'h', 1, '{default}', 434343, now() - interval '15 seconds')")
+        try await porter.pool.query("UPDATE porter.jobs SET status = 'started', worker_id = 'reconnecting', attempts = 1 WHERE id = \(id)")
+        // The lock is free, but the worker last heartbeat more than half of rescue_after ago:
+        // the lock says nothing, so no mark, and no rescue however long it stays free.
+        #expect(try await maintenance.rescueDeadWorkers(trustHeartbeats: false).requeued.isEmpty)
+        #expect(try await porter.pool.query("SELECT session_lost_at IS NULL FROM porter.workers WHERE id = 'reconnecting'").single(Bool.self))
+        // Its heartbeat goes past rescue_after: a rescuer not yet back for rescue_after itself
+        // (trustHeartbeats false) still leaves it alone; one that is, rescues.
+        try await porter.pool.query("UPDATE porter.workers SET heartbeat_at = now() - interval '25 seconds' WHERE id = 'reconnecting'")
+        #expect(try await maintenance.rescueDeadWorkers(trustHeartbeats: false).requeued.isEmpty)
+        #expect(try await porter.job(id: id)?.status == .started)
+        #expect(try await maintenance.rescueDeadWorkers(trustHeartbeats: true).requeued == [id])
+        await porter.close()
+    }
+
+    @Test func aWorkerThatHoldsItsSessionLockIsNotTakenForDead() async throws {
+        let database = try await TestDatabase.create()
+        let porter = database.makeClient()
+        let maintenance = Maintenance(pool: porter.pool, configuration: fastConfiguration { $0.rescueAfter = .seconds(3600) }, logger: Logger(label: "test"))
+        let id = try #require(try await porter.enqueue(method: "app.a").id)
+        let session = try await database.connect()
+        #expect(try await session.query("SELECT pg_try_advisory_lock(\(Int32(0x506F_7274)), 777)").single(Bool.self))
+        // Marked by a probe that ran while the worker reconnected, then re-registered: the lock
+        // is held again, so however old the mark, the worker lives.
+        try await porter.pool.query("INSERT INTO porter.workers (id, host, pid, queues, lock_key, session_lost_at) VALUES ('alive', 'h', 1, '{default}', 777, now() - interval '1 minute')")
+        try await porter.pool.query("UPDATE porter.jobs SET status = 'started', worker_id = 'alive', attempts = 1 WHERE id = \(id)")
+        #expect(try await maintenance.rescueDeadWorkers().requeued.isEmpty)
+        #expect(try await porter.job(id: id)?.status == .started)
+        // Its process dies: its session ends, and with it the lock.
+        await session.close()
+        try await waitUntil("the lock to be released") { try await maintenance.rescueDeadWorkers().requeued == [id] }
+        await porter.close()
+    }
+
+    @Test func aWorkerWhoseSessionEndsWhileItLivesReconnectsAndKeepsItsJobs() async throws {
+        struct Wait: Job {
+            static let method = "test.wait"
+        }
+        let database = try await TestDatabase.create()
+        var registry = JobRegistry()
+        registry.register(Wait.self) { _, _ in try await Task.sleep(for: .seconds(60)) }
+        let porter = database.makeClient(registry: registry)
+        let id = try #require(try await porter.enqueue(Wait()).id)
+        let worker = RunningWorker(porter, fastConfiguration {
+            $0.rescueAfter = .seconds(3600)
+            $0.heartbeatInterval = .seconds(60)
+        })
+        try await waitForJob(porter, id, .started)
+        let key = try await porter.pool.query("SELECT lock_key FROM porter.workers WHERE id = \(worker.id)").single(Int32.self)
+        // End the session that holds the worker's lock, as a killed backend or a restart would.
+        let terminated = try await porter.pool.query("""
+            SELECT pg_terminate_backend(pid, 5000) FROM pg_locks
+            WHERE locktype = 'advisory' AND classid = \(Int(0x506F_7274))::oid AND objid = \(Int(key))::oid AND objsubid = 2 AND granted
+            """).single(Bool.self)
+        #expect(terminated)
+        // It reconnects and registers again with a new lock, long before its next heartbeat
+        // (a minute away) and within the grace, so no rescuer takes its job.
+        try await waitUntil(timeout: .seconds(10), "the worker to register again") {
+            try await porter.pool.query(
+                "SELECT lock_key <> \(key) AND session_lost_at IS NULL FROM porter.workers WHERE id = \(worker.id)").single(Bool.self)
+        }
+        let row = try #require(try await porter.pool.query("SELECT status, worker_id, attempts, orphaned FROM porter.jobs WHERE id = \(id)").first)
+        let (status, holder, attempts, orphaned) = try row.decode((String, String, Int, Int).self)
+        #expect(status == "started" && holder == worker.id && attempts == 1 && orphaned == 0)
+        try await worker.shutdown()
+        await porter.close()
+    }
+
+    @Test func aPollOnlyWorkerHoldsNoSessionLockAndIsJudgedByItsHeartbeat() async throws {
+        let database = try await TestDatabase.create()
+        let porter = database.makeClient()
+        let worker = RunningWorker(porter, fastConfiguration { $0.pollOnly = true })
+        try await waitUntil("the worker to register") {
+            try await porter.pool.query(
+                "SELECT count(*) FROM porter.workers WHERE id = \(worker.id) AND lock_key IS NULL").single(Int.self) == 1
+        }
+        try await worker.shutdown()
+        await porter.close()
+    }
+
     @Test func rescuerLeavesLiveWorkersAndCompletedJobsAlone() async throws {
         let database = try await TestDatabase.create()
         let porter = database.makeClient()

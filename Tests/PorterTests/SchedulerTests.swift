@@ -194,7 +194,7 @@ import Testing
         let porter = database.makeClient()
         let config = """
             {"scheduler_tick_interval": 1, "scheduler_events": {"all": ["porter.noop"]},
-             "poll_interval": 0.2, "heartbeat_interval": 0.3, "rescue_after": 2}
+             "poll_interval": 0.2, "heartbeat_interval": 0.3, "rescue_after": 4}
             """
         let worker = try WorkerProcess(database: database, config: config)
         let schedulers = try (0..<2).map { _ in try WorkerProcess(database: database, config: config, command: "scheduler") }

@@ -62,6 +62,8 @@ import Testing
             (#"{"job_events": "off"}"#, "job_events"),
             (#"{"vacuum_threshold": -1}"#, "vacuum_threshold"),
             (#"{"heartbeat_interval": 30, "rescue_after": 20}"#, "rescue_after"),
+            // A worker fences itself off at three quarters of rescue_after without a heartbeat.
+            (#"{"heartbeat_interval": 11, "rescue_after": 20}"#, "rescue_after"),
         ] {
             let error = #expect(throws: ConfigurationError.self, "\(json)") { try parse(json) }
             #expect(error?.key == key, "\(json)")

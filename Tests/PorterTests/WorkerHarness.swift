@@ -9,9 +9,10 @@ import Testing
 /// Settings that make a worker react in tenths of seconds, for tests.
 func fastConfiguration(_ change: (inout WorkerConfiguration) -> Void = { _ in }) -> WorkerConfiguration {
     var configuration = WorkerConfiguration(
-        // Heartbeats 15 apart from a rescue: the whole suite shares 2 cores, and a heartbeat
-        // a second late must not get a live in-process worker taken for dead.
-        pollInterval: .milliseconds(100), heartbeatInterval: .milliseconds(200), rescueAfter: .seconds(3),
+        // Heartbeats 30 apart from a rescue: the whole suite shares 2 cores with other work,
+        // and a heartbeat seconds late must neither get a live in-process worker taken for
+        // dead nor make it fence itself off (at three quarters of rescue_after, 4.5 s).
+        pollInterval: .milliseconds(100), heartbeatInterval: .milliseconds(200), rescueAfter: .seconds(6),
         maintenanceInterval: .milliseconds(200), shutdownGrace: .seconds(5), cancelGrace: .milliseconds(300),
         retryPolicy: RetryPolicy(base: .milliseconds(50), maximum: .seconds(1), jitter: 0))
     configuration.sqlSchemas = ["app"]
@@ -23,11 +24,14 @@ func fastConfiguration(_ change: (inout WorkerConfiguration) -> Void = { _ in })
 struct RunningWorker {
     let group: ServiceGroup
     let task: Task<Void, any Error>
+    /// The worker's id, as porter.workers and porter.jobs.worker_id show it.
+    let id: String
 
     init(_ porter: PorterClient, _ configuration: WorkerConfiguration, queues: [String]? = nil) {
         var logger = Logger(label: "porter.test.worker")
         logger.logLevel = .warning
         let worker = Worker(client: porter, configuration: configuration, queues: queues, logger: logger)
+        self.id = worker.id
         let group = ServiceGroup(configuration: .init(services: [.init(service: worker)], logger: logger))
         self.group = group
         self.task = Task { try await group.run() }

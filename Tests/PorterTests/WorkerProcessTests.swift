@@ -59,7 +59,7 @@ final class WorkerProcess: @unchecked Sendable {
 @Suite(.serialized) struct WorkerProcessTests {
     static let config = """
         {"sql_schemas": ["app"], "workers": {"default": {"background_workers": 4}},
-         "poll_interval": 0.2, "heartbeat_interval": 0.3, "rescue_after": 2, "maintenance_interval": 0.3,
+         "poll_interval": 0.2, "heartbeat_interval": 0.3, "rescue_after": 4, "maintenance_interval": 0.3,
          "shutdown_grace": 5}
         """
 
@@ -116,6 +116,34 @@ final class WorkerProcess: @unchecked Sendable {
         rescuer.kill(SIGTERM)
         #expect(try await rescuer.waitForExit() == 0, "\(rescuer.output)")
         #expect(job.attempts == 2, "doomed: \(doomed.output)")
+        await porter.close()
+    }
+
+    @Test func aKilledWorkerProcessesJobRunsAgainWithinSecondsAtDefaultTimings() async throws {
+        // Default heartbeat_interval (5 s), rescue_after (20 s) and maintenance_interval (5 s):
+        // the killed process's session ends with it, and that is what gets its job rescued.
+        let config = #"{"sql_schemas": ["app"], "workers": {"default": {"background_workers": 2}}, "shutdown_grace": 1}"#
+        let database = try await TestDatabase.create()
+        let porter = database.makeClient()
+        try await createSQLJobs(porter)
+        let id = try #require(try await porter.enqueue(method: "sql:app.slow", args: PQJSON(text: #"{"sleep": 60}"#)).id)
+        let doomed = try WorkerProcess(database: database, config: config)
+        try await waitForJob(porter, id, .started)
+        let rescuer = try WorkerProcess(database: database, config: config)
+        try await waitUntil(timeout: .seconds(15), "the second worker to register") {
+            try await porter.pool.query("SELECT count(*) FROM porter.workers").single(Int.self) == 2
+        }
+        let killedAt = try await porter.pool.query("SELECT clock_timestamp()").single(Date.self)
+        doomed.kill(SIGKILL)
+        _ = try await doomed.waitForExit()
+        try await waitUntil(timeout: .seconds(30), "the job to run again") {
+            try await porter.pool.query("SELECT attempts = 2 AND status = 'started' FROM porter.jobs WHERE id = \(id)").single(Bool.self)
+        }
+        let startedAgain = try await porter.pool.query("SELECT started_at FROM porter.jobs WHERE id = \(id)").single(Date.self)
+        // About 3 s; the heartbeat's timeout alone would take 20 to 25 s.
+        #expect(startedAgain.timeIntervalSince(killedAt) < 8, "\(startedAgain.timeIntervalSince(killedAt)) s")
+        rescuer.kill(SIGTERM)
+        #expect(try await rescuer.waitForExit() == 0, "\(rescuer.output)")
         await porter.close()
     }
 

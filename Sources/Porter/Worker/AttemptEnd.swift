@@ -19,10 +19,19 @@ enum AttemptEnd: Sendable, Hashable {
     case lostClaim
     /// The job's own transaction (an sql: job, `JobContext.finish`) already wrote its end.
     case finishedInOwnTransaction
+    /// The attempt's transaction or completion died with its connection (SQLSTATE class 08,
+    /// 57P01–57P03, or the server gone), or this worker lost contact with the database and
+    /// stopped it (self-fencing). The work rolled back and is not the job's fault: the job goes
+    /// back in the queue without using an attempt, and counts one more in `orphaned`.
+    case connectionLost(String)
+    /// This worker cannot run the job's method and another live worker can: the job goes back
+    /// untouched, as if never claimed.
+    case handedBack
 
     /// The end of an attempt whose handler threw `error`.
     static func failure(_ error: any Error) -> AttemptEnd {
-        .threw(describe(error), permanent: isPermanent(error))
+        if let error = error as? PQError, error.isConnectionLost { return .connectionLost(error.description) }
+        return .threw(describe(error), permanent: isPermanent(error))
     }
 
     /// An error as stored in `porter.jobs.error`.

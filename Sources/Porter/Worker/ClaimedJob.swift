@@ -11,9 +11,20 @@ struct ClaimedJob: Sendable {
     var attempt: Int
     var maxAttempts: Int?
     var timeout: Int?
+    /// How many times the job was orphaned before this attempt: rescued from a dead worker, or
+    /// its connection lost.
+    var orphaned: Int
+
+    init(
+        id: Int64, jobID: String? = nil, method: String, queue: String, args: PQJSON, attempt: Int = 1,
+        maxAttempts: Int? = nil, timeout: Int? = nil, orphaned: Int = 0
+    ) {
+        (self.id, self.jobID, self.method, self.queue, self.args) = (id, jobID, method, queue, args)
+        (self.attempt, self.maxAttempts, self.timeout, self.orphaned) = (attempt, maxAttempts, timeout, orphaned)
+    }
 
     init(row: PQRow) throws {
-        (id, jobID, method, queue, args, attempt, maxAttempts, timeout) = try row.decode(
-            (Int64, String?, String, String, PQJSON, Int, Int?, Int?).self)
+        (id, jobID, method, queue, args, attempt, maxAttempts, timeout, orphaned) = try row.decode(
+            (Int64, String?, String, String, PQJSON, Int, Int?, Int?, Int).self)
     }
 }

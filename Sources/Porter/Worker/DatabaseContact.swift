@@ -27,6 +27,11 @@ final class DatabaseContact: @unchecked Sendable {
         lock.withLock { since = nil }
     }
 
+    /// The worker's session was found closed: contact is broken.
+    func lost() {
+        lock.withLock { since = nil }
+    }
+
     /// Whether contact has lasted at least `duration` without a break.
     func hasLasted(_ duration: Duration) -> Bool {
         lock.withLock { since.map { $0.duration(to: .now) >= duration } ?? false }

@@ -39,6 +39,10 @@ final class DatabaseOutage: @unchecked Sendable {
         return true
     }
 
+    /// Whether an outage is under way: a statement failed for want of the database and none
+    /// has succeeded since.
+    var isOngoing: Bool { lock.withLock { since != nil } }
+
     /// Records a statement that succeeded; ends the outage, if one was under way.
     func succeeded() {
         let ended = lock.withLock { () -> (Duration, Int)? in

@@ -63,6 +63,7 @@ actor JobCompleter {
         let job = attempt.job
         let transition = JobTransition.after(
             end, attempt: job.attempt, maxAttempts: job.maxAttempts ?? configuration.queue(job.queue).maxAttempts,
+            orphaned: job.orphaned, maxOrphaned: configuration.maxOrphaned,
             retryDelay: { configuration.retryPolicy.delay(afterAttempt: $0) })
         guard let transition else { return }
         pending.append(Completion(attempt: attempt, transition: transition))

@@ -1,7 +1,8 @@
 import Foundation
 
 /// The way to stop a running attempt early: `porter cancel`, shutdown once the grace period is
-/// over, or a heartbeat that finds the job is no longer this worker's.
+/// over, a heartbeat that finds the job is no longer this worker's, or the worker fencing
+/// itself off.
 final class JobControl: @unchecked Sendable {
     enum StopReason: Sendable, Equatable {
         /// `porter cancel`.
@@ -11,6 +12,10 @@ final class JobControl: @unchecked Sendable {
         /// The database no longer shows the job as this worker's: a rescuer gave it away, or
         /// its claim was lost in a server crash.
         case lostClaim
+        /// This worker has committed no heartbeat for three quarters of `rescue_after`: a
+        /// rescuer may soon give the job to another worker, so this one stops it first
+        /// (`WorkerFence`).
+        case fenced
 
         /// How an attempt stopped for this reason ended.
         var end: AttemptEnd {
@@ -18,6 +23,9 @@ final class JobControl: @unchecked Sendable {
             case .canceled: .canceled
             case .shutdown: .stoppedByShutdown
             case .lostClaim: .lostClaim
+            case .fenced:
+                .connectionLost(
+                    "this worker lost contact with the database and stopped the job itself, before a rescuer could give it to another worker")
             }
         }
     }

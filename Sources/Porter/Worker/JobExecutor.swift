@@ -103,6 +103,11 @@ struct JobExecutor: Sendable {
             if let error = error as? PQError, error.sqlState == .queryCanceled {
                 return .timedOut(seconds: seconds)
             }
+            // The transaction died with its connection (a failover, a restart, a killed
+            // backend): its work rolled back, which is no failure of the job's own.
+            if let error = error as? PQError, error.isConnectionLost {
+                return .connectionLost(error.description)
+            }
             return .threw(AttemptEnd.describe(error), permanent: false)
         }
     }

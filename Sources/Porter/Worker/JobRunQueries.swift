@@ -16,6 +16,11 @@ enum JobRunQueries {
     /// jobs_claim_idx in order and locks the rows it takes; SKIP LOCKED lets claimers on other
     /// workers take other rows.
     ///
+    /// `skipping` names jobs this worker handed back because another live worker can run them
+    /// (`HandlerCoverage` names, see `ForeignJobs`); it is empty unless a rolling deploy is
+    /// under way, and then the claim filters on the rows jobs_claim_idx finds, at the cost of
+    /// walking past those jobs while they wait.
+    ///
     /// The claim sends no state event itself: building and queueing one notification per job
     /// would sit on the claim loop's path, and a notifying commit waits for NOTIFY's
     /// cluster-wide lock, which a completion holds through its WAL flush. The completer sends
@@ -29,23 +34,39 @@ enum JobRunQueries {
     ///
     /// The attempt count saturates instead of overflowing: one row stored with attempts at the
     /// integer's maximum would otherwise fail the claim of its whole batch, every time.
-    static func claimAvailable(queue: String, limit: Int, workerID: String) -> PQQuery {
-        """
-        WITH next AS (
-            SELECT id FROM porter.jobs
-            WHERE queue = \(queue) AND status IN ('queued', 'scheduled') AND run_at <= pg_catalog.now()
-                AND \(unsafeRaw: asynchronousCommit) AND \(unsafeRaw: withoutJobEvents)
-            ORDER BY at_front DESC, priority, run_at, id
-            LIMIT \(unsafeRaw: String(limit))
-            FOR UPDATE SKIP LOCKED
-        )
-        UPDATE porter.jobs AS j
-        SET status = 'started', started_at = pg_catalog.now(), ended_at = NULL,
-            attempts = least(j.attempts, 2147483646) + 1,
-            worker_id = \(workerID), cancel_requested_at = NULL
-        FROM next WHERE j.id = next.id
-        RETURNING j.id, j.job_id, j.method, j.queue, j.args, j.attempts, j.max_attempts, j.timeout
-        """
+    ///
+    /// `skipping` names the methods (and `doctype.doc_method` document methods) this worker
+    /// has handed back because it has no handler for them but a live worker does
+    /// (`ForeignJobs`): they are left for that worker.
+    static func claimAvailable(queue: String, limit: Int, workerID: String, skipping: Set<String> = []) -> PQQuery {
+        var binds: [any PQEncodable] = [queue, workerID]
+        var skip = ""
+        if !skipping.isEmpty {
+            let documents = skipping.compactMap(HandlerCoverage.documentMethod(inName:)).sorted()
+            binds += [skipping.filter { HandlerCoverage.documentMethod(inName: $0) == nil }.sorted(), documents]
+            skip = """
+                AND method <> ALL($3::pg_catalog.text[])
+                    AND NOT (method = '\(DocumentJob.method)' AND (args->>'doctype') || '.' || (args->>'doc_method') = ANY($4::pg_catalog.text[]))
+                """
+        }
+        return PQQuery(
+            unsafeSQL: """
+                WITH next AS (
+                    SELECT id FROM porter.jobs
+                    WHERE queue = $1 AND status IN ('queued', 'scheduled') AND run_at <= pg_catalog.now()
+                        AND \(asynchronousCommit) AND \(withoutJobEvents) \(skip)
+                    ORDER BY at_front DESC, priority, run_at, id
+                    LIMIT \(limit)
+                    FOR UPDATE SKIP LOCKED
+                )
+                UPDATE porter.jobs AS j
+                SET status = 'started', started_at = pg_catalog.now(), ended_at = NULL,
+                    attempts = least(j.attempts, 2147483646) + 1,
+                    worker_id = $2, cancel_requested_at = NULL
+                FROM next WHERE j.id = next.id
+                RETURNING j.id, j.job_id, j.method, j.queue, j.args, j.attempts, j.max_attempts, j.timeout, j.orphaned
+                """,
+            binds: binds)
     }
 
     /// The batch to claim for `free` slots: `free` itself up to 16, else the largest of a few
@@ -87,7 +108,9 @@ enum JobRunQueries {
     /// the start of the transaction, which for an sql: job is the start of the job.
     ///
     /// `queued` gives the job back as if never started: the attempt is not counted, and the
-    /// job keeps its run_at, so it keeps its place in the queue. Returns the ids it changed.
+    /// job keeps its run_at, so it keeps its place in the queue. A transition marked
+    /// `orphaned` (a lost connection) adds one to `orphaned` and, for `queued`, stores its
+    /// error. Returns the ids it changed.
     static func setStateIfRunning(
         _ transitions: [(key: JobAttempt.Key, transition: JobTransition)], workerID: String, jobEvents: Bool
     ) -> PQQuery {
@@ -96,7 +119,8 @@ enum JobRunQueries {
             let transition = entry.transition
             if index > 0 { json += "," }
             json += "{\"id\":\(entry.key.id),\"attempt\":\(entry.key.attempt),\"status\":\"\(transition.status.rawValue)\""
-            json += ",\"result\":\(transition.result?.text ?? "null"),\"retry_in\":\(transition.retryIn.seconds),\"error\":"
+            json += ",\"result\":\(transition.result?.text ?? "null"),\"retry_in\":\(transition.retryIn.seconds)"
+            json += ",\"orphaned\":\(transition.orphaned),\"error\":"
             if let error = transition.error { JSONElementValue.writeString(error, to: &json) } else { json += "null" }
             json += "}"
         }
@@ -108,7 +132,8 @@ enum JobRunQueries {
                 ended_at = CASE WHEN o.status IN ('finished', 'failed', 'canceled') THEN pg_catalog.clock_timestamp() END,
                 attempts = CASE WHEN o.status = 'queued' THEN greatest(j.attempts - 1, 0) ELSE j.attempts END,
                 result = CASE WHEN o.status = 'queued' THEN j.result ELSE o.result END,
-                error = CASE WHEN o.status = 'queued' THEN j.error ELSE o.error END,
+                error = CASE WHEN o.status = 'queued' THEN coalesce(o.error, j.error) ELSE o.error END,
+                orphaned = CASE WHEN o.orphaned THEN least(j.orphaned, 2147483646) + 1 ELSE j.orphaned END,
                 errors = CASE WHEN o.error IS NULL THEN j.errors
                               ELSE j.errors || pg_catalog.jsonb_build_array(pg_catalog.jsonb_build_object(
                                   'attempt', j.attempts, 'error', o.error, 'at', pg_catalog.clock_timestamp(), 'worker', j.worker_id)) END,
@@ -116,7 +141,7 @@ enum JobRunQueries {
                 worker_id = NULL,
                 cancel_requested_at = NULL
             FROM pg_catalog.jsonb_to_recordset(\(PQJSON(text: json))::jsonb)
-                 AS o(id bigint, attempt integer, status text, result jsonb, error text, retry_in float8)
+                 AS o(id bigint, attempt integer, status text, result jsonb, error text, retry_in float8, orphaned boolean)
             WHERE j.id = o.id AND j.status = 'started' AND j.worker_id = \(workerID) AND j.attempts = o.attempt
                 AND \(unsafeRaw: jobEvents ? "true" : withoutJobEvents)
             RETURNING j.id
@@ -134,6 +159,13 @@ enum JobRunQueries {
                pg_catalog.set_config('porter.relay_progress', 'on', true),
                pg_catalog.set_config('client_min_messages', 'notice', true)
         """
+    }
+
+    /// Wakes the workers of `queue`, as an enqueue does: a job went back to waiting there.
+    /// Reads no table; takes NOTIFY's cluster-wide lock briefly at commit, so it is sent only
+    /// for jobs handed back, never on the claim path.
+    static func notifyWaiting(queue: String) -> PQQuery {
+        "SELECT pg_catalog.pg_notify('porter_enqueue', \(queue))"
     }
 
     /// The jobs (and attempts) the database shows as started by this worker, and whether

@@ -23,12 +23,15 @@ struct JobTransition: Sendable, Hashable {
     var error: String?
     /// For `scheduled`: how long until the retry may run.
     var retryIn: Duration = .zero
+    /// The attempt was orphaned (its connection was lost): `orphaned` counts one more.
+    var orphaned = false
 
-    init(status: Status, result: PQJSON? = nil, error: String? = nil, retryIn: Duration = .zero) {
+    init(status: Status, result: PQJSON? = nil, error: String? = nil, retryIn: Duration = .zero, orphaned: Bool = false) {
         self.status = status
         self.result = result
         self.error = error.map { Self.cut($0) }
         self.retryIn = retryIn
+        self.orphaned = orphaned
     }
 
     /// The most bytes of error text stored for one attempt (in `error` and in `errors`). A
@@ -38,9 +41,12 @@ struct JobTransition: Sendable, Hashable {
     /// The transition for an attempt that ended as `end`, or nil when nothing is to be written
     /// (the row was already written in the job's own transaction, or belongs to someone else).
     /// `attempt` is the attempt's number (1 for the first), `maxAttempts` the job's (else its
-    /// queue's), and `retryDelay` the backoff after a given failed attempt.
+    /// queue's), `orphaned` how many times the job was orphaned before this attempt (rescued
+    /// from a dead worker, or its connection lost), `maxOrphaned` the worker's `max_orphaned`,
+    /// and `retryDelay` the backoff after a given failed attempt.
     static func after(
-        _ end: AttemptEnd, attempt: Int, maxAttempts: Int, retryDelay: (Int) -> Duration
+        _ end: AttemptEnd, attempt: Int, maxAttempts: Int, orphaned: Int, maxOrphaned: Int,
+        retryDelay: (Int) -> Duration
     ) -> JobTransition? {
         func failure(_ message: String, retryable: Bool) -> JobTransition {
             if retryable && attempt < maxAttempts {
@@ -57,8 +63,21 @@ struct JobTransition: Sendable, Hashable {
             return failure("timed out after \(seconds) s", retryable: true)
         case .canceled:
             return JobTransition(status: .canceled, error: "canceled while running (porter cancel)")
-        case .stoppedByShutdown:
+        case .stoppedByShutdown, .handedBack:
             return JobTransition(status: .queued)
+        case .connectionLost(let message):
+            // As the rescue of a dead worker's job counts: a job that keeps losing its
+            // connection (or its worker) fails as poison instead of looping.
+            let times = orphaned + 1
+            if times >= maxOrphaned {
+                return JobTransition(
+                    status: .failed,
+                    error: "failed as a poison job: orphaned \(times) times (its worker died or lost its connection while running it); last: \(message)",
+                    orphaned: true)
+            }
+            return JobTransition(
+                status: .queued, error: "connection lost while running the job; requeued without using an attempt: \(message)",
+                orphaned: true)
         case .lostClaim, .finishedInOwnTransaction:
             return nil
         }

@@ -7,7 +7,8 @@ import PorterPostgres
 /// It claims in batches sized to its free slots, when woken by an enqueue notification, by
 /// the poll timer, or when enough slots have come free while jobs are waiting. On shutdown it
 /// stops claiming, lets running jobs finish within the grace period, then stops the rest,
-/// which go back in the queue.
+/// which go back in the queue. It claims nothing while the worker is fenced off (`WorkerFence`),
+/// and hands the jobs it cannot run to `ForeignJobs`.
 final class QueueClaimer: Sendable {
     enum Event: Sendable {
         case wake
@@ -23,6 +24,8 @@ final class QueueClaimer: Sendable {
     private let executor: JobExecutor
     private let completer: JobCompleter
     private let running: RunningAttempts
+    private let fence: WorkerFence
+    private let foreign: ForeignJobs
     private let configuration: WorkerConfiguration
     private let statements: StatementPreparation
     private let outage: DatabaseOutage
@@ -31,8 +34,8 @@ final class QueueClaimer: Sendable {
 
     init(
         queue: String, capacity: Int, pool: PQPool, workerID: String, executor: JobExecutor,
-        completer: JobCompleter, running: RunningAttempts, configuration: WorkerConfiguration,
-        statements: StatementPreparation, outage: DatabaseOutage, logger: Logger
+        completer: JobCompleter, running: RunningAttempts, fence: WorkerFence, foreign: ForeignJobs,
+        configuration: WorkerConfiguration, statements: StatementPreparation, outage: DatabaseOutage, logger: Logger
     ) {
         self.queue = queue
         self.capacity = capacity
@@ -41,6 +44,8 @@ final class QueueClaimer: Sendable {
         self.executor = executor
         self.completer = completer
         self.running = running
+        self.fence = fence
+        self.foreign = foreign
         self.configuration = configuration
         self.statements = statements
         self.outage = outage
@@ -105,11 +110,14 @@ final class QueueClaimer: Sendable {
                 // worth a round trip, or when nothing at all is running.
                 guard waiting, free > 0, inFlight == 0 || free * 2 >= capacity || event.isWake else { continue }
                 if let retryAt, ContinuousClock.now < retryAt { continue }
+                // Cut off from the database: a rescuer may give away whatever is claimed now.
+                guard !fence.isFenced else { continue }
                 let limit = JobRunQueries.claimSize(free: free)
-                let jobs: [ClaimedJob]
+                let claimed: [ClaimedJob]
                 do {
-                    let claim = JobRunQueries.claimAvailable(queue: queue, limit: limit, workerID: workerID)
-                    jobs = try await pool.query(statements.statement(claim)).map(ClaimedJob.init(row:))
+                    let claim = JobRunQueries.claimAvailable(
+                        queue: queue, limit: limit, workerID: workerID, skipping: foreign.skipped(in: queue))
+                    claimed = try await pool.query(statements.statement(claim)).map(ClaimedJob.init(row:))
                 } catch where statements.isSharedSessionError(error) {
                     // The worker is stopping; nothing was claimed.
                     logger.error("claim failed: prepared statements cannot work on shared server sessions; stopping", metadata: ["error": "\(error)"])
@@ -134,14 +142,17 @@ final class QueueClaimer: Sendable {
                     retryAt = nil
                 }
                 outage.succeeded()
-                waiting = jobs.count == limit
-                guard !jobs.isEmpty else { continue }
+                waiting = claimed.count == limit
+                guard !claimed.isEmpty else { continue }
+                let jobs = await foreign.settle(claimed, completer: completer)
                 let attempts = jobs.map { JobAttempt(job: $0, workerID: workerID, jobEvents: configuration.jobEvents) }
                 // Before any of them runs, so that their started events precede their ends.
                 await completer.claimed(attempts)
                 for attempt in attempts {
                     slots.take()
                     running.add(attempt)
+                    // Fenced off since the claim: the fence stopped what ran then, not this.
+                    if fence.isFenced { attempt.control.stop(.fenced) }
                     group.addTask { [executor, completer, running, events, capacity] in
                         let end = await executor.run(attempt)
                         running.remove(attempt)

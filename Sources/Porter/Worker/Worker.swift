@@ -50,16 +50,20 @@ public struct Worker: Service {
     /// While the database cannot be reached it waits and retries, logging one warning.
     public func run() async throws {
         let pool = client.pool
-        // Heartbeats and maintenance get connections of their own, one each: on the shared
-        // pool, jobs holding every connection (long sql: jobs) would delay the heartbeat until
-        // a rescuer took this live worker for dead, and so would a long vacuum or prune on a
-        // connection shared with it.
-        let upkeep = PQPool(pool.configuration, maximumConnections: 2, logger: logger)
+        // Maintenance gets a connection of its own, and the heartbeat and the rescue probe the
+        // worker's own session (WorkerSession): on the shared pool, jobs holding every
+        // connection (long sql: jobs) would delay the heartbeat until a rescuer took this live
+        // worker for dead, and so would a long vacuum or prune on a connection shared with it.
+        let upkeep = PQPool(pool.configuration, maximumConnections: 1, logger: logger)
+        let coverage = HandlerCoverage(registry: client.registry, sqlSchemas: configuration.sqlSchemas, sqlFunctions: configuration.sqlFunctions)
+        let session = WorkerSession(
+            id: id, queues: queues, methods: coverage.names, connection: pool.configuration, configuration: configuration,
+            contact: contact, outage: outage, logger: logger)
+        let fence = WorkerFence(fenceAfter: configuration.fenceAfter, logger: logger)
         do {
             try await checkSchema(upkeep)
             try await checkSearchPath(upkeep)
-            try await register(upkeep)
-            contact.reached()
+            try await untilDatabaseAnswers("register the worker") { try await session.open(fence: fence) }
         } catch {
             await upkeep.close()
             throw error
@@ -69,6 +73,7 @@ public struct Worker: Service {
         let completer = JobCompleter(pool: pool, workerID: id, configuration: configuration, statements: statements, logger: logger)
         let running = RunningAttempts()
         let deadlines = JobDeadlines()
+        let foreign = ForeignJobs(coverage: coverage, workerID: id, pool: pool, configuration: configuration, logger: logger)
         // sql: jobs' progress is relayed on a connection no job holds (opened on first use).
         let relayPool = PQPool(pool.configuration, maximumConnections: 1, logger: logger)
         let executor = JobExecutor(
@@ -82,8 +87,8 @@ public struct Worker: Service {
             return (0..<count).map { index in
                 QueueClaimer(
                     queue: queue, capacity: slots / count + (index < slots % count ? 1 : 0), pool: pool, workerID: id,
-                    executor: executor, completer: completer, running: running, configuration: configuration,
-                    statements: statements, outage: outage, logger: logger)
+                    executor: executor, completer: completer, running: running, fence: fence, foreign: foreign,
+                    configuration: configuration, statements: statements, outage: outage, logger: logger)
             }
         }
         let byQueue = Dictionary(grouping: claimers, by: \.queue)
@@ -99,11 +104,15 @@ public struct Worker: Service {
                     return .other
                 }
                 background.addTask {
-                    await self.heartbeat(upkeep, running: running)
+                    await session.run(running: running, fence: fence)
                     return .other
                 }
                 background.addTask {
-                    await self.maintain(upkeep)
+                    await fence.run(running: running) { for claimer in claimers { claimer.wake() } }
+                    return .other
+                }
+                background.addTask {
+                    await self.maintain(upkeep, foreign: foreign, claimers: byQueue)
                     return .other
                 }
                 background.addTask {
@@ -153,7 +162,8 @@ public struct Worker: Service {
             completer.shutdownBegan()
             for claimer in claimers { claimer.shutdown() }
         }
-        _ = try? await upkeep.query(WorkerQueries.deregister(id: id))
+        // Last, so that the session lock is held until every outcome is written.
+        await session.close()
         await upkeep.close()
         await relayPool.close()
         logger.info("worker stopped")
@@ -195,14 +205,6 @@ public struct Worker: Service {
             code: .unsafeSearchPath,
             message: "this worker's search_path puts schema \(first) before pg_catalog, so a role that can create objects in \(first) could run code as the worker; name pg_catalog first or leave it out (PostgreSQL then searches it first), e.g. ALTER ROLE \"<worker role>\" SET search_path = pg_catalog, public, or remove the database's setting (SHOW search_path shows it)")
     }
-
-    /// Registers in porter.workers.
-    private func register(_ pool: PQPool) async throws {
-        try await untilDatabaseAnswers("register the worker") {
-            try await pool.query(WorkerQueries.register(id: id, host: ProcessInfo.processInfo.hostName, pid: Int(getpid()), queues: queues))
-        }
-    }
-
     /// Runs `body`, waiting (with backoff) while the database cannot be reached; a missing
     /// Porter schema becomes `PorterError.schemaMissing`.
     @discardableResult
@@ -222,50 +224,9 @@ public struct Worker: Service {
         }
     }
 
-    /// Records that this worker is alive, picks up cancel requests for its jobs, and stops
-    /// the ones that are no longer its own.
-    private func heartbeat(_ pool: PQPool, running: RunningAttempts) async {
-        while !Task.isCancelled {
-            try? await Task.sleep(for: configuration.heartbeatInterval)
-            guard !Task.isCancelled else { return }
-            do {
-                if try await pool.query(WorkerQueries.heartbeat(id: id)).isEmpty {
-                    // A rescuer took this worker for dead and gave its jobs away; the check
-                    // below stops the runs it no longer holds.
-                    logger.info("this worker was declared dead while running; registering again")
-                    try await register(pool)
-                }
-                // Read before the query: each of these runs' claims had committed, so a run
-                // missing from the answer is no longer this worker's (a rescuer gave the job
-                // away, or the claim was lost in a server crash) and must not go on.
-                let runningBefore = running.keys
-                var held: Set<JobAttempt.Key> = []
-                for row in try await pool.query(JobRunQueries.listHeld(workerID: id)) {
-                    let (job, attempt, cancelRequested) = try row.decode((Int64, Int, Bool).self)
-                    let key = JobAttempt.Key(id: job, attempt: attempt)
-                    held.insert(key)
-                    if cancelRequested { running.stop(key, .canceled) }
-                }
-                for key in runningBefore where !held.contains(key) {
-                    logger.info(
-                        "job is no longer held by this worker; stopping this attempt of it",
-                        metadata: ["porter.job.id": "\(key.id)", "porter.job.attempt": "\(key.attempt)"])
-                    running.stop(key, .lostClaim)
-                }
-                contact.reached()
-                outage.succeeded()
-            } catch where outage.failed(error, during: "heartbeat") {
-                // Logged once per outage; the next heartbeat tries again.
-                contact.failed(error)
-            } catch {
-                contact.failed(error)
-                logger.info("heartbeat failed", metadata: ["error": "\(error)"])
-            }
-        }
-    }
-
-    /// Rescues the jobs of dead workers and prunes old jobs, every maintenance interval.
-    private func maintain(_ pool: PQPool) async {
+    /// Rescues the jobs of dead workers, prunes old jobs and vacuums, every maintenance
+    /// interval; and stops skipping handed-back jobs that no live worker can run any more.
+    private func maintain(_ pool: PQPool, foreign: ForeignJobs, claimers: [String: [QueueClaimer]]) async {
         let maintenance = Maintenance(pool: pool, configuration: configuration, logger: logger)
         while !Task.isCancelled {
             do {
@@ -278,6 +239,9 @@ public struct Worker: Service {
             } catch {
                 contact.failed(error)
                 logger.info("maintenance failed; trying again next interval", metadata: ["error": "\(error)"])
+            }
+            for queue in await foreign.refresh() {
+                for claimer in claimers[queue] ?? [] { claimer.wake() }
             }
             try? await Task.sleep(for: configuration.maintenanceInterval)
         }

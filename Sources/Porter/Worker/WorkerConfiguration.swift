@@ -27,10 +27,14 @@ public struct WorkerConfiguration: Sendable, Hashable {
     /// Poll only and never LISTEN, for PgBouncer's transaction pooling. Key `poll_only`. Default: false.
     public var pollOnly: Bool
     /// How often a worker records that it is alive. Key `heartbeat_interval`. Default: 5 s;
-    /// 0.1 s to 1 hour, and shorter than `rescue_after`.
+    /// 0.1 s to 1 hour, and at most half of `rescue_after`.
     public var heartbeatInterval: Duration
-    /// A worker silent this long is dead, and its started jobs go back in the queue.
-    /// Key `rescue_after`. Default: 20 s, so jobs are back within about 25 s; 0.5 s to 1 day.
+    /// A worker whose last heartbeat is this old is dead, and its started jobs go back in the
+    /// queue: the fallback for a host that vanished without closing its connections, and for
+    /// `poll_only` workers. A worker process that dies is found sooner, from its session ending
+    /// (see `sessionGrace`). A worker that has committed no heartbeat for three quarters of it
+    /// stops claiming and stops its running jobs itself (`fenceAfter`). Key `rescue_after`.
+    /// Default: 20 s; 0.5 s to 1 day.
     public var rescueAfter: Duration
     /// How often the rescuer and pruner run. Key `maintenance_interval`. Default: 5 s; 0.1 s to
     /// 1 day.
@@ -63,6 +67,22 @@ public struct WorkerConfiguration: Sendable, Hashable {
     /// autovacuum comes at most once a minute. 0 leaves it to autovacuum. Key
     /// `vacuum_threshold`. Default: 50,000; 0 to 1,000,000,000.
     public var vacuumThreshold = 50_000
+
+    /// How long a worker's session lock must stay free before a rescuer declares the worker
+    /// dead: the time a live worker whose session ended (a server restart, a failover) has to
+    /// reconnect and take a new lock. A worker process that dies is found within this plus
+    /// about two probes (`sessionProbeInterval`). Not a config key. Default: 2 s.
+    var sessionGrace: Duration = .seconds(2)
+
+    /// How often each worker probes the others' session locks and rescues the jobs of the
+    /// dead ones. Not a config key. Default: 0.5 s.
+    var sessionProbeInterval: Duration = .milliseconds(500)
+
+    /// A worker that has committed no heartbeat for this long fences itself off: it stops
+    /// claiming and stops its running jobs, which go back in the queue, before a rescuer (which
+    /// waits `rescue_after`) can give them to another worker. Three quarters of `rescue_after`;
+    /// the last quarter (5 s by default) is the margin in which its handlers stop.
+    public var fenceAfter: Duration { rescueAfter * 3 / 4 }
 
     /// Whether claims and completions run as prepared statements, parsed and planned once per
     /// connection. Off in poll-only mode, which is for PgBouncer's transaction pooling, where
@@ -201,10 +221,10 @@ public struct WorkerConfiguration: Sendable, Hashable {
         if reservedKeys.contains(where: { root[$0] != nil }) {
             _ = try ScheduleConfiguration.parse(data)
         }
-        if configuration.heartbeatInterval >= configuration.rescueAfter {
+        if configuration.heartbeatInterval * 2 > configuration.rescueAfter {
             throw ConfigurationError(
                 key: "rescue_after",
-                message: "must be longer than heartbeat_interval, or live workers would be taken for dead")
+                message: "must be at least twice heartbeat_interval: a worker whose heartbeat is three quarters of rescue_after old stops its own jobs, so it needs room for a heartbeat that comes late")
         }
         return configuration
     }

@@ -3,11 +3,26 @@ import PorterPostgres
 /// The statements on `porter.workers`: the registry of live worker processes, which the
 /// rescuer reads to find the dead ones.
 enum WorkerQueries {
-    /// Registers (or re-registers) a worker process; served by workers_pkey.
-    static func register(id: String, host: String, pid: Int, queues: [String]) -> PQQuery {
+    /// The first key of every worker's session advisory lock, `pg_advisory_lock(namespace,
+    /// lock_key)`: "Port" in ASCII, so the two-key locks Porter takes stay apart from an
+    /// application's (and from one-key locks, which PostgreSQL keeps apart anyway).
+    static let lockNamespace: Int32 = 0x506F_7274
+
+    /// Takes this session's worker lock on `key` if no session holds it; true when taken.
+    /// Held until the session ends: that is what tells a rescuer the worker is alive.
+    static func takeSessionLock(key: Int32) -> PQQuery {
+        "SELECT pg_catalog.pg_try_advisory_lock(\(lockNamespace), \(key))"
+    }
+
+    /// Registers (or re-registers) a worker process with its session lock's key (NULL for
+    /// none) and what it can run, clearing any mark a rescuer left when it found the worker's
+    /// previous session gone. Served by workers_pkey.
+    static func register(id: String, host: String, pid: Int, queues: [String], methods: [String], lockKey: Int32?) -> PQQuery {
         """
-        INSERT INTO porter.workers (id, host, pid, queues) VALUES (\(id), \(host), \(pid), \(queues)::text[])
-        ON CONFLICT (id) DO UPDATE SET heartbeat_at = pg_catalog.now(), queues = excluded.queues
+        INSERT INTO porter.workers (id, host, pid, queues, methods, lock_key)
+        VALUES (\(id), \(host), \(pid), \(queues)::text[], \(methods)::text[], \(lockKey))
+        ON CONFLICT (id) DO UPDATE SET heartbeat_at = pg_catalog.now(), queues = excluded.queues, methods = excluded.methods,
+            lock_key = excluded.lock_key, session_lost_at = NULL
         """
     }
 
@@ -20,6 +35,17 @@ enum WorkerQueries {
     /// The schemas this session searches, in order, with those PostgreSQL adds itself
     /// (pg_catalog, and this session's temporary schema once it has one). Reads no table.
     static let searchedSchemas: PQQuery = "SELECT pg_catalog.current_schemas(true)::pg_catalog.text[]"
+
+    /// The live workers (heartbeat younger than `rescueAfter`, session not found gone), with
+    /// their queues and what they can run (empty for a worker of an older build). Reads the
+    /// whole table, which holds one row per worker process. Takes no lock.
+    static func listLive(rescueAfter: Duration) -> PQQuery {
+        """
+        SELECT id, queues, coalesce(methods, '{}') FROM porter.workers
+        WHERE heartbeat_at >= pg_catalog.now() - pg_catalog.make_interval(secs => \(rescueAfter.seconds)) AND session_lost_at IS NULL
+        ORDER BY id
+        """
+    }
 
     /// Removes a worker at shutdown; served by workers_pkey.
     static func deregister(id: String) -> PQQuery {
