@@ -13,6 +13,8 @@ final class DatabaseOutage: @unchecked Sendable {
     /// When the outage began, and how many statements have failed since; under `lock`.
     private var since: ContinuousClock.Instant?
     private var failures = 0
+    /// When the last outage ended; under `lock`.
+    private var lastEnded: ContinuousClock.Instant?
     private let logger: Logger
 
     init(logger: Logger) {
@@ -39,9 +41,12 @@ final class DatabaseOutage: @unchecked Sendable {
         return true
     }
 
-    /// Whether an outage is under way: a statement failed for want of the database and none
-    /// has succeeded since.
-    var isOngoing: Bool { lock.withLock { since != nil } }
+    /// Whether an outage is under way (a statement failed for want of the database and none
+    /// has succeeded since), or ended less than `window` ago: a loop that finds out late, such
+    /// as the worker's session checking its socket, is then reporting the same outage.
+    func isOngoing(orEndedWithin window: Duration) -> Bool {
+        lock.withLock { since != nil || lastEnded.map { ContinuousClock.now - $0 < window } ?? false }
+    }
 
     /// Records a statement that succeeded; ends the outage, if one was under way.
     func succeeded() {
@@ -50,6 +55,7 @@ final class DatabaseOutage: @unchecked Sendable {
             defer {
                 since = nil
                 failures = 0
+                lastEnded = .now
             }
             return (ContinuousClock.now - began, failures)
         }

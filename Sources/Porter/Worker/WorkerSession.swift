@@ -75,7 +75,10 @@ actor WorkerSession {
                 await self.connection?.close()
                 self.connection = nil
                 do {
-                    let duringOutage = outage.isOngoing
+                    // The session is checked at each heartbeat and probe, so it can find out
+                    // after another loop has already seen the database answer again.
+                    let duringOutage = outage.isOngoing(
+                        orEndedWithin: configuration.heartbeatInterval + configuration.sessionProbeInterval + .seconds(1))
                     try await open(fence: fence)
                     outage.succeeded()
                     // After an outage, which was warned about once, this is part of its end.
