@@ -34,7 +34,10 @@ final class NoticeLogger: @unchecked Sendable {
         // the pool or the listener replaces the connection, and a worker logs the outage once.
         let quiet = ["NOTICE", "DEBUG", "LOG", "FATAL", "PANIC"].contains(severity)
         let level: Logger.Level = quiet ? .debug : .info
-        logger.log(level: level, "\(message)", metadata: ["postgres.severity": "\(severity)"])
+        // One log entry, one line: a FATAL sent to an idle session can carry the whole
+        // report ("...\nFATAL:  terminating connection ...\n") after its message.
+        let line = message.split(whereSeparator: \.isNewline).first.map(String.init) ?? ""
+        logger.log(level: level, "\(line)", metadata: ["postgres.severity": "\(severity)"])
     }
 }
 

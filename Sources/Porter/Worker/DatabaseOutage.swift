@@ -48,10 +48,12 @@ final class DatabaseOutage: @unchecked Sendable {
         lock.withLock { since != nil || lastEnded.map { ContinuousClock.now - $0 < window } ?? false }
     }
 
-    /// Records a statement that succeeded; ends the outage, if one was under way.
-    func succeeded() {
+    /// Records a statement, sent at `sentAt`, that succeeded; ends the outage, if one was
+    /// under way and began before `sentAt`. A statement already on its way when the server
+    /// began to shut down can still succeed, and says nothing about the database now.
+    func succeeded(sentAt: ContinuousClock.Instant) {
         let ended = lock.withLock { () -> (Duration, Int)? in
-            guard let began = since else { return nil }
+            guard let began = since, sentAt > began else { return nil }
             defer {
                 since = nil
                 failures = 0

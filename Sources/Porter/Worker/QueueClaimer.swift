@@ -114,6 +114,7 @@ final class QueueClaimer: Sendable {
                 guard !fence.isFenced else { continue }
                 let limit = JobRunQueries.claimSize(free: free)
                 let claimed: [ClaimedJob]
+                let sentAt = ContinuousClock.now
                 do {
                     let claim = JobRunQueries.claimAvailable(
                         queue: queue, limit: limit, workerID: workerID, skipping: foreign.skipped(in: queue))
@@ -141,7 +142,7 @@ final class QueueClaimer: Sendable {
                     failedClaims = 0
                     retryAt = nil
                 }
-                outage.succeeded()
+                outage.succeeded(sentAt: sentAt)
                 waiting = claimed.count == limit
                 guard !claimed.isEmpty else { continue }
                 let jobs = await foreign.settle(claimed, completer: completer)

@@ -212,8 +212,9 @@ public struct Worker: Service {
         var failures = 0
         while true {
             do {
+                let sentAt = ContinuousClock.now
                 let value = try await body()
-                outage.succeeded()
+                outage.succeeded(sentAt: sentAt)
                 return value
             } catch where outage.failed(error, during: purpose) {
                 failures += 1
@@ -230,9 +231,10 @@ public struct Worker: Service {
         let maintenance = Maintenance(pool: pool, configuration: configuration, logger: logger)
         while !Task.isCancelled {
             do {
+                let sentAt = ContinuousClock.now
                 try await maintenance.runOnce(rescue: contact.hasLasted(configuration.rescueAfter))
                 contact.reached()
-                outage.succeeded()
+                outage.succeeded(sentAt: sentAt)
             } catch where outage.failed(error, during: "maintenance") {
                 // Logged once per outage; the next interval tries again.
                 contact.failed(error)

@@ -79,8 +79,9 @@ actor WorkerSession {
                     // after another loop has already seen the database answer again.
                     let duringOutage = outage.isOngoing(
                         orEndedWithin: configuration.heartbeatInterval + configuration.sessionProbeInterval + .seconds(1))
+                    let sentAt = ContinuousClock.now
                     try await open(fence: fence)
-                    outage.succeeded()
+                    outage.succeeded(sentAt: sentAt)
                     // After an outage, which was warned about once, this is part of its end.
                     logger.log(
                         level: duringOutage ? .info : .warning, "the worker's database session ended; reconnected and registered again")
@@ -181,7 +182,7 @@ actor WorkerSession {
             }
             fence.heartbeatCommitted(sentAt: sentAt)
             contact.reached()
-            outage.succeeded()
+            outage.succeeded(sentAt: sentAt)
         } catch {
             contact.failed(error)
             if !outage.failed(error, during: "heartbeat") {
