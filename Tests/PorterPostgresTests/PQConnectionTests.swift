@@ -213,7 +213,7 @@ import Testing
             var seen = 0
             try await waitUntil("four statements sleeping at once") {
                 seen = try await observer.query(
-                    "SELECT count(*) FROM pg_stat_activity WHERE state = 'active' AND query LIKE '%AS porter_test_sleep'"
+                    "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND state = 'active' AND query LIKE '%AS porter_test_sleep'"
                 ).single(Int.self)
                 return seen == 4
             }
@@ -234,7 +234,7 @@ import Testing
         }
         let observer = try await database.connect()
         try await waitUntil("the sleep to start") {
-            try await observer.query("SELECT count(*) FROM pg_stat_activity WHERE query = 'SELECT pg_sleep(60)' AND state = 'active'").single(Int.self) == 1
+            try await observer.query("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND query = 'SELECT pg_sleep(60)' AND state = 'active'").single(Int.self) == 1
         }
         task.cancel()
         let error = await #expect(throws: PQError.self) { try await task.value }
@@ -253,7 +253,7 @@ import Testing
         let sleeping = Task { try await connection.query("SELECT pg_sleep(60)") }
         let observer = try await database.connect()
         try await waitUntil("the sleep to start") {
-            try await observer.query("SELECT count(*) FROM pg_stat_activity WHERE query = 'SELECT pg_sleep(60)' AND state = 'active'").single(Int.self) == 1
+            try await observer.query("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND query = 'SELECT pg_sleep(60)' AND state = 'active'").single(Int.self) == 1
         }
         connection.cancelRunningStatement()
         let error = await #expect(throws: PQError.self) { try await sleeping.value }

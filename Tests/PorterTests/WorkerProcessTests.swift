@@ -99,7 +99,7 @@ final class WorkerProcess: @unchecked Sendable {
         // The partial effect is written but not committed; SIGKILL while the job sleeps.
         try await waitUntil("the job's statement to be running") {
             try await porter.pool.query(
-                "SELECT count(*) FROM pg_stat_activity WHERE query LIKE 'SELECT pg_catalog.to_jsonb(r) FROM \"app\".\"slow\"%' AND state = 'active'"
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = pg_catalog.current_database() AND query LIKE 'SELECT pg_catalog.to_jsonb(r) FROM \"app\".\"slow\"%' AND state = 'active'"
             ).single(Int.self) == 1
         }
         let killedAt = ContinuousClock.now
