@@ -6,6 +6,7 @@ enum MaintenanceQueries {
     /// and their jobs (and any started job whose worker row is gone) go back in the queue, or
     /// fail as poison once rescued `maxOrphaned` times. SKIP LOCKED keeps concurrent rescuers
     /// apart; the re-checked `status = 'started'` keeps a job that just completed untouched.
+    /// Returns each rescued job's id, new status and queue.
     static func rescue(rescueAfter: Duration, maxOrphaned: Int) -> PQQuery {
         """
         WITH dead AS (
@@ -29,7 +30,7 @@ enum MaintenanceQueries {
                 'attempt', j.attempts, 'error', 'worker died while running the job', 'at', now(), 'worker', j.worker_id)),
             run_at = now(), worker_id = NULL, cancel_requested_at = NULL
         FROM orphans WHERE j.id = orphans.id
-        RETURNING j.id, j.status
+        RETURNING j.id, j.status, j.queue
         """
     }
 

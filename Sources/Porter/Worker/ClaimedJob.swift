@@ -11,9 +11,11 @@ struct ClaimedJob: Sendable {
     var attempt: Int
     var maxAttempts: Int?
     var timeout: Int?
+    /// Seconds from when the job could run (its run_at, or its enqueue if later) to this claim.
+    var waitSeconds: Double
 
     init(row: PQRow) throws {
-        (id, jobID, method, queue, args, attempt, maxAttempts, timeout) = try row.decode(
-            (Int64, String?, String, String, PQJSON, Int, Int?, Int?).self)
+        (id, jobID, method, queue, args, attempt, maxAttempts, timeout, waitSeconds) = try row.decode(
+            (Int64, String?, String, String, PQJSON, Int, Int?, Int?, Double).self)
     }
 }

@@ -7,9 +7,11 @@ import PorterPostgres
 /// someone else, and a rescuer never overwrites a job that ended in the meantime.
 enum JobRunQueries {
     /// Claims up to `limit` runnable jobs of one queue in one statement: at-front first, then
-    /// priority, run_at, id; jobs whose run_at is in the future are left alone. Walks
-    /// jobs_claim_idx in order and locks the rows it takes; SKIP LOCKED lets claimers on other
-    /// workers take other rows.
+    /// priority, run_at, id; jobs whose run_at is in the future are left alone, and so is a
+    /// paused queue (porter.queue_is_paused, one probe of paused_queues_pkey per claim, not per
+    /// row). Walks jobs_claim_idx in order and locks the rows it takes; SKIP LOCKED lets
+    /// claimers on other workers take other rows. Returns each job's wait: from when it could
+    /// run (run_at, or the enqueue if later) to the claim.
     ///
     /// The claim sends no state event itself: building and queueing one notification per job
     /// would sit on the claim loop's path, and a notifying commit waits for NOTIFY's
@@ -26,6 +28,7 @@ enum JobRunQueries {
         WITH next AS (
             SELECT id FROM porter.jobs
             WHERE queue = \(queue) AND status IN ('queued', 'scheduled') AND run_at <= now()
+                AND NOT porter.queue_is_paused(\(queue))
                 AND \(unsafeRaw: asynchronousCommit) AND \(unsafeRaw: withoutJobEvents)
             ORDER BY at_front DESC, priority, run_at, id
             LIMIT \(unsafeRaw: String(limit))
@@ -35,7 +38,8 @@ enum JobRunQueries {
         SET status = 'started', started_at = now(), ended_at = NULL, attempts = j.attempts + 1,
             worker_id = \(workerID), cancel_requested_at = NULL
         FROM next WHERE j.id = next.id
-        RETURNING j.id, j.job_id, j.method, j.queue, j.args, j.attempts, j.max_attempts, j.timeout
+        RETURNING j.id, j.job_id, j.method, j.queue, j.args, j.attempts, j.max_attempts, j.timeout,
+            extract(epoch FROM now() - greatest(j.run_at, j.enqueued_at))::float8
         """
     }
 

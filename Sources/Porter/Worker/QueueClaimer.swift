@@ -23,13 +23,15 @@ final class QueueClaimer: Sendable {
     private let executor: JobExecutor
     private let completer: JobCompleter
     private let running: RunningAttempts
+    private let statistics: WorkerStatistics
     private let configuration: WorkerConfiguration
     private let logger: Logger
     private let events = AsyncStream<Event>.makeStream()
 
     init(
         queue: String, capacity: Int, pool: PQPool, workerID: String, executor: JobExecutor,
-        completer: JobCompleter, running: RunningAttempts, configuration: WorkerConfiguration, logger: Logger
+        completer: JobCompleter, running: RunningAttempts, statistics: WorkerStatistics, configuration: WorkerConfiguration,
+        logger: Logger
     ) {
         self.queue = queue
         self.capacity = capacity
@@ -38,6 +40,7 @@ final class QueueClaimer: Sendable {
         self.executor = executor
         self.completer = completer
         self.running = running
+        self.statistics = statistics
         self.configuration = configuration
         var logger = logger
         logger[metadataKey: "porter.queue"] = "\(queue)"
@@ -64,6 +67,8 @@ final class QueueClaimer: Sendable {
             let slots = SlotCount()
             var waiting = true  // jobs may be waiting: claim at start
             var stopping = false
+            // This loop's own lookup of the metrics handles, so a claim takes no lock for them.
+            var metrics: [String: JobMetrics] = [:]
             events.continuation.yield(.wake)
             for await event in events.stream {
                 switch event {
@@ -106,15 +111,27 @@ final class QueueClaimer: Sendable {
                 }
                 waiting = jobs.count == limit
                 guard !jobs.isEmpty else { continue }
-                let attempts = jobs.map { JobAttempt(job: $0, workerID: workerID, jobEvents: configuration.jobEvents) }
+                let claimedAt = ContinuousClock.now
+                let attempts = jobs.map { job in
+                    let handles = metrics[job.method] ?? JobMetrics.of(queue: queue, method: job.method)
+                    metrics[job.method] = handles
+                    return JobAttempt(
+                        job: job, workerID: workerID, jobEvents: configuration.jobEvents, metrics: handles, claimedAt: claimedAt)
+                }
                 // Before any of them runs, so that their started events precede their ends.
                 await completer.claimed(attempts)
                 for attempt in attempts {
                     slots.take()
                     running.add(attempt)
-                    group.addTask { [executor, completer, running, events, capacity] in
+                    attempt.metrics.started.increment()
+                    attempt.metrics.queue.wait.recordNanoseconds(Int64(min(max(attempt.job.waitSeconds, 0), 1e9) * 1e9))
+                    attempt.metrics.queue.slotsBusy.increment()
+                    statistics.started(queue: queue, wait: attempt.job.waitSeconds, at: claimedAt)
+                    group.addTask { [executor, completer, running, statistics, events, capacity, queue] in
                         let end = await executor.run(attempt)
                         running.remove(attempt)
+                        attempt.metrics.queue.slotsBusy.decrement()
+                        statistics.freed(queue: queue)
                         await completer.ended(attempt, end)
                         // Wake the loop only when this slot makes a claim possible: the last
                         // one, or the one that brings the free slots to half. One wake-up per

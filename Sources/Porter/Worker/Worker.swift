@@ -45,15 +45,19 @@ public struct Worker: Service {
         // a rescuer took this live worker for dead, and so would a long vacuum or prune on a
         // connection shared with it.
         let upkeep = PQPool(pool.configuration, maximumConnections: 2, logger: logger)
+        let slots = Dictionary(queues.map { ($0, configuration.queue($0).backgroundWorkers) }, uniquingKeysWith: +)
+        let statistics = WorkerStatistics(slots: slots)
         do {
             try await checkSchema(upkeep)
-            try await register(upkeep)
+            try await register(upkeep, statistics: statistics)
         } catch {
             await upkeep.close()
             throw error
         }
         logger.info("worker started", metadata: ["porter.queues": "\(queues.joined(separator: ","))"])
-        let completer = JobCompleter(pool: pool, workerID: id, configuration: configuration, logger: logger)
+        for (queue, count) in slots { QueueMetrics.of(queue).slots.record(count) }
+        let completer = JobCompleter(
+            pool: pool, workerID: id, configuration: configuration, statistics: statistics, logger: logger)
         let running = RunningAttempts()
         let deadlines = JobDeadlines()
         // sql: jobs' progress is relayed on a connection no job holds (opened on first use).
@@ -69,7 +73,8 @@ public struct Worker: Service {
             return (0..<count).map { index in
                 QueueClaimer(
                     queue: queue, capacity: slots / count + (index < slots % count ? 1 : 0), pool: pool, workerID: id,
-                    executor: executor, completer: completer, running: running, configuration: configuration, logger: logger)
+                    executor: executor, completer: completer, running: running, statistics: statistics,
+                    configuration: configuration, logger: logger)
             }
         }
         let byQueue = Dictionary(grouping: claimers, by: \.queue)
@@ -85,7 +90,7 @@ public struct Worker: Service {
                     return .other
                 }
                 background.addTask {
-                    await self.heartbeat(upkeep, running: running)
+                    await self.heartbeat(upkeep, running: running, statistics: statistics)
                     return .other
                 }
                 background.addTask {
@@ -158,10 +163,20 @@ public struct Worker: Service {
     }
 
     /// Registers in porter.workers.
-    private func register(_ pool: PQPool) async throws {
+    private func register(_ pool: PQPool, statistics: WorkerStatistics) async throws {
+        let report = self.report(statistics.report())
         try await untilDatabaseAnswers("register the worker") {
-            try await pool.query(WorkerQueries.register(id: id, host: ProcessInfo.processInfo.hostName, pid: Int(getpid()), queues: queues))
+            try await pool.query(WorkerQueries.register(
+                id: id, host: ProcessInfo.processInfo.hostName, pid: Int(getpid()), queues: queues, stats: report))
         }
+    }
+
+    /// What this worker reports in porter.workers.stats for porter.stats() and `porter workers`.
+    private func report(_ queues: [String: WorkerStatistics.QueueReport]) -> PQJSON {
+        var methods = client.registry.methods
+        methods += configuration.sqlSchemas.sorted().map { "\(SQLJobMethod.prefix)\($0).*" }
+        let report = WorkerStatistics.Report(rescueAfter: configuration.rescueAfter.seconds, methods: methods, queues: queues)
+        return (try? PQJSON(encoding: report)) ?? PQJSON(text: "{}")
     }
 
     /// Runs `body`, waiting (with backoff) while the database cannot be reached; a missing
@@ -182,18 +197,19 @@ public struct Worker: Service {
         }
     }
 
-    /// Records that this worker is alive, picks up cancel requests for its jobs, and stops
-    /// the ones that are no longer its own.
-    private func heartbeat(_ pool: PQPool, running: RunningAttempts) async {
+    /// Records that this worker is alive with its figures for porter.stats(), picks up cancel
+    /// requests for its jobs, stops the ones that are no longer its own, and reads its queues'
+    /// depth and lag for the metrics backend, if there is one.
+    private func heartbeat(_ pool: PQPool, running: RunningAttempts, statistics: WorkerStatistics) async {
         while !Task.isCancelled {
             try? await Task.sleep(for: configuration.heartbeatInterval)
             guard !Task.isCancelled else { return }
             do {
-                if try await pool.query(WorkerQueries.heartbeat(id: id)).isEmpty {
+                if try await pool.query(WorkerQueries.heartbeat(id: id, stats: report(statistics.report()))).isEmpty {
                     // A rescuer took this worker for dead and gave its jobs away; the check
                     // below stops the runs it no longer holds.
                     logger.info("this worker was declared dead while running; registering again")
-                    try await register(pool)
+                    try await register(pool, statistics: statistics)
                 }
                 // Read before the query: each of these runs' claims had committed, so a run
                 // missing from the answer is no longer this worker's (a rescuer gave the job
@@ -215,6 +231,28 @@ public struct Worker: Service {
             } catch {
                 logger.info("heartbeat failed", metadata: ["error": "\(error)"])
             }
+            if JobMetrics.backendBootstrapped {
+                do {
+                    try await recordQueueGauges(pool)
+                } catch {
+                    logger.info("could not read the queues' depth for the metrics", metadata: ["error": "\(error)"])
+                }
+            }
+        }
+    }
+
+    /// Reads how many jobs of each served queue may run now, and how long the oldest has
+    /// waited, into the `porter_queue_depth` and `porter_queue_lag_seconds` gauges.
+    private func recordQueueGauges(_ pool: PQPool) async throws {
+        var depths = Dictionary(uniqueKeysWithValues: queues.map { ($0, (depth: 0, lag: 0.0)) })
+        for row in try await pool.query(QueueQueries.depth(queues: queues)) {
+            let (queue, depth, lag) = try row.decode((String, Int, Double).self)
+            depths[queue] = (depth, lag)
+        }
+        for (queue, figures) in depths {
+            let metrics = QueueMetrics.of(queue)
+            metrics.depth.record(figures.depth)
+            metrics.lag.record(figures.lag)
         }
     }
 
