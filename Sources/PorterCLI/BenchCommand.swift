@@ -9,7 +9,10 @@ struct BenchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
         abstract: "Measure Porter on this machine (durable PostgreSQL settings; a throwaway server unless a URL is configured).",
-        subcommands: [EnqueueBenchCommand.self, BurndownBenchCommand.self, ContinuousBenchCommand.self, LatencyBenchCommand.self])
+        subcommands: [
+            EnqueueBenchCommand.self, BurndownBenchCommand.self, ContinuousBenchCommand.self, LatencyBenchCommand.self,
+            StatsBenchCommand.self,
+        ])
 }
 
 /// `porter bench enqueue`: the cost of a transactional enqueue against a bare INSERT of the same
