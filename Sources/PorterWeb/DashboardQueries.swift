@@ -1,0 +1,43 @@
+import Foundation
+import PorterPostgres
+
+/// The statements behind the dashboard's pages that Porter's client has no call for. All
+/// read-only, so `--read-only` needs only the reader role's rights; none takes a lock.
+enum DashboardQueries {
+    /// One page of jobs, newest first, optionally of one status, queue, method and job_id,
+    /// with ids below `before` (keyset paging: each page starts where the last one ended, so
+    /// a page deep in a million rows costs what the first one does, never an OFFSET's walk).
+    /// One more row than `limit` says whether an older page exists. Planned with the values,
+    /// so a status picks its partial index; otherwise a backward walk of jobs_pkey.
+    static func jobs(status: String?, queue: String?, method: String?, jobID: String?, before: Int64?, limit: Int) -> PQQuery {
+        """
+        SELECT id, job_id, method, queue, status, attempts, max_attempts, enqueued_at, started_at, ended_at,
+               progress, left(error, 300)
+        FROM porter.jobs
+        WHERE (\(status)::text IS NULL OR status = \(status)) AND (\(queue)::text IS NULL OR queue = \(queue))
+          AND (\(method)::text IS NULL OR method = \(method)) AND (\(jobID)::text IS NULL OR job_id = \(jobID))
+          AND (\(before)::bigint IS NULL OR id < \(before))
+        ORDER BY id DESC
+        LIMIT \(limit + 1)
+        """
+    }
+
+    /// The id, method and status of given jobs (a job's parents); served by jobs_pkey.
+    static func summaries(ids: [Int64]) -> PQQuery {
+        "SELECT id, method, status FROM porter.jobs WHERE id = ANY(\(ids)::bigint[]) ORDER BY id"
+    }
+
+    /// The jobs that depend on a job, at most 200; served by jobs_depends_on_idx.
+    static func dependants(of id: Int64) -> PQQuery {
+        """
+        SELECT id, method, status FROM porter.jobs
+        WHERE depends_on @> ARRAY[\(id)]::bigint[] AND depends_on IS NOT NULL
+        ORDER BY id LIMIT 200
+        """
+    }
+
+    /// Every scheduled event with its last and next fire time; a small table, read whole.
+    static let schedule: PQQuery = """
+        SELECT event, method, queue, last_fire_at, next_fire_at FROM porter.schedule ORDER BY next_fire_at, event, method
+        """
+}
