@@ -29,8 +29,8 @@ public enum PorterMetrics {
     public static let jobWait = "porter_job_wait_seconds"
     /// Timer: how long an attempt ran, from its claim to its end. Dimensions: queue, method.
     public static let jobRun = "porter_job_run_seconds"
-    /// Gauge: jobs of a queue this worker serves that may run now, read from the database at
-    /// every heartbeat while a metrics backend is bootstrapped. Dimensions: queue.
+    /// Gauge: jobs of a queue this worker serves that may run now, read from the database
+    /// every maintenance interval while a metrics backend is bootstrapped. Dimensions: queue.
     public static let queueDepth = "porter_queue_depth"
     /// Gauge: how long the oldest job that may run now has waited, read like `queueDepth`.
     /// Dimensions: queue.

@@ -198,8 +198,7 @@ public struct Worker: Service {
     }
 
     /// Records that this worker is alive with its figures for porter.stats(), picks up cancel
-    /// requests for its jobs, stops the ones that are no longer its own, and reads its queues'
-    /// depth and lag for the metrics backend, if there is one.
+    /// requests for its jobs, and stops the ones that are no longer its own.
     private func heartbeat(_ pool: PQPool, running: RunningAttempts, statistics: WorkerStatistics) async {
         while !Task.isCancelled {
             try? await Task.sleep(for: configuration.heartbeatInterval)
@@ -231,13 +230,6 @@ public struct Worker: Service {
             } catch {
                 logger.info("heartbeat failed", metadata: ["error": "\(error)"])
             }
-            if JobMetrics.backendBootstrapped {
-                do {
-                    try await recordQueueGauges(pool)
-                } catch {
-                    logger.info("could not read the queues' depth for the metrics", metadata: ["error": "\(error)"])
-                }
-            }
         }
     }
 
@@ -256,7 +248,9 @@ public struct Worker: Service {
         }
     }
 
-    /// Rescues the jobs of dead workers and prunes old jobs, every maintenance interval.
+    /// Rescues the jobs of dead workers and prunes old jobs, every maintenance interval; then
+    /// reads the queues' depth and lag for the metrics backend, if there is one. Not on the
+    /// heartbeat's path: a slow count must never make a live worker look dead.
     private func maintain(_ pool: PQPool) async {
         let maintenance = Maintenance(pool: pool, configuration: configuration, logger: logger)
         while !Task.isCancelled {
@@ -264,6 +258,13 @@ public struct Worker: Service {
                 try await maintenance.runOnce()
             } catch {
                 logger.info("maintenance failed; trying again next interval", metadata: ["error": "\(error)"])
+            }
+            if JobMetrics.backendBootstrapped {
+                do {
+                    try await recordQueueGauges(pool)
+                } catch {
+                    logger.info("could not read the queues' depth for the metrics", metadata: ["error": "\(error)"])
+                }
             }
             try? await Task.sleep(for: configuration.maintenanceInterval)
         }
