@@ -11,10 +11,10 @@ struct StatsBenchCommand: AsyncParsableCommand {
         commandName: "stats",
         abstract: "Time porter.stats() and the dashboard's job pages with N finished and M queued jobs; prints p50/p95 in ms.")
 
-    @Option(help: "Finished jobs in the table, \(StatsBenchCommand.rowsRange.text).")
+    @Option(help: "Finished jobs in the table, \(StatsBenchCommand.finishedRange.text).")
     var finished: Int = 1_000_000
 
-    @Option(help: "Queued jobs in the table, \(StatsBenchCommand.rowsRange.text).")
+    @Option(help: "Queued jobs in the table, \(StatsBenchCommand.queuedRange.text).")
     var queued: Int = 100_000
 
     @Option(help: "Timed calls of each kind, \(StatsBenchCommand.samplesRange.text).")
@@ -22,12 +22,13 @@ struct StatsBenchCommand: AsyncParsableCommand {
 
     @OptionGroup var connection: ConnectionOptions
 
-    static let rowsRange = FlagRange("--finished and --queued", 0...100_000_000)
+    static let finishedRange = FlagRange("--finished", 0...100_000_000)
+    static let queuedRange = FlagRange("--queued", 0...100_000_000)
     static let samplesRange = FlagRange("--samples", 1...100_000)
 
     func validate() throws {
-        try Self.rowsRange.check(finished)
-        try Self.rowsRange.check(queued)
+        try Self.finishedRange.check(finished)
+        try Self.queuedRange.check(queued)
         try Self.samplesRange.check(samples)
     }
 

@@ -4,7 +4,9 @@ import PorterPostgres
 import PorterTesting
 import Testing
 
-@Suite struct BulkActionTests {
+// One test at a time: each runs workers or servers, and every suite shares one PostgreSQL's
+// connections (max_connections 500).
+@Suite(.serialized) struct BulkActionTests {
     /// Inserts `count` failed jobs of `queue` and `method` that ended `ago` ago, in one statement.
     static func failed(_ porter: PorterClient, _ count: Int, queue: String, method: String = "m", ago: String = "1 minute") async throws {
         try await porter.pool.query("""

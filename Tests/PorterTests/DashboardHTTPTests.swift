@@ -5,7 +5,9 @@ import PorterTesting
 import Testing
 
 /// The dashboard's server without a browser: who may use it, and its pages of data.
-@Suite struct DashboardHTTPTests {
+// One test at a time: each runs workers or servers, and every suite shares one PostgreSQL's
+// connections (max_connections 500).
+@Suite(.serialized) struct DashboardHTTPTests {
     @Test func aDashboardWithATokenRefusesRequestsWithoutItAndKeepsItInACookie() async throws {
         let database = try await TestDatabase.create()
         let dashboard = try DashboardProcess(database: database, arguments: ["--token", "s3cret-token"])

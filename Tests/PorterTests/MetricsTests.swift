@@ -31,7 +31,9 @@ func httpGet(_ url: String, headers: [String: String] = [:]) async throws -> (st
     return (answer.status, answer.text)
 }
 
-@Suite struct MetricsTests {
+// One test at a time: each runs workers or servers, and every suite shares one PostgreSQL's
+// connections (max_connections 500).
+@Suite(.serialized) struct MetricsTests {
     @Test func theWorkersCountersTimersAndGaugesReachTheAppsMetricsBackend() async throws {
         let registry = TestMetrics.registry
         let database = try await TestDatabase.create()
@@ -58,7 +60,7 @@ func httpGet(_ url: String, headers: [String: String] = [:]) async throws -> (st
         try await waitForJob(porter, ids[6], .failed)
         let labels = { (method: String) in "{queue=\"\(queue)\",method=\"\(method)\"}" }
         var text = ""
-        try await waitUntil("the heartbeat to read the queue's depth") {
+        try await waitUntil("maintenance to read the queue's depth") {
             text = registry.emitToString()
             return TestMetrics.value(text, "porter_queue_depth{queue=\"\(queue)\"}") == 0
         }

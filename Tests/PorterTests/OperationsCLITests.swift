@@ -6,7 +6,9 @@ import Testing
 
 /// `porter stats`, `workers`, `pause`, `resume` and the bulk forms of `retry`, `cancel` and
 /// `delete`, as an operator types them.
-@Suite struct OperationsCLITests {
+// One test at a time: each runs workers or servers, and every suite shares one PostgreSQL's
+// connections (max_connections 500).
+@Suite(.serialized) struct OperationsCLITests {
     @Test func bulkCommandsPrintHowManyJobsTheyChanged() async throws {
         let database = try await TestDatabase.create()
         let porter = database.makeClient()

@@ -4,7 +4,9 @@ import PorterPostgres
 import PorterTesting
 import Testing
 
-@Suite struct PauseTests {
+// One test at a time: each runs workers or servers, and every suite shares one PostgreSQL's
+// connections (max_connections 500).
+@Suite(.serialized) struct PauseTests {
     @Test func aPausedQueueKeepsItsJobsQueuedAndResumeWakesItsWorkerAtOnce() async throws {
         let database = try await TestDatabase.create()
         let porter = database.makeClient()

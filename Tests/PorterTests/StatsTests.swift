@@ -4,7 +4,9 @@ import PorterPostgres
 import PorterTesting
 import Testing
 
-@Suite struct StatsTests {
+// One test at a time: each runs workers or servers, and every suite shares one PostgreSQL's
+// connections (max_connections 500).
+@Suite(.serialized) struct StatsTests {
     /// The keys `porter stats --json` promises, per queue and at the top.
     static let queueKeys: Set<String> = [
         "queue", "queued", "scheduled", "deferred", "started", "failed_last_hour", "failed_last_day",
