@@ -42,7 +42,7 @@ import Testing
         try await porter.pauseQueue("sms")
         _ = try await porter.enqueue(method: "sql:app.record", options: EnqueueOptions(queue: "sms"))
         try await waitUntil("the worker to report itself") { try await porter.stats().workers == 1 }
-        let dashboard = try DashboardProcess(database: database)
+        let dashboard = try PorterProcess(database: database)
         let base = try await dashboard.base()
         try await Self.withBrowser { browser in
             try await Self.open(browser, base, "#/queues")
@@ -87,7 +87,7 @@ import Testing
         _ = try await porter.enqueueMany((0..<12).map { _ in EnqueueRequest(method: "app.send_mail", options: EnqueueOptions(queue: "mail")) })
         try await openGate("stock-1", porter)
         try await waitForHeartbeats(porter, 2)
-        let dashboard = try DashboardProcess(database: database)
+        let dashboard = try PorterProcess(database: database)
         let base = try await dashboard.base()
         try await Self.withBrowser(width: 1400, height: 760) { browser in
             try await Self.open(browser, base, "#/queues")
@@ -107,7 +107,7 @@ import Testing
         try await createGates(porter)
         let worker = RunningWorker(porter, fastConfiguration())
         let id = try #require(try await porter.enqueue(method: "sql:app.stepped", args: PQJSON(text: #"{"gate": "bar"}"#)).id)
-        let dashboard = try DashboardProcess(database: database)
+        let dashboard = try PorterProcess(database: database)
         let base = try await dashboard.base()
         try await Self.withBrowser { browser in
             try await Self.open(browser, base, "#/jobs/\(id)")
@@ -143,7 +143,7 @@ import Testing
         let worker = RunningWorker(porter, fastConfiguration(), queues: ["mail"])
         try await waitForJob(porter, id, .failed)
         try await worker.shutdown()
-        let dashboard = try DashboardProcess(database: database)
+        let dashboard = try PorterProcess(database: database)
         let base = try await dashboard.base()
         try await Self.withBrowser { browser in
             try await Self.open(browser, base, "#/jobs/\(id)")
@@ -173,7 +173,7 @@ import Testing
         try await porter.pool.query("CREATE ROLE \(identifier: role)")
         try await porter.pool.query("GRANT USAGE ON SCHEMA porter TO \(identifier: role)")
         try await porter.pool.query("GRANT SELECT ON porter.jobs, porter.workers, porter.schedule, porter.realtime_messages TO \(identifier: role)")
-        let dashboard = try DashboardProcess(
+        let dashboard = try PorterProcess(
             database: database, connectionString: database.connectionString + " options='-c role=\(role)'", arguments: ["--read-only"])
         let base = try await dashboard.base()
         #expect(dashboard.output.contains("(read-only)"))

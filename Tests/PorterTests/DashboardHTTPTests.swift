@@ -10,7 +10,7 @@ import Testing
 @Suite(.serialized) struct DashboardHTTPTests {
     @Test func aDashboardWithATokenRefusesRequestsWithoutItAndKeepsItInACookie() async throws {
         let database = try await TestDatabase.create()
-        let dashboard = try DashboardProcess(database: database, arguments: ["--token", "s3cret-token"])
+        let dashboard = try PorterProcess(database: database, arguments: ["--token", "s3cret-token"])
         let url = try await dashboard.url()
         #expect(url.hasSuffix("/?token=s3cret-token"))
         let base = try await dashboard.base()
@@ -32,7 +32,7 @@ import Testing
         let database = try await TestDatabase.create()
         let open = try await runPorter(["dashboard", "--host", "0.0.0.0", "--database-url", database.connectionString])
         #expect(open.status != 0 && open.output.contains("--token"), "\(open.output)")
-        let dashboard = try DashboardProcess(database: database)
+        let dashboard = try PorterProcess(database: database)
         let base = try await dashboard.base()
         #expect(base.hasPrefix("http://127.0.0.1:"))
         #expect(try await LoopbackHTTP.get(base + "/api/config").status == 200)
@@ -56,7 +56,7 @@ import Testing
             return EnqueueRequest(method: method, options: EnqueueOptions(queue: queue))
         }
         _ = try await porter.enqueueMany(requests)
-        let dashboard = try DashboardProcess(database: database)
+        let dashboard = try PorterProcess(database: database)
         let base = try await dashboard.base()
         func page(_ query: String) async throws -> (ids: [Int64], next: Int64?) {
             let answer = try await LoopbackHTTP.get(base + "/api/jobs?" + query)
@@ -76,6 +76,8 @@ import Testing
         #expect(seen == expected)
         let mail = try await page("queue=mail&method=odd&limit=200")
         #expect(mail.ids.count == 20 && mail.next == nil)
+        let keyed = try #require(try await porter.enqueue(method: "keyed", options: EnqueueOptions(jobID: "report 7/12")).id)
+        #expect(try await page("job_id=report%207%2F12").ids == [keyed])
         #expect(try await LoopbackHTTP.get(base + "/api/jobs?status=nonsense").status == 400)
         #expect(try await dashboard.stop() == 0)
         await porter.close()
@@ -90,7 +92,7 @@ import Testing
             UPDATE porter.jobs SET errors = '[{"attempt": 1, "error": "boom", "at": "2026-12-01T10:00:00Z", "worker": "host:1:2"}]'
             WHERE id = \(parent)
             """)
-        let dashboard = try DashboardProcess(database: database)
+        let dashboard = try PorterProcess(database: database)
         let base = try await dashboard.base()
         let answer = try await LoopbackHTTP.get(base + "/api/jobs/\(parent)")
         let job = try #require(try JSONSerialization.jsonObject(with: answer.body) as? [String: Any])
@@ -106,12 +108,31 @@ import Testing
         await porter.close()
     }
 
+    @Test func theSchedulePageListsEachEventWithItsNextFireTime() async throws {
+        let database = try await TestDatabase.create()
+        let porter = database.makeClient()
+        try await porter.pool.query("""
+            INSERT INTO porter.schedule (event, method, queue, last_fire_at, next_fire_at) VALUES
+                ('hourly', 'app.sync', 'default', '2026-12-01T09:00:00Z', '2026-12-01T10:00:00Z'),
+                ('cron:15 18 * * *', 'app.report', 'long', NULL, '2026-12-01T18:15:00Z')
+            """)
+        let dashboard = try PorterProcess(database: database)
+        let base = try await dashboard.base()
+        let answer = try await LoopbackHTTP.get(base + "/api/schedule")
+        let events = try #require(try JSONSerialization.jsonObject(with: answer.body) as? [[String: Any]])
+        #expect(events.map { $0["method"] as? String } == ["app.sync", "app.report"])
+        #expect(events[0]["next_fire_at"] as? String == "2026-12-01T10:00:00.000Z")
+        #expect(events[0]["last_fire_at"] as? String == "2026-12-01T09:00:00.000Z" && events[1]["last_fire_at"] == nil)
+        #expect(try await dashboard.stop() == 0)
+        await porter.close()
+    }
+
     @Test func bulkRetryFromTheDashboardRetriesAQueuesFailures() async throws {
         let database = try await TestDatabase.create()
         let porter = database.makeClient()
         try await BulkActionTests.failed(porter, 5, queue: "mail")
         try await BulkActionTests.failed(porter, 2, queue: "sms")
-        let dashboard = try DashboardProcess(database: database)
+        let dashboard = try PorterProcess(database: database)
         let base = try await dashboard.base()
         let answer = try await LoopbackHTTP.send("POST", base + "/api/retry-failed?queue=mail", headers: ["X-Porter-Dashboard": "1"])
         #expect(answer.status == 200 && answer.text.contains("retried 5 failed jobs"), "\(answer.text)")

@@ -29,6 +29,28 @@ import Testing
         await porter.close()
     }
 
+    @Test func statsWatchPrintsAFreshObjectEveryInterval() async throws {
+        let database = try await TestDatabase.create()
+        let porter = database.makeClient()
+        _ = try await porter.enqueue(method: "m", options: EnqueueOptions(queue: "mail"))
+        let watch = try PorterProcess.porter(["stats", "--watch", "--json", "--interval", "1", "--database-url", database.connectionString])
+        var lines: [String] = []
+        try await waitUntil("two refreshes") {
+            lines = watch.output.split(separator: "\n").map(String.init)
+            return lines.count >= 2
+        }
+        _ = try await porter.enqueue(method: "m", options: EnqueueOptions(queue: "mail"))
+        try await waitUntil("a refresh that counts the second job") {
+            watch.output.split(separator: "\n").contains { $0.contains("\"queued\": 2") }
+        }
+        for line in lines {
+            let object = try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
+            #expect(object["queues"] is [[String: Any]])
+        }
+        _ = try await watch.stop()
+        await porter.close()
+    }
+
     @Test func pauseAndResumeAreHonouredByARunningWorkerProcess() async throws {
         let database = try await TestDatabase.create()
         let porter = database.makeClient()

@@ -182,16 +182,26 @@ func freeLoopbackPort() throws -> Int {
     return Int(UInt16(bigEndian: address.sin_port))
 }
 
-/// A `porter dashboard` process started by a test, on a free port.
-final class DashboardProcess: @unchecked Sendable {
+/// A long-running `porter` process started by a test: `porter dashboard` on a free port, or any
+/// other command, its output collected in a file.
+final class PorterProcess: @unchecked Sendable {
     let process = Process()
     let log: URL
 
-    init(database: TestDatabase, connectionString: String? = nil, arguments: [String] = []) throws {
+    convenience init(database: TestDatabase, connectionString: String? = nil, arguments: [String] = []) throws {
+        try self.init(["dashboard", "--port", "0", "--database-url", connectionString ?? database.connectionString] + arguments)
+    }
+
+    /// Any long-running `porter` command, its output collected the same way.
+    static func porter(_ arguments: [String]) throws -> PorterProcess {
+        try PorterProcess(arguments)
+    }
+
+    private init(_ arguments: [String]) throws {
         log = FileManager.default.temporaryDirectory.appendingPathComponent("porter-dashboard-\(UUID().uuidString).log")
         _ = FileManager.default.createFile(atPath: log.path, contents: nil)
         process.executableURL = porterExecutable()
-        process.arguments = ["dashboard", "--port", "0", "--database-url", connectionString ?? database.connectionString] + arguments
+        process.arguments = arguments
         let handle = try FileHandle(forWritingTo: log)
         process.standardOutput = handle
         process.standardError = handle
