@@ -236,7 +236,7 @@ public struct Worker: Service {
     /// Reads how many jobs of each served queue may run now, and how long the oldest has
     /// waited, into the `porter_queue_depth` and `porter_queue_lag_seconds` gauges.
     private func recordQueueGauges(_ pool: PQPool) async throws {
-        var depths = Dictionary(uniqueKeysWithValues: queues.map { ($0, (depth: 0, lag: 0.0)) })
+        var depths = Dictionary(queues.map { ($0, (depth: 0, lag: 0.0)) }, uniquingKeysWith: { first, _ in first })
         for row in try await pool.query(QueueQueries.depth(queues: queues)) {
             let (queue, depth, lag) = try row.decode((String, Int, Double).self)
             depths[queue] = (depth, lag)
