@@ -46,10 +46,9 @@ struct DashboardAPI: Sendable {
                 return Self.json(rows)
             }
         }
-        router.get("/api/progress") { [client] _, _ in
+        router.get("/api/progress") { [events] _, _ in
             try await Self.answer {
-                let listener = RealtimeListener(client: client)
-                let current = try await listener.currentProgress()
+                let current = try await events.currentProgress()
                 return Self.json(current.compactMap { event -> [String: Any]? in
                     guard let job = event.job, let progress = try? event.message.decode(RealtimeEvent.Progress.self) else { return nil }
                     var object: [String: Any] = ["job": job, "percent": progress.percent]

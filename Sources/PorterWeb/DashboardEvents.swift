@@ -9,7 +9,7 @@ import PorterPostgres
 /// steps a second cannot flood a browser; and `changed` at most once a second when jobs
 /// changed state or a queue was paused or resumed, upon which it reloads what it shows.
 final class DashboardEvents: @unchecked Sendable {
-    private let client: PorterClient
+    private let listener: RealtimeListener
     private let logger: Logger
     private let lock = NSLock()
     private var subscribers: [Int: AsyncStream<String>.Continuation] = [:]
@@ -20,8 +20,13 @@ final class DashboardEvents: @unchecked Sendable {
     private let stop = AsyncStream<Void>.makeStream()
 
     init(client: PorterClient, logger: Logger) {
-        self.client = client
+        self.listener = RealtimeListener(client: client, logger: logger)
         self.logger = logger
+    }
+
+    /// Where running jobs stand now, from their stored progress: a page's starting point.
+    func currentProgress() async throws -> [RealtimeEvent] {
+        try await listener.currentProgress()
     }
 
     /// A page's stream of SSE frames, until the page goes or the dashboard stops.
@@ -58,7 +63,7 @@ final class DashboardEvents: @unchecked Sendable {
 
     /// Listens and fans out until `finish()` or cancellation.
     func run() async {
-        let listener = RealtimeListener(client: client, logger: logger)
+        let listener = listener
         var delay = Duration.milliseconds(200)
         while !Task.isCancelled && !isFinished {
             do {

@@ -108,6 +108,28 @@ import Testing
         await porter.close()
     }
 
+    @Test func loadingPagesOpensNoNewConnections() async throws {
+        let database = try await TestDatabase.create()
+        let admin = try await database.connect()
+        let dashboard = try PorterProcess(database: database)
+        let base = try await dashboard.base()
+        func connections() async throws -> Int {
+            try await admin.query(
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            ).single(Int.self)
+        }
+        for path in ["/api/progress", "/api/stats", "/api/jobs", "/api/workers"] { _ = try await LoopbackHTTP.get(base + path) }
+        let before = try await connections()
+        for _ in 0..<10 {
+            for path in ["/api/progress", "/api/stats", "/api/jobs", "/api/workers"] {
+                #expect(try await LoopbackHTTP.get(base + path).status == 200)
+            }
+        }
+        #expect(try await connections() == before)
+        #expect(try await dashboard.stop() == 0)
+        await admin.close()
+    }
+
     @Test func theSchedulePageListsEachEventWithItsNextFireTime() async throws {
         let database = try await TestDatabase.create()
         let porter = database.makeClient()
