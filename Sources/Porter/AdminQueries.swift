@@ -2,7 +2,8 @@ import Foundation
 import PorterPostgres
 
 /// The statements behind the admin commands on jobs (`porter retry`, `porter cancel`,
-/// `porter delete`), one job or in bulk.
+/// `porter delete`), one job or in bulk. Built-ins are named with `pg_catalog.`, as in
+/// `JobRunQueries`.
 enum AdminQueries {
     /// Locks a job `porter retry` is about to requeue; served by jobs_pkey.
     static func lockForRetry(id: Int64) -> PQQuery {
@@ -21,7 +22,7 @@ enum AdminQueries {
 
     /// Requeues failed or canceled jobs with fresh attempts, as deferred while a parent runs,
     /// and brings back the dependants their failure canceled (porter.requeue_jobs, migration
-    /// 0019: the one definition of a retry). Returns how many it requeued. Served by
+    /// 0017: the one definition of a retry). Returns how many it requeued. Served by
     /// jobs_pkey and jobs_depends_on_idx; locks the jobs and their unfinished parents.
     static func requeue(ids: [Int64]) -> PQQuery {
         "SELECT porter.requeue_jobs(\(ids)::bigint[])"
@@ -29,7 +30,7 @@ enum AdminQueries {
 
     /// The database's clock: where a bulk action's batches stop, so that what they change
     /// (a retried job that fails again) is not picked again.
-    static let now: PQQuery = "SELECT now()"
+    static let now: PQQuery = "SELECT pg_catalog.now()"
 
     /// Retries one batch of failed (or canceled) jobs (porter.retry_jobs); returns how many.
     /// Served by jobs_failed_queue_idx or jobs_ended_at_idx; FOR UPDATE SKIP LOCKED.
@@ -54,7 +55,7 @@ enum AdminQueries {
     /// jobs_failed_queue_idx or jobs_ended_at_idx; FOR UPDATE SKIP LOCKED.
     static func deleteJobs(_ selection: JobSelection, olderThan: Duration, batchSize: Int) -> PQQuery {
         """
-        SELECT porter.delete_jobs(older_than => make_interval(secs => \(olderThan.seconds)), \
+        SELECT porter.delete_jobs(older_than => pg_catalog.make_interval(secs => \(olderThan.seconds)), \
         queue => \(selection.queue), method => \(selection.method), \
         status => \(selection.status.rawValue), max_jobs => \(batchSize))
         """
@@ -74,9 +75,9 @@ enum AdminQueries {
         )
         UPDATE porter.jobs AS j
         SET status = CASE WHEN j.status = 'started' THEN j.status ELSE 'canceled' END,
-            ended_at = CASE WHEN j.status = 'started' THEN j.ended_at ELSE now() END,
+            ended_at = CASE WHEN j.status = 'started' THEN j.ended_at ELSE pg_catalog.now() END,
             error = CASE WHEN j.status = 'started' THEN j.error ELSE 'canceled' END,
-            cancel_requested_at = CASE WHEN j.status = 'started' THEN now() END
+            cancel_requested_at = CASE WHEN j.status = 'started' THEN pg_catalog.now() END
         FROM target WHERE j.id = target.id
         RETURNING j.status
         """
@@ -89,6 +90,6 @@ enum AdminQueries {
 
     /// Wakes the worker running a job `porter cancel` asked to stop.
     static func notifyCancel(id: Int64) -> PQQuery {
-        "SELECT pg_notify('porter_cancel', \(String(id)))"
+        "SELECT pg_catalog.pg_notify('porter_cancel', \(String(id)))"
     }
 }

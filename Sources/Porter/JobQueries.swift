@@ -1,6 +1,7 @@
 import PorterPostgres
 
-/// The SQL that enqueues and reads jobs, in one place.
+/// The SQL that enqueues and reads jobs, in one place. Built-ins are named with `pg_catalog.`,
+/// as in `JobRunQueries`.
 enum JobQueries {
     /// Enqueues one job through porter.enqueue, the SQL-level API, so Swift and SQL share the
     /// rules. A delay is added to the database's clock. Dedup is served by jobs_job_id_active_key.
@@ -10,7 +11,7 @@ enum JobQueries {
             SELECT porter.enqueue(method => \(request.method), args => \(request.args)::jsonb, \
             queue => \(options.queue), job_id => \(options.jobID), deduplicate => \(options.deduplicate), \
             at_front => \(options.atFront), timeout => \(options.timeout), \
-            run_at => coalesce(\(options.runAt)::timestamptz, now() + make_interval(secs => coalesce(\(options.delaySeconds)::float8, 0))), \
+            run_at => coalesce(\(options.runAt)::timestamptz, pg_catalog.now() + pg_catalog.make_interval(secs => coalesce(\(options.delaySeconds)::float8, 0))), \
             priority => \(options.priority), max_attempts => \(options.maxAttempts), \
             depends_on => \(options.dependsOn.isEmpty ? nil : options.dependsOn)::bigint[])
             """
@@ -22,7 +23,7 @@ enum JobQueries {
             SELECT porter.enqueue_doc(doctype => \(job.doctype), name => \(job.name), method => \(job.docMethod), \
             args => \(job.kwargs)::jsonb, queue => \(options.queue), job_id => \(options.jobID), \
             deduplicate => \(options.deduplicate), at_front => \(options.atFront), timeout => \(options.timeout), \
-            run_at => coalesce(\(options.runAt)::timestamptz, now() + make_interval(secs => coalesce(\(options.delaySeconds)::float8, 0))), \
+            run_at => coalesce(\(options.runAt)::timestamptz, pg_catalog.now() + pg_catalog.make_interval(secs => coalesce(\(options.delaySeconds)::float8, 0))), \
             priority => \(options.priority), max_attempts => \(options.maxAttempts), \
             depends_on => \(options.dependsOn.isEmpty ? nil : options.dependsOn)::bigint[])
             """
@@ -37,6 +38,12 @@ enum JobQueries {
     /// One job by id; served by jobs_pkey.
     static func get(id: Int64) -> PQQuery {
         "SELECT \(unsafeRaw: JobRecord.columns) FROM porter.jobs WHERE id = \(id)"
+    }
+
+    /// One job's status, from porter.job_states, which every role Porter grants may read;
+    /// served by jobs_pkey.
+    static func status(id: Int64) -> PQQuery {
+        "SELECT status FROM porter.job_states WHERE id = \(id)"
     }
 
     /// The newest jobs, optionally of one status and queue: a backward walk of jobs_pkey that

@@ -4,12 +4,12 @@ import PorterPostgres
 enum MigrationQueries {
     /// Waits for the migration lock; held for the session until `unlock`.
     static func lock(_ key: Int64) -> PQQuery {
-        "SELECT pg_advisory_lock(\(key))"
+        "SELECT pg_catalog.pg_advisory_lock(\(key))"
     }
 
     /// Releases the migration lock.
     static func unlock(_ key: Int64) -> PQQuery {
-        "SELECT pg_advisory_unlock(\(key))"
+        "SELECT pg_catalog.pg_advisory_unlock(\(key))"
     }
 
     /// Creates the schema and the history table when missing (run under the lock).
@@ -25,7 +25,7 @@ enum MigrationQueries {
         """
 
     /// The newest applied version, 0 for none; served by schema_migrations_pkey.
-    static let latestApplied: PQQuery = "SELECT coalesce(max(version), 0) FROM porter.schema_migrations"
+    static let latestApplied: PQQuery = "SELECT coalesce(pg_catalog.max(version), 0) FROM porter.schema_migrations"
 
     /// Every applied version with its checksum; served by schema_migrations_pkey.
     static let listApplied: PQQuery = "SELECT version, checksum FROM porter.schema_migrations ORDER BY version"

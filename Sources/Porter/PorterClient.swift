@@ -70,6 +70,13 @@ public final class PorterClient: Sendable {
         try await pool.query(JobQueries.get(id: id)).first.map(JobRecord.init(row:))
     }
 
+    /// One job's status, or `nil` when no job has this id. Read from `porter.job_states`, so
+    /// every role Porter grants may call it: a reader or an enqueuer as well as a worker.
+    /// The row is the truth about a job; a realtime event about it is a hint.
+    public func jobStatus(id: Int64) async throws -> JobStatus? {
+        try await pool.query(JobQueries.status(id: id)).singleOptional(String.self).flatMap(JobStatus.init(rawValue:))
+    }
+
     /// The newest jobs, optionally filtered by status and queue.
     public func jobs(status: JobStatus? = nil, queue: String? = nil, limit: Int = 100) async throws -> [JobRecord] {
         try await pool.query(JobQueries.list(status: status, queue: queue, limit: limit)).map(JobRecord.init(row:))

@@ -25,6 +25,12 @@ public struct PorterError: Error, Sendable, CustomStringConvertible {
         case invalidState
         /// The database has no (or an older) Porter schema: run `porter migrate`.
         case schemaMissing
+        /// The worker's server sessions are shared with other clients (PgBouncer in transaction
+        /// pooling mode), so prepared statements cannot work: run it with `--poll-only`.
+        case sharedServerSession
+        /// The worker's search_path puts a schema before pg_catalog, where a role could plant
+        /// an operator or function that runs as the worker; the message names the schema.
+        case unsafeSearchPath
         /// Any other database error; see `underlying`.
         case database
     }

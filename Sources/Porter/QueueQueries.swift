@@ -3,7 +3,7 @@ import PorterPostgres
 /// The statements on queues as a whole: pausing and resuming them, and the figures of
 /// `porter stats` and the queue gauges.
 enum QueueQueries {
-    /// Pauses a queue (porter.pause_queue, migration 0018); true when it was not paused yet.
+    /// Pauses a queue (porter.pause_queue, migration 0016); true when it was not paused yet.
     /// Served by paused_queues_pkey.
     static func pause(_ queue: String) -> PQQuery {
         "SELECT porter.pause_queue(\(queue))"
@@ -15,7 +15,7 @@ enum QueueQueries {
         "SELECT porter.resume_queue(\(queue))"
     }
 
-    /// Every queue's figures, and the live workers' slots (porter.stats(), migration 0018):
+    /// Every queue's figures, and the live workers' slots (porter.stats(), migration 0016):
     /// one pass over jobs_claim_idx, probes of the other partial indexes, and porter.workers.
     /// Takes no lock.
     static let stats: PQQuery = "SELECT porter.stats()"

@@ -54,11 +54,11 @@ struct WatchCommand: AsyncParsableCommand {
             for current in try await listener.currentProgress(job: job) { output.show(current) }
         }
         if let job {
-            guard let record = try await porter.job(id: job) else {
+            guard let status = try await porter.jobStatus(id: job) else {
                 throw ValidationError("no job has id \(job); list jobs with porter jobs.")
             }
             // A job that ended before the LISTEN took effect sends no end event.
-            if Self.exitCode(record.status) != nil { return showEnd(record.status, of: job, on: output) }
+            if Self.exitCode(status) != nil { return showEnd(status, of: job, on: output) }
         }
         // Said once the starting state is shown: from here on, every event is printed.
         FileHandle.standardError.write(Data("watching \(RealtimeListener.channel)\(job.map { " for job \($0)" } ?? "")\n".utf8))
@@ -68,6 +68,8 @@ struct WatchCommand: AsyncParsableCommand {
             if let job {
                 group.addTask { await Self.pollForEnd(of: job, porter: porter, listener: listener, into: polledEnd) }
             }
+            // Following a job, the listener delivers an end event only once the job's row
+            // shows it: a forged `finished` cannot end the watch.
             for await item in events {
                 if event == nil || item.event == event { output.show(item) }
                 if job != nil, let ended = Self.exitCode(JobStatus(rawValue: item.event)) { return ended }
@@ -96,10 +98,10 @@ struct WatchCommand: AsyncParsableCommand {
     ) async {
         while !Task.isCancelled {
             try? await Task.sleep(for: .seconds(1))
-            guard let record = try? await porter.job(id: job), exitCode(record.status) != nil else { continue }
+            guard let status = try? await porter.jobStatus(id: job), exitCode(status) != nil else { continue }
             try? await Task.sleep(for: .seconds(1))
             guard !Task.isCancelled else { return }
-            end.value = record.status
+            end.value = status
             listener.stop()
             return
         }

@@ -9,10 +9,10 @@ import Glibc
 /// Foundation's `Process` waits on a pipe that a daemon started by the child (as `pg_ctl start`
 /// starts the server) inherits and never closes, so it never sees the child exit. Here the
 /// child's output goes to a file and nothing else is inherited.
-enum ChildProcess {
+package enum ChildProcess {
     /// Runs `arguments` to completion; output is appended to `outputPath`. Returns the exit status.
     @discardableResult
-    static func run(_ arguments: [String], outputPath: String = "/dev/null", newSession: Bool = false) throws -> Int32 {
+    package static func run(_ arguments: [String], outputPath: String = "/dev/null", newSession: Bool = false) throws -> Int32 {
         let pid = try spawn(arguments, outputPath: outputPath, newSession: newSession)
         var status: Int32 = 0
         while waitpid(pid, &status, 0) == -1 {
@@ -24,7 +24,7 @@ enum ChildProcess {
     }
 
     /// Starts `arguments` and returns its pid without waiting.
-    static func spawn(_ arguments: [String], outputPath: String = "/dev/null", newSession: Bool = false) throws -> pid_t {
+    package static func spawn(_ arguments: [String], outputPath: String = "/dev/null", newSession: Bool = false) throws -> pid_t {
         guard let program = arguments.first else { throw SpawnError(message: "no program given") }
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
@@ -54,8 +54,8 @@ enum ChildProcess {
         return pid
     }
 
-    struct SpawnError: Error, CustomStringConvertible {
-        var message: String
-        var description: String { message }
+    package struct SpawnError: Error, CustomStringConvertible {
+        package var message: String
+        package var description: String { message }
     }
 }

@@ -111,7 +111,7 @@ public final class EmbeddedPostgres: Sendable {
     }
 
     /// `PORTER_PG_BIN`, else the newest `/usr/lib/postgresql/NN/bin`, else `initdb` on PATH.
-    static func findBinDirectory() throws -> String {
+    package static func findBinDirectory() throws -> String {
         let fileManager = FileManager.default
         if let explicit = ProcessInfo.processInfo.environment["PORTER_PG_BIN"] {
             return explicit

@@ -61,6 +61,14 @@ extension PQConfiguration {
         return try PQConfiguration(parts.joined(separator: " "), applicationName: applicationName)
     }
 
+    /// The value the string gives a libpq keyword (`host`, `port`, `dbname`, ...), nil when it
+    /// gives none. For a multi-host string, `host` and `port` are comma-separated lists.
+    public func setting(_ keyword: String) -> String? {
+        guard let options = PQconninfoParse(connectionString, nil) else { return nil }
+        defer { PQconninfoFree(options) }
+        return Self.settings(options).first { $0.keyword == keyword }?.value
+    }
+
     /// The keywords and values of a libpq option array (`PQconninfoParse`, `PQconninfo`).
     static func settings(_ options: UnsafeMutablePointer<PQconninfoOption>) -> [(keyword: String, value: String?)] {
         var settings: [(keyword: String, value: String?)] = []

@@ -13,8 +13,8 @@ import Logging
 public actor PQConnection {
     private let thread: ConnectionThread
     private var handle: OpaquePointer?
-    /// The statements prepared on this session, by SQL text: the name to execute.
-    private var preparedStatements: [String: String] = [:]
+    /// The names of the statements prepared on this session (`PreparedStatementName`).
+    private var preparedStatements: Set<String> = []
     private let notices: NoticeLogger
     private let canceller = Canceller()
 
@@ -111,6 +111,7 @@ public actor PQConnection {
     @discardableResult
     public func query(_ query: PQQuery) throws -> PQRows {
         let handle = try openHandle()
+        try Self.refuseNULs(in: query.binds)
         if query.isPrepared { return try runPrepared(query, handle: handle) }
         let result = query.sql.withCString { sql in
             withOptionalCStringArray(query.binds) { values in
@@ -120,37 +121,73 @@ public actor PQConnection {
         return try rows(from: result, handle: handle)
     }
 
-    /// Runs a `prepared()` query: prepares it under a name the first time this connection sees
-    /// its SQL, then executes it by name.
-    private func runPrepared(_ query: PQQuery, handle: OpaquePointer, retrying: Bool = false) throws -> PQRows {
-        let name: String
-        if let known = preparedStatements[query.sql] {
-            name = known
-        } else {
+    /// libpq takes each parameter as a C string, so a NUL character would silently cut the value
+    /// short (a method `app\0x` would be stored as `app`), and PostgreSQL's text cannot hold one
+    /// anyway. Such a parameter is refused before sending, with the SQLSTATE the server gives
+    /// for a NUL in text.
+    private static func refuseNULs(in binds: [String?]) throws {
+        for (index, bind) in binds.enumerated() {
+            guard var bind else { continue }
+            let hasNUL = bind.withUTF8 { $0.contains(0) }
+            guard hasNUL else { continue }
+            throw PQError(
+                code: .server,
+                message: "parameter $\(index + 1) contains a NUL character (0x00), which PostgreSQL text cannot hold; it was not sent",
+                sqlState: .characterNotInRepertoire,
+                hint: "remove the NUL, or send binary data as bytea")
+        }
+    }
+
+    /// Runs a `prepared()` query: prepares it the first time this connection sees its SQL,
+    /// under a name made from the SQL itself (`PreparedStatementName`), then executes it by name.
+    ///
+    /// The name comes from the text, not from a counter, so that two clients sharing one server
+    /// session (behind a pooler such as PgBouncer in transaction mode) can never run each other's
+    /// statement: one name is always one SQL text. On a session of its own, a connection meets
+    /// `26000` only after a `DEALLOCATE` or `DISCARD`, and prepares the statement again. Two
+    /// answers it cannot get on a session of its own are reported as they are, with a hint:
+    /// `42P05` when preparing a name it never prepared, and `26000` just after preparing it.
+    private func runPrepared(_ query: PQQuery, handle: OpaquePointer) throws -> PQRows {
+        let name = PreparedStatementName.of(query.sql)
+        var justPrepared = false
+        if !preparedStatements.contains(name) {
             // A process prepares a handful of hot statements; more means a caller prepares
             // ad-hoc SQL, so start over rather than grow without bound.
             if preparedStatements.count >= 64 {
                 _ = try execute("DEALLOCATE ALL")
                 preparedStatements.removeAll()
             }
-            name = "porter_\(preparedStatements.count + 1)"
             let result = query.sql.withCString { sql in PQprepare(handle, name, sql, Int32(query.binds.count), nil) }
-            _ = try rows(from: result, handle: handle)
-            preparedStatements[query.sql] = name
+            do {
+                _ = try rows(from: result, handle: handle)
+            } catch var error as PQError where error.sqlState == .duplicatePreparedStatement {
+                error.hint = Self.sharedSessionHint
+                throw error
+            }
+            preparedStatements.insert(name)
+            justPrepared = true
         }
         let result = withOptionalCStringArray(query.binds) { values in
             PQexecPrepared(handle, name, Int32(query.binds.count), values, nil, nil, 0)
         }
         do {
             return try rows(from: result, handle: handle)
-        } catch let error as PQError where error.sqlState == .invalidSQLStatementName {
-            // Someone ran DEALLOCATE or DISCARD on this session: forget every name, and run the
-            // statement afresh unless the failure has aborted a transaction.
-            preparedStatements.removeAll()
-            if retrying || isInTransaction { throw error }
-            return try runPrepared(query, handle: handle, retrying: true)
+        } catch var error as PQError where error.sqlState == .invalidSQLStatementName {
+            preparedStatements.remove(name)
+            if justPrepared {
+                error.hint = Self.sharedSessionHint
+                throw error
+            }
+            // Someone ran DEALLOCATE or DISCARD on this session: prepare it again, unless the
+            // failure has aborted a transaction.
+            if isInTransaction { throw error }
+            return try runPrepared(query, handle: handle)
         }
     }
+
+    /// Said with the prepared-statement errors that only a shared server session produces.
+    static let sharedSessionHint =
+        "this connection's server session is shared with other clients, as behind PgBouncer in transaction pooling mode, where a statement prepared in one transaction may be missing in the next; do not use prepared statements there (porter worker --poll-only, config poll_only: true), or use PgBouncer 1.21 or later with max_prepared_statements set"
 
     /// Runs one or more statements without binds (the simple query protocol), e.g. a migration
     /// file. Returns the last statement's rows.

@@ -121,11 +121,13 @@ public struct SQLState: RawRepresentable, Sendable, Hashable, CustomStringConver
 
     public static let uniqueViolation = SQLState("23505")
     public static let invalidSQLStatementName = SQLState("26000")
+    public static let duplicatePreparedStatement = SQLState("42P05")
     public static let checkViolation = SQLState("23514")
     public static let notNullViolation = SQLState("23502")
     public static let invalidParameterValue = SQLState("22023")
     public static let nullValueNotAllowed = SQLState("22004")
     public static let invalidTextRepresentation = SQLState("22P02")
+    public static let characterNotInRepertoire = SQLState("22021")
     public static let programLimitExceeded = SQLState("54000")
     public static let queryCanceled = SQLState("57014")
     public static let adminShutdown = SQLState("57P01")

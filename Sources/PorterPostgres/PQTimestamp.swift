@@ -9,12 +9,19 @@ enum PQTimestamp {
     /// `2026-11-25T03:34:09.123456Z`, rounded to `fractionDigits` digits of a second: 6,
     /// microseconds, for bind parameters, as `timestamptz` keeps; 3 for JSON. More than 6 would
     /// overflow `Int64` for far dates, and `timestamptz` would drop them anyway.
+    ///
+    /// A date no timestamp can hold comes out as PostgreSQL's words for it, which it refuses
+    /// where a finite time is needed: `infinity` or `-infinity` beyond about 292,000 years
+    /// from 1970 (where the count of units leaves `Int64`, and `timestamptz` ends too), `NaN`
+    /// for a date that is not a number.
     static func format(_ date: Date, fractionDigits: Int = 6) -> String {
         precondition((1...6).contains(fractionDigits), "fractionDigits must be 1...6")
         var unit: Int64 = 1
         for _ in 0..<fractionDigits { unit *= 10 }
-        var units = (date.timeIntervalSince1970 * Double(unit)).rounded()
-        if !units.isFinite { units = 0 }
+        let units = (date.timeIntervalSince1970 * Double(unit)).rounded()
+        if units.isNaN { return "NaN" }
+        // 2^63 is exactly representable; anything from it on would trap in `Int64(units)`.
+        guard units > -0x1p63, units < 0x1p63 else { return units > 0 ? "infinity" : "-infinity" }
         let total = Int64(units)
         var seconds = total / unit
         var fraction = total % unit
@@ -33,8 +40,11 @@ enum PQTimestamp {
             let digits = String(value)
             return String(repeating: "0", count: max(0, width - digits.count)) + digits
         }
-        return "\(pad(year, 4))-\(pad(month, 2))-\(pad(day, 2))T\(pad(secondOfDay / 3600, 2)):"
-            + "\(pad(secondOfDay / 60 % 60, 2)):\(pad(secondOfDay % 60, 2)).\(pad(fraction, fractionDigits))Z"
+        // PostgreSQL reads no year 0 and no minus sign: the year before 1 AD is 1 BC, and
+        // "-100-12-31" read as a time zone.
+        let era = year <= 0 ? " BC" : ""
+        return "\(pad(year <= 0 ? 1 - year : year, 4))-\(pad(month, 2))-\(pad(day, 2))T\(pad(secondOfDay / 3600, 2)):"
+            + "\(pad(secondOfDay / 60 % 60, 2)):\(pad(secondOfDay % 60, 2)).\(pad(fraction, fractionDigits))Z\(era)"
     }
 
     static func parse(_ text: String) -> Date? {

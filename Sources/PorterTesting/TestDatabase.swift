@@ -73,8 +73,9 @@ actor TestServer {
             }
             // initdb and start take about two seconds; keep them off the cooperative pool.
             // Tests run in parallel, each with its pools and workers (a worker alone holds
-            // its pool, a listener and two upkeep connections): 500 leaves headroom.
-            let server = try await offPool { try EmbeddedPostgres.start(durability: .fast, maxConnections: 500) }
+            // its pool, a listener and two upkeep connections). The suite's peak passed 500
+            // once tests connected as several roles each; 1,000 leaves headroom.
+            let server = try await offPool { try EmbeddedPostgres.start(durability: .fast, maxConnections: 1000) }
             self.keep(server)
             return try server.configuration()
         }

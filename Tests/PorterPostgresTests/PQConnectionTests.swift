@@ -20,6 +20,25 @@ import Testing
         await connection.close()
     }
 
+    /// libpq takes parameters as C strings: "app\0evil" was sent, and stored, as "app".
+    @Test func aParameterWithANULCharacterIsRefusedInsteadOfCutShort() async throws {
+        let database = try await TestDatabase.create(migrated: false)
+        let connection = try await database.connect()
+        for query: PQQuery in ["SELECT \("app\u{0}evil")::text", "SELECT \("\u{0}")::text", "SELECT \("ok")::text, \("x\u{0}")::text"] {
+            let error = try await #require(throws: PQError.self) { try await connection.query(query) }
+            #expect(error.sqlState == SQLState("22021"))
+            #expect(error.message.contains("NUL"))
+        }
+        // Prepared statements too, and the connection is still usable.
+        let error = try await #require(throws: PQError.self) {
+            let query: PQQuery = "SELECT \("a\u{0}b")::text"
+            try await connection.query(query.prepared())
+        }
+        #expect(error.sqlState == SQLState("22021"))
+        #expect(try await connection.query("SELECT \("fine")::text").single(String.self) == "fine")
+        await connection.close()
+    }
+
     @Test func connectionsAskForTCPKeepalivesUnlessTheConnectionStringSaysOtherwise() async throws {
         let database = try await TestDatabase.create(migrated: false)
         let connection = try await database.connect()
@@ -86,6 +105,24 @@ import Testing
             #expect(try await connection.query(PQQuery(unsafeSQL: "SELECT \(value) + $1::int", binds: [1]).prepared()).single(Int.self) == value + 1)
         }
         #expect(try await connection.query("SELECT count(*) FROM pg_prepared_statements").single(Int.self) <= 64)
+        await connection.close()
+    }
+
+    /// A `DEALLOCATE` of one statement used to make the connection forget every name and
+    /// prepare the next statement anew, which then met 42P05 for a statement still there.
+    @Test func deallocatingOneStatementLeavesTheOthersWorking() async throws {
+        let database = try await TestDatabase.create(migrated: false)
+        let connection = try await database.connect()
+        let added: PQQuery = "SELECT \(1)::int + 1"
+        let multiplied: PQQuery = "SELECT \(2)::int * 10"
+        #expect(try await connection.query(added.prepared()).single(Int.self) == 2)
+        #expect(try await connection.query(multiplied.prepared()).single(Int.self) == 20)
+        let name = try await connection.query(
+            "SELECT name FROM pg_prepared_statements WHERE statement = \(multiplied.sql)").single(String.self)
+        try await connection.execute("DEALLOCATE \(name)")
+        #expect(try await connection.query(multiplied.prepared()).single(Int.self) == 20)
+        #expect(try await connection.query(added.prepared()).single(Int.self) == 2)
+        #expect(try await connection.query("SELECT count(*) FROM pg_prepared_statements").single(Int.self) == 2)
         await connection.close()
     }
 

@@ -84,7 +84,7 @@ import Testing
         #expect(second == .duplicate(jobID: "sync-stock"))
 
         // Once the active job has ended, the same job_id may run again.
-        try await porter.pool.query("UPDATE porter.jobs SET status = 'finished' WHERE id = \(first.id!)")
+        try await porter.pool.query("UPDATE porter.jobs SET status = 'finished', ended_at = now() WHERE id = \(first.id!)")
         let third = try await porter.enqueue(GenerateReport(), options: options)
         #expect(third.id != nil && third.id != first.id)
         #expect(try await jobCount(database, where: "job_id = 'sync-stock'") == 2)

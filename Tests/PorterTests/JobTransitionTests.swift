@@ -68,3 +68,28 @@ import Testing
     }
 }
 
+
+/// Which failures of a completion statement keep its batch for another try, and which split it
+/// to find the job at fault.
+@Suite struct CompletionRetryTests {
+    @Test(arguments: [
+        PQError(code: .connectionClosed, message: "server closed the connection unexpectedly"),
+        PQError(code: .server, message: "terminating connection due to administrator command", sqlState: SQLState("57P01")),
+        PQError(code: .server, message: "deadlock detected", sqlState: SQLState("40P01")),
+        PQError(code: .server, message: "could not serialize access", sqlState: SQLState("40001")),
+        PQError(code: .server, message: "canceling statement due to lock timeout", sqlState: SQLState("55P03")),
+    ])
+    func transientFailuresKeepTheBatchForAnotherTry(_ error: PQError) {
+        #expect(JobCompleter.isTransient(error))
+    }
+
+    @Test(arguments: [
+        PQError(code: .server, message: "unsupported Unicode escape sequence", sqlState: SQLState("22P05")),
+        PQError(code: .server, message: "payload string too long", sqlState: SQLState("22023")),
+        PQError(code: .server, message: "new row violates check constraint", sqlState: SQLState("23514")),
+        PQError(code: .server, message: "canceling statement due to statement timeout", sqlState: SQLState("57014")),
+    ])
+    func aBatchsOwnFailuresSplitIt(_ error: PQError) {
+        #expect(!JobCompleter.isTransient(error))
+    }
+}

@@ -48,4 +48,137 @@ import Testing
         #expect(try await connection.query("SELECT porter.enqueue('m')").single(Int64.self) > 0)
         await connection.close()
     }
+
+    /// Everything in schema porter that a migration creates, one line per object: columns
+    /// with types and defaults, constraints and whether they are validated, indexes, triggers,
+    /// views, function definitions, and every privilege.
+    static func schemaSignature(_ connection: PQConnection) async throws -> [String] {
+        try await connection.query("""
+            SELECT line FROM (
+                SELECT format('column %s.%s %s%s%s', c.relname, a.attname, format_type(a.atttypid, a.atttypmod),
+                              CASE WHEN a.attnotnull THEN ' not null' ELSE '' END,
+                              coalesce(' default ' || pg_get_expr(d.adbin, d.adrelid), '')) AS line
+                FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid
+                LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
+                WHERE c.relnamespace = 'porter'::regnamespace AND a.attnum > 0 AND NOT a.attisdropped
+              UNION ALL
+                SELECT format('relation %s %s %s %s %s', c.relname, c.relkind, c.relacl, c.reloptions, obj_description(c.oid, 'pg_class'))
+                FROM pg_class c WHERE c.relnamespace = 'porter'::regnamespace
+              UNION ALL
+                SELECT format('view %s %s', c.relname, pg_get_viewdef(c.oid))
+                FROM pg_class c WHERE c.relnamespace = 'porter'::regnamespace AND c.relkind = 'v'
+              UNION ALL
+                SELECT format('constraint %s.%s %s %s', c.relname, con.conname, pg_get_constraintdef(con.oid), con.convalidated)
+                FROM pg_constraint con JOIN pg_class c ON c.oid = con.conrelid WHERE c.relnamespace = 'porter'::regnamespace
+              UNION ALL
+                SELECT format('index %s', pg_get_indexdef(x.indexrelid))
+                FROM pg_index x JOIN pg_class i ON i.oid = x.indexrelid WHERE i.relnamespace = 'porter'::regnamespace
+              UNION ALL
+                SELECT format('trigger %s', pg_get_triggerdef(t.oid))
+                FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid
+                WHERE c.relnamespace = 'porter'::regnamespace AND NOT t.tgisinternal
+              UNION ALL
+                SELECT format('function %s %s %s', p.oid::regprocedure, p.proacl, pg_get_functiondef(p.oid))
+                FROM pg_proc p WHERE p.pronamespace = 'porter'::regnamespace
+              UNION ALL
+                SELECT format('schema %s', n.nspacl) FROM pg_namespace n WHERE n.nspname = 'porter'
+            ) AS s ORDER BY line
+            """).map { try $0.decode(String.self) }
+    }
+
+    /// Migrations 0001, 0002, 0005 and 0006 were edited after they had been published
+    /// (Tests/Fixtures/first-published-migrations holds their first texts, from git). A
+    /// database that applied the first texts, then everything after as it came out, must end
+    /// with the schema a fresh database gets.
+    @Test func aDatabaseMigratedWithTheFirstPublishedTextsEndsWithTheSchemaOfAFreshOne() async throws {
+        let folder = Self.packageRoot.appendingPathComponent("Tests/Fixtures/first-published-migrations")
+        func firstText(_ version: Int) throws -> Migration {
+            let current = try #require(Migration.all.first { $0.version == version })
+            let file = folder.appendingPathComponent(String(format: "%04d", version) + "_" + current.name + ".sql")
+            return Migration(version: version, name: current.name, sql: try String(contentsOf: file, encoding: .utf8))
+        }
+        let current = { (version: Int) in Migration.all.first { $0.version == version }! }
+        let old = try await TestDatabase.create(migrated: false)
+        let connection = try await old.connect()
+        // As the database would have been migrated by each release in turn.
+        for release in [[try firstText(1), try firstText(2)], [current(3), current(4), try firstText(5)], [try firstText(6)], Migration.all] {
+            try await Migrator(migrations: release).migrate(on: connection)
+        }
+        let fresh = try await TestDatabase.create()
+        let freshConnection = try await fresh.connect()
+        let oldSchema = try await Self.schemaSignature(connection)
+        let freshSchema = try await Self.schemaSignature(freshConnection)
+        #expect(oldSchema.count > 100)
+        #expect(Set(oldSchema).subtracting(freshSchema).sorted() == [], "only in the database migrated with the first texts")
+        #expect(Set(freshSchema).subtracting(oldSchema).sorted() == [], "only in the fresh database")
+        await connection.close()
+        await freshConnection.close()
+    }
+
+    /// 0014's table constraints meet rows that a plain INSERT stored before them: each is
+    /// fixed, or failed or canceled saying why, or kept as history, as the migration says.
+    @Test func migration0014FixesFailsOrKeepsEachRowItsConstraintsWouldRefuse() async throws {
+        let database = try await TestDatabase.create(migrated: false)
+        let connection = try await database.connect()
+        try await Migrator(migrations: Migration.all.filter { $0.version <= 13 }).migrate(on: connection)
+        func insert(_ columns: String, _ values: String) async throws -> Int64 {
+            try await connection.query(
+                "INSERT INTO porter.jobs (\(unsafeRaw: columns)) VALUES (\(unsafeRaw: values)) RETURNING id").single(Int64.self)
+        }
+        let noParents = try await insert("method, status", "'m', 'deferred'")
+        let nullParent = try await insert("method, status, depends_on", "'m', 'deferred', '{NULL}'")
+        let never = try await insert("method, run_at", "'m', 'infinity'")
+        let pastInfinity = try await insert("method, run_at", "'m', '-infinity'")
+        let unended = try await insert("method, status", "'m', 'finished'")
+        let notEnded = try await insert("method, ended_at", "'m', now()")
+        let negative = try await insert("method, orphaned", "'m', -1000")
+        let object = try await insert("method, errors", "'m', '{\"e\": 1}'")
+        // As stored: a value that compresses under the limit is not over it. Hex digits of md5
+        // sums do not compress.
+        let bigArgs = try await insert(
+            "method, args", "'m', jsonb_build_object('blob', (SELECT string_agg(md5(i::text), '') FROM generate_series(1, 60000) i))")
+        let longHistory = try await insert("method, status, ended_at", "repeat('x', 10000), 'finished', now()")
+        let longQueue = try await insert("method, queue, status, worker_id", "'m', repeat('q', 200), 'started', 'w'")
+        let fine = try await insert("method", "'m'")
+        let finishedParent = try await insert("method, status, ended_at", "'p', 'finished', now()")
+        let afterParent = try await insert("method, status, depends_on", "'m', 'deferred', ARRAY[\(finishedParent)]::bigint[]")
+        let applied = try await Migrator().migrate(on: connection)
+        #expect(applied.map(\.version) == [14])
+
+        func row(_ id: Int64) async throws -> (status: String, error: String?, endedAt: Bool, runAtFinite: Bool) {
+            let row = try #require(try await connection.query(
+                "SELECT status, error, ended_at IS NOT NULL, isfinite(run_at) FROM porter.jobs WHERE id = \(id)").first)
+            let (status, error, ended, finite) = try row.decode((String, String?, Bool, Bool).self)
+            return (status, error, ended, finite)
+        }
+        #expect(try await row(noParents).status == "queued")
+        #expect(try await row(nullParent).status == "queued")
+        #expect(try await connection.query("SELECT depends_on IS NULL FROM porter.jobs WHERE id = \(nullParent)").single(Bool.self))
+        let canceled = try await row(never)
+        #expect(canceled.status == "canceled" && canceled.endedAt && canceled.runAtFinite)
+        #expect(canceled.error?.contains("run_at was infinity") == true)
+        let normalized = try await row(pastInfinity)
+        #expect(normalized.status == "queued" && normalized.runAtFinite)
+        #expect(try await row(unended).endedAt)
+        #expect(try await row(notEnded).endedAt == false)
+        #expect(try await connection.query("SELECT orphaned FROM porter.jobs WHERE id = \(negative)").single(Int.self) == 0)
+        #expect(try await connection.query("SELECT errors::text FROM porter.jobs WHERE id = \(object)").single(String.self) == #"[{"e": 1}]"#)
+        let failedArgs = try await row(bigArgs)
+        #expect(failedArgs.status == "failed" && failedArgs.endedAt)
+        #expect(failedArgs.error?.hasPrefix("failed by migration 0014: its args are") == true)
+        let failedQueue = try await row(longQueue)
+        #expect(failedQueue.status == "failed")
+        #expect(failedQueue.error?.hasPrefix("failed by migration 0014: its queue is 200 bytes") == true)
+        #expect(try await row(longHistory).status == "finished")
+        #expect(try await row(fine).status == "queued")
+        #expect(try await row(afterParent).status == "queued")
+        // History over a limit is kept, so those constraints wait, NOT VALID, for its pruning;
+        // every other one was checked against every row.
+        let unchecked = try await connection.query("""
+            SELECT array_agg(conname::text ORDER BY conname) FROM pg_constraint
+            WHERE conrelid = 'porter.jobs'::regclass AND NOT convalidated
+            """).single([String].self)
+        #expect(unchecked == ["jobs_args_within_limit", "jobs_method_within_limit", "jobs_queue_within_limit"])
+        await connection.close()
+    }
 }

@@ -43,7 +43,7 @@ import Testing
         let done = try #require(try await porter.enqueue(method: "b").id)
         try await porter.pool.query("INSERT INTO porter.workers (id, host, pid, queues, heartbeat_at) VALUES ('alive', 'h', 1, '{default}', now() + interval '1 hour')")
         try await porter.pool.query("UPDATE porter.jobs SET status = 'started', worker_id = 'alive' WHERE id = \(live)")
-        try await porter.pool.query("UPDATE porter.jobs SET status = 'finished', worker_id = NULL WHERE id = \(done)")
+        try await porter.pool.query("UPDATE porter.jobs SET status = 'finished', ended_at = now(), worker_id = NULL WHERE id = \(done)")
         let result = try await maintenance.runOnce()
         #expect(result.requeued.isEmpty && result.poisoned.isEmpty)
         #expect(try await porter.job(id: live)?.status == .started)
@@ -126,8 +126,7 @@ import Testing
         let owner = database.makeClient()
         let role = "porter_worker_\(database.name)"
         try await owner.pool.query("CREATE ROLE \(identifier: role)")
-        try await owner.pool.query("GRANT USAGE ON SCHEMA porter TO \(identifier: role)")
-        try await owner.pool.query("GRANT ALL ON ALL TABLES IN SCHEMA porter TO \(identifier: role)")
+        try await owner.pool.query("SELECT porter.grant_worker(\(role))")
         try await owner.pool.query("ALTER TABLE porter.jobs SET (autovacuum_enabled = false)")
         _ = try await owner.enqueueMany((0..<50).map { EnqueueRequest(method: "m\($0)") })
         try await owner.pool.withConnection { connection in

@@ -57,4 +57,28 @@ import Testing
         #expect(try await porter.pool.query("SELECT count(*) FROM public.outlets").single(Int.self) == 0)
         await porter.close()
     }
+
+    /// `"we.ird"."t"` and `"we"."ird.t"` were both named `we.ird.t`. The name is quoted where
+    /// an identifier needs it, as format's %I does, so each table has its own, and
+    /// `(args->>'table')::regclass` finds it.
+    @Test func tablesWhoseNamesNeedQuotingAreNamedUnambiguously() async throws {
+        let database = try await TestDatabase.create()
+        let porter = database.makeClient()
+        for (schema, table) in [("we.ird", "t"), ("we", "ird.t"), ("Shop", "Order Lines")] {
+            try await porter.pool.query("CREATE SCHEMA IF NOT EXISTS \(identifier: schema)")
+            try await porter.pool.query("CREATE TABLE \(identifier: schema).\(identifier: table) (id int)")
+            try await porter.pool.query("""
+                CREATE TRIGGER notify AFTER INSERT ON \(identifier: schema).\(identifier: table)
+                    FOR EACH ROW EXECUTE FUNCTION porter.enqueue_row_event('app.method')
+                """)
+            try await porter.pool.query("INSERT INTO \(identifier: schema).\(identifier: table) VALUES (1)")
+        }
+        let names = try await porter.pool.query("SELECT args->>'table' FROM porter.jobs ORDER BY id").map { try $0.decode(String.self) }
+        #expect(names == [#""we.ird".t"#, #"we."ird.t""#, #""Shop"."Order Lines""#])
+        let resolved = try await porter.pool.query(
+            "SELECT (args->>'table')::regclass::oid = ANY(ARRAY(SELECT oid FROM pg_class WHERE relname IN ('t', 'ird.t', 'Order Lines'))) FROM porter.jobs"
+        ).map { try $0.decode(Bool.self) }
+        #expect(resolved == [true, true, true])
+        await porter.close()
+    }
 }

@@ -125,7 +125,7 @@ import Testing
         let first = try await scheduler.tick(now: Self.start.addingTimeInterval(60))
         #expect(first.fired.count == 2)
         // t.fine's run finishes; t.stuck's stays queued.
-        try await porter.pool.query("UPDATE porter.jobs SET status = 'finished' WHERE method = 't.fine'")
+        try await porter.pool.query("UPDATE porter.jobs SET status = 'finished', ended_at = now() WHERE method = 't.fine'")
         let second = try await scheduler.tick(now: Self.start.addingTimeInterval(120))
         #expect(second.fired.map(\.method) == ["t.fine"])
         #expect(second.skipped == ["all t.stuck"])

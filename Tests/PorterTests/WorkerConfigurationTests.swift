@@ -200,6 +200,25 @@ struct NumericKey: Sendable, CustomTestStringConvertible {
         }
     }
 
+    /// `porter worker` started with a schedule that `porter scheduler` refused, and failed only
+    /// once run with --scheduler. The worker's config is the same file: it is refused at once.
+    @Test func aScheduleTheSchedulerRefusesIsRefusedByTheWorkersConfigToo() throws {
+        for (json, key) in [
+            (#"{"scheduler_events": {"cron": {"15 25 * * *": ["a.report"]}}}"#, "scheduler_events.cron"),
+            (#"{"scheduler_events": {"dailly": ["x"]}}"#, "scheduler_events.dailly"),
+            (#"{"scheduler_events": {"daily": "x"}}"#, "scheduler_events.daily"),
+            (#"{"scheduler_events": {"daily": [""]}}"#, "scheduler_events.daily"),
+            (#"{"scheduler_timezone": "Mars/Olympus"}"#, "scheduler_timezone"),
+            (#"{"scheduler_tick_interval": 1e300}"#, "scheduler_tick_interval"),
+            (#"{"scheduler_events": []}"#, "scheduler_events"),
+        ] {
+            let error = #expect(throws: ConfigurationError.self, "\(json)") { try WorkerConfiguration.parse(Data(json.utf8)) }
+            #expect(error?.key == key, "\(json): \(String(describing: error))")
+        }
+        let fine = #"{"scheduler_events": {"daily": ["x"], "cron": {"*/5 * * * *": ["y"]}}}"#
+        #expect(try WorkerConfiguration.parse(Data(fine.utf8)).queues.isEmpty == false)
+    }
+
     @Test func aFractionIsRefusedWhereAWholeNumberIsNeeded() throws {
         let error = #expect(throws: ConfigurationError.self) {
             try WorkerConfiguration.parse(Data(#"{"workers": {"long": {"max_attempts": 2.5}}}"#.utf8))
@@ -236,6 +255,32 @@ struct NumericKey: Sendable, CustomTestStringConvertible {
                 // Refused with the key named: what a number out of range must give.
             } catch {
                 Issue.record("\(key.key) = \(text): not a ConfigurationError: \(error)")
+            }
+        }
+    }
+}
+
+extension WorkerConfigurationTests {
+    /// Any JSON value under any key, the scheduler's too: a configuration or a
+    /// `ConfigurationError` naming the key, never a trap.
+    @Test func everyValueOfEveryShapeGivesAConfigurationOrAnError() async {
+        let keys = [
+            "workers", "workers.default", "workers.q.timeout", "sql_schemas", "sql_functions", "poll_interval", "poll_only",
+            "heartbeat_interval", "rescue_after", "max_orphaned", "job_events", "vacuum_threshold", "scheduler_events",
+            "scheduler_events.cron", "scheduler_events.daily", "scheduler_timezone", "scheduler_tick_interval", "nonsense",
+        ]
+        await propertyCheck(count: 3000, input: Gen.element(of: keys).map { $0! }, HostileText.json) { key, value in
+            let path = key.split(separator: ".").map(String.init)
+            var json = value
+            for part in path.reversed() {
+                json = "{\(String(reflecting: part)): \(json)}"
+            }
+            do {
+                _ = try WorkerConfiguration.parse(Data(json.utf8))
+                _ = try ScheduleConfiguration.parse(Data(json.utf8))
+            } catch is ConfigurationError {
+            } catch {
+                Issue.record("\(json.prefix(200)): not a ConfigurationError: \(error)")
             }
         }
     }

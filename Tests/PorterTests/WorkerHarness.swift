@@ -42,7 +42,7 @@ struct RunningWorker {
 
 /// Waits until job `id` has `status`, and returns its row.
 @discardableResult
-func waitForJob(_ porter: PorterClient, _ id: Int64, _ status: JobStatus, timeout: Duration = .seconds(15)) async throws -> JobRecord {
+func waitForJob(_ porter: PorterClient, _ id: Int64, _ status: JobStatus, timeout: Duration = .seconds(30)) async throws -> JobRecord {
     var last: JobRecord?
     do {
         try await waitUntil(timeout: timeout, "job \(id) to be \(status)") {

@@ -9,7 +9,16 @@ final class WorkerProcess: @unchecked Sendable {
     let process = Process()
     let log: URL
 
-    init(database: TestDatabase, config: String, command: String = "worker", arguments: [String] = []) throws {
+    /// `databaseURL` connects elsewhere than as the database's own user, e.g. as another role.
+    convenience init(
+        database: TestDatabase, config: String, command: String = "worker", arguments: [String] = [],
+        databaseURL: String? = nil
+    ) throws {
+        try self.init(
+            databaseURL: databaseURL ?? database.connectionString, config: config, command: command, arguments: arguments)
+    }
+
+    init(databaseURL: String, config: String, command: String = "worker", arguments: [String] = []) throws {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("porter-worker-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         let configFile = folder.appendingPathComponent("porter.json")
@@ -17,7 +26,7 @@ final class WorkerProcess: @unchecked Sendable {
         log = folder.appendingPathComponent("worker.log")
         _ = FileManager.default.createFile(atPath: log.path, contents: nil)
         process.executableURL = porterExecutable()
-        process.arguments = [command, "--config", configFile.path, "--database-url", database.connectionString] + arguments
+        process.arguments = [command, "--config", configFile.path, "--database-url", databaseURL] + arguments
         let handle = try FileHandle(forWritingTo: log)
         process.standardOutput = handle
         process.standardError = handle
@@ -85,7 +94,7 @@ final class WorkerProcess: @unchecked Sendable {
         // The partial effect is written but not committed; SIGKILL while the job sleeps.
         try await waitUntil("the job's statement to be running") {
             try await porter.pool.query(
-                "SELECT count(*) FROM pg_stat_activity WHERE query LIKE 'SELECT to_jsonb(r) FROM \"app\".\"slow\"%' AND state = 'active'"
+                "SELECT count(*) FROM pg_stat_activity WHERE query LIKE 'SELECT pg_catalog.to_jsonb(r) FROM \"app\".\"slow\"%' AND state = 'active'"
             ).single(Int.self) == 1
         }
         let killedAt = ContinuousClock.now
@@ -116,6 +125,14 @@ final class WorkerProcess: @unchecked Sendable {
         #expect(try await worker.waitForExit() == 0, "\(worker.output)")
         #expect(try await porter.job(id: id)?.status == .finished)
         await porter.close()
+    }
+
+    @Test func aWorkerRefusesAtStartTheScheduleThatPorterSchedulerRefuses() async throws {
+        let database = try await TestDatabase.create()
+        let worker = try WorkerProcess(database: database, config: #"{"scheduler_events": {"cron": {"61 * * * *": ["a.report"]}}}"#)
+        #expect(try await worker.waitForExit() != 0)
+        #expect(worker.output.contains("scheduler_events.cron"), "\(worker.output)")
+        #expect(worker.output.contains("minute field"), "\(worker.output)")
     }
 
     @Test func badConfigStopsTheWorkerWithTheKeyAndTheFix() async throws {

@@ -255,7 +255,7 @@ actor Attempts {
             try await porter.enqueue(method: "sql:app.record", args: PQJSON(text: "{\"note\": \"\(note)\"}"), options: options)
         }
         let worker = RunningWorker(porter, fastConfiguration())  // one slot: strictly one at a time
-        try await waitUntil("all six jobs to finish") {
+        try await waitUntil(timeout: .seconds(30), "all six jobs to finish") {
             try await porter.pool.query("SELECT count(*) FROM porter.jobs WHERE status = 'finished'").single(Int.self) == 6
         }
         let ran = try await porter.pool.query("SELECT array_agg(note ORDER BY seq) FROM app.effects").single([String].self)

@@ -27,16 +27,20 @@ public struct Maintenance: Sendable {
         self.logger = logger
     }
 
-    /// One rescue, one prune, and a vacuum if one is due.
+    /// One rescue (unless `rescue` is false), one prune, and a vacuum if one is due. A worker
+    /// passes `rescue: false` until it has been in contact with the database for `rescue_after`
+    /// (see the README's "Running on a highly available PostgreSQL").
     @discardableResult
-    public func runOnce() async throws -> Result {
+    public func runOnce(rescue: Bool = true) async throws -> Result {
         var result = Result(requeued: [], poisoned: [], pruned: 0)
-        let rescued = try await pool.query(
-            MaintenanceQueries.rescue(rescueAfter: configuration.rescueAfter, maxOrphaned: configuration.maxOrphaned))
-        for row in rescued {
-            let (id, status, queue) = try row.decode((Int64, String, String).self)
-            if status == "failed" { result.poisoned.append(id) } else { result.requeued.append(id) }
-            QueueMetrics.of(queue).rescued.increment()
+        if rescue {
+            let rescued = try await pool.query(
+                MaintenanceQueries.rescue(rescueAfter: configuration.rescueAfter, maxOrphaned: configuration.maxOrphaned))
+            for row in rescued {
+                let (id, status, queue) = try row.decode((Int64, String, String).self)
+                if status == "failed" { result.poisoned.append(id) } else { result.requeued.append(id) }
+                QueueMetrics.of(queue).rescued.increment()
+            }
         }
         if !result.requeued.isEmpty || !result.poisoned.isEmpty {
             logger.info(

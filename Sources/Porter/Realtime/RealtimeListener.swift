@@ -7,6 +7,11 @@ import PorterPostgres
 /// Oversize messages, which travel as a reference, are read back transparently. The
 /// connection reconnects on its own; when following one job, its stored progress is re-read
 /// after a reconnect, so a listener never ends up behind on a job's progress.
+///
+/// Events are hints; the job's row is the truth. Any role that can connect may send a
+/// notification on `porter_realtime` (PostgreSQL does not restrict NOTIFY), so when following
+/// one job, an end event (`finished`, `failed`, `canceled`) is delivered only once the job's
+/// row shows that status.
 public final class RealtimeListener: Sendable {
     /// The NOTIFY channel every event goes out on.
     public static let channel = "porter_realtime"
@@ -40,6 +45,9 @@ public final class RealtimeListener: Sendable {
                         guard let resolved = await Self.resolve(notification.payload, pool: pool, logger: logger) else { continue }
                         if let event, resolved.event != event { continue }
                         if let job, resolved.job != job { continue }
+                        if job != nil, Self.endStatuses.contains(resolved.event) {
+                            guard await Self.rowConfirms(resolved, pool: pool, logger: logger) else { continue }
+                        }
                         continuation.yield(resolved)
                     case .reconnected:
                         // Notifications sent while disconnected are lost; progress is stored.
@@ -66,6 +74,27 @@ public final class RealtimeListener: Sendable {
     /// Stops listening and ends every sequence.
     public func stop() {
         listener.stop()
+    }
+
+    /// The events that announce a job's end.
+    static let endStatuses: Set<String> = [JobStatus.finished.rawValue, JobStatus.failed.rawValue, JobStatus.canceled.rawValue]
+
+    /// Whether the job's row shows the status an end event announces. A job's end commits
+    /// with its event, so the row shows it by the time the event arrives; one that does not is
+    /// forged, or out of date (the job was retried since).
+    static func rowConfirms(_ event: RealtimeEvent, pool: PQPool, logger: Logger) async -> Bool {
+        guard let job = event.job else { return false }
+        do {
+            if try await pool.query(JobQueries.status(id: job)).singleOptional(String.self) == event.event { return true }
+            logger.info(
+                "ignoring an end event the job's row does not show",
+                metadata: ["porter.job.id": "\(job)", "porter.realtime.event": "\(event.event)"])
+        } catch {
+            logger.info(
+                "could not read the job's row to confirm its end event; ignoring the event",
+                metadata: ["porter.job.id": "\(job)", "error": "\(error)"])
+        }
+        return false
     }
 
     /// Decodes a payload, reading a stored message when it is a reference.

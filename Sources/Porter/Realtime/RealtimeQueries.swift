@@ -26,16 +26,18 @@ enum RealtimeQueries {
         "SELECT message FROM porter.realtime_messages WHERE id = \(id)"
     }
 
-    /// A job's stored progress, re-read after a reconnect; served by jobs_pkey.
+    /// A job's stored progress, re-read after a reconnect; served by jobs_pkey. From
+    /// porter.job_states, like the listener's other reads, so that every role Porter grants
+    /// (a reader, an enqueuer) may follow jobs.
     static func progress(job: Int64) -> PQQuery {
-        "SELECT progress FROM porter.jobs WHERE id = \(job) AND progress IS NOT NULL"
+        "SELECT progress FROM porter.job_states WHERE id = \(job) AND progress IS NOT NULL"
     }
 
     /// The stored progress of running jobs (or of one job), for a listener who arrives late;
     /// served by jobs_started_worker_idx (or jobs_pkey).
     static func runningProgress(job: Int64?) -> PQQuery {
         """
-        SELECT id, progress FROM porter.jobs
+        SELECT id, progress FROM porter.job_states
         WHERE status = 'started' AND progress IS NOT NULL AND (\(job)::bigint IS NULL OR id = \(job))
         ORDER BY id
         """
@@ -43,5 +45,5 @@ enum RealtimeQueries {
 
     /// Forgets stored oversize messages after a day; served by realtime_messages_created_at_idx.
     static let pruneStoredMessages: PQQuery =
-        "DELETE FROM porter.realtime_messages WHERE created_at < now() - interval '1 day'"
+        "DELETE FROM porter.realtime_messages WHERE created_at < pg_catalog.now() - interval '1 day'"
 }

@@ -112,6 +112,9 @@ public struct CronExpression: Sendable, Hashable, CustomStringConvertible {
             var current = low
             while current <= high {
                 result.insert(current)
+                // A step beyond the range ends it; `current += step` would overflow for a step
+                // near Int.max.
+                guard high - current >= step else { break }
                 current += step
             }
         }

@@ -17,7 +17,7 @@ enum SchedulerQueries {
     static func removeAllExcept(events: [String], methods: [String]) -> PQQuery {
         """
         DELETE FROM porter.schedule s
-        WHERE (s.event, s.method) NOT IN (SELECT * FROM unnest(\(events)::text[], \(methods)::text[]))
+        WHERE (s.event, s.method) NOT IN (SELECT * FROM ROWS FROM (pg_catalog.unnest(\(events)::text[]), pg_catalog.unnest(\(methods)::text[])))
         """
     }
 

@@ -15,9 +15,9 @@ import PorterPostgres
 ///
 /// **No job holds the others hostage.** A batch that fails for any reason but a lost
 /// connection is split in halves until the job that makes it fail is alone; that job is failed
-/// with an error that says why, and every other job of the batch is written. A lost connection
-/// keeps the batch and tries again with backoff; if the worker dies first, the rescuer
-/// requeues the jobs, so nothing is lost.
+/// with an error that says why, and every other job of the batch is written. A lost connection,
+/// a deadlock or a serialization failure keeps the batch and tries again with backoff; if the
+/// worker dies first, the rescuer requeues the jobs, so nothing is lost.
 ///
 /// **Shutdown.** Once the worker's shutdown began, retries end `shutdownGrace` + 4 s later
 /// (1 s after `finish()` if nothing began it), whatever the database does; what could not be
@@ -34,6 +34,7 @@ actor JobCompleter {
     private let workerID: String
     private let configuration: WorkerConfiguration
     private let statistics: WorkerStatistics
+    private let statements: StatementPreparation
     private let logger: Logger
     private var pending: [Completion] = []
     /// Claimed attempts whose `started` event is not sent yet.
@@ -43,11 +44,15 @@ actor JobCompleter {
     /// Whether the current outage was logged as a warning already.
     private var outageLogged = false
 
-    init(pool: PQPool, workerID: String, configuration: WorkerConfiguration, statistics: WorkerStatistics, logger: Logger) {
+    init(
+        pool: PQPool, workerID: String, configuration: WorkerConfiguration, statistics: WorkerStatistics,
+        statements: StatementPreparation, logger: Logger
+    ) {
         self.pool = pool
         self.workerID = workerID
         self.configuration = configuration
         self.statistics = statistics
+        self.statements = statements
         self.logger = logger
     }
 
@@ -127,7 +132,7 @@ actor JobCompleter {
                 if !outageLogged {
                     outageLogged = true
                     logger.warning(
-                        "database unavailable; keeping job outcomes and retrying",
+                        "could not record job outcomes (database unavailable or busy); keeping them and retrying",
                         metadata: ["error": "\(error)", "porter.jobs": "\(pending.count)"])
                 }
                 try? await Task.sleep(for: min(delay, shutdown.remaining ?? delay))
@@ -137,7 +142,7 @@ actor JobCompleter {
     }
 
     /// One pass: the ends that have arrived, after the `started` events of every attempt
-    /// claimed so far. Throws only for a lost connection, with what is left put back.
+    /// claimed so far. Throws only for a transient failure (`isWorthRetrying`), with what is left put back.
     private func writeOnce() async throws {
         let batch = pending
         pending.removeAll()
@@ -160,20 +165,20 @@ actor JobCompleter {
         try await write(batch + ready)
     }
 
-    /// Sends `started` events. A failure other than a lost connection is retried one attempt
+    /// Sends `started` events. A failure that is not transient is retried one attempt
     /// at a time, and what still fails is dropped with a warning: an event must not hold up the
     /// outcomes behind it.
     private func announce(_ attempts: [JobAttempt]) async throws {
         guard !attempts.isEmpty else { return }
         do {
             try await execute(JobRunQueries.notifyStarted(attempts))
-        } catch where Self.isWorthRetrying(error) {
+        } catch where isWorthRetrying(error) {
             throw error
         } catch {
             for attempt in attempts where attempts.count > 1 {
                 do {
                     try await execute(JobRunQueries.notifyStarted([attempt]))
-                } catch where Self.isWorthRetrying(error) {
+                } catch where isWorthRetrying(error) {
                     throw error
                 } catch {
                     logger.warning(
@@ -197,7 +202,7 @@ actor JobCompleter {
             do {
                 try await execute(setState(part.map { ($0.attempt.key, $0.transition) }))
                 for completion in part { observe(completion.attempt, completion.transition.status, ran: completion.ran) }
-            } catch where Self.isWorthRetrying(error) {
+            } catch where isWorthRetrying(error) {
                 pending = Array(part) + parts.reversed().flatMap { $0 } + pending
                 throw error
             } catch {
@@ -221,7 +226,7 @@ actor JobCompleter {
     /// The end of `completion` cannot be written (its result is refused, a trigger fails on
     /// it, …): fail the job instead, saying why, so that it does not stay started. Tried with
     /// job events, then without; if even that fails, the job stays started until this worker
-    /// stops and is rescued. Throws only for a lost connection.
+    /// stops and is rescued. Throws only for a transient failure.
     private func recordUnwritable(_ completion: Completion, _ error: any Error) async throws {
         let job = completion.attempt.job
         let message = "Porter could not record this attempt's end (\(completion.transition.status.rawValue)): \(AttemptEnd.describe(error)); the job was failed instead"
@@ -234,7 +239,7 @@ actor JobCompleter {
                 try await execute(JobRunQueries.setStateIfRunning([(completion.attempt.key, failed)], workerID: workerID, jobEvents: jobEvents))
                 observe(completion.attempt, .failed, ran: completion.ran)
                 return
-            } catch where Self.isWorthRetrying(error) {
+            } catch where isWorthRetrying(error) {
                 throw error
             } catch {
                 continue
@@ -252,15 +257,25 @@ actor JobCompleter {
     private func execute(_ query: PQQuery) async throws {
         // Cancelled at the shutdown deadline: write nothing more.
         try Task.checkCancellation()
-        try await pool.query(configuration.preparedStatements ? query.prepared() : query)
+        try await pool.query(statements.statement(query))
     }
 
-    /// A failure that says nothing about the batch: the connection went away, or the completer
-    /// was cancelled (which also cancels its statement on the server). The batch is kept.
-    private static func isWorthRetrying(_ error: any Error) -> Bool {
+    /// A failure that says nothing about the batch, so the same batch is tried again: a
+    /// transient one (`isTransient`), or a prepared statement that met a shared server session
+    /// (the retry runs it unprepared).
+    private func isWorthRetrying(_ error: any Error) -> Bool {
+        Self.isTransient(error) || statements.isSharedSessionError(error)
+    }
+
+    /// The connection went away, the transaction lost a deadlock or a serialization conflict
+    /// (class 40) or a lock timeout (55P03), or the completer was cancelled (which also cancels
+    /// its statement on the server). Anything else is the batch's own fault and splits it.
+    static func isTransient(_ error: any Error) -> Bool {
         if error is CancellationError || Task.isCancelled { return true }
-        if let error = error as? PQError, error.isConnectionLost { return true }
-        return false
+        guard let error = error as? PQError else { return false }
+        if error.isConnectionLost { return true }
+        guard let state = error.sqlState else { return false }
+        return state.class == SQLState.Class(rawValue: "40") || state == SQLState("55P03")
     }
 
     /// Shutdown's time is up: says what was not written, and lets everything waiting go.

@@ -53,7 +53,7 @@ struct JobExecutor: Sendable {
         let job = attempt.job
         let target: SQLJobMethod
         do {
-            target = try SQLJobMethod(job.method, allowed: configuration.sqlSchemas)
+            target = try SQLJobMethod(job.method, schemas: configuration.sqlSchemas, functions: configuration.sqlFunctions)
         } catch {
             return .threw("\(error)", permanent: true)
         }
@@ -74,7 +74,7 @@ struct JobExecutor: Sendable {
                         defer { transaction.setNoticeHandler(nil) }
                         try transaction.query(JobRunQueries.prepareSQLJob(id: job.id, timeoutSeconds: seconds))
                         let result = try transaction.query(
-                            "SELECT to_jsonb(r) FROM \(identifier: target.schema).\(identifier: target.function)(\(job.args)::jsonb) AS r LIMIT 1"
+                            "SELECT pg_catalog.to_jsonb(r) FROM \(identifier: target.schema).\(identifier: target.function)(\(job.args)::jsonb) AS r LIMIT 1"
                         ).singleOptional(PQJSON.self)
                         // Its last progress is stored and published before its end commits.
                         await relay.finish()
@@ -108,28 +108,4 @@ struct JobExecutor: Sendable {
     }
 
     private struct LostJob: Error {}
-}
-
-/// `sql:schema.function`, checked against the schemas the config allows.
-struct SQLJobMethod: Sendable {
-    static let prefix = "sql:"
-    var schema: String
-    var function: String
-
-    init(_ method: String, allowed: Set<String>) throws {
-        let name = method.dropFirst(Self.prefix.count)
-        let parts = name.split(separator: ".", maxSplits: 1, omittingEmptySubsequences: false)
-        guard parts.count == 2, !parts[0].isEmpty, !parts[1].isEmpty else {
-            throw PorterError(
-                code: .invalidArgument(parameter: "method"),
-                message: "\(method) is not of the form sql:schema.function")
-        }
-        schema = String(parts[0])
-        function = String(parts[1])
-        guard allowed.contains(schema) else {
-            throw PorterError(
-                code: .invalidArgument(parameter: "method"),
-                message: "schema \(schema) is not allowed for sql: jobs; add it to \"sql_schemas\" in the config, e.g. {\"sql_schemas\": [\"\(schema)\"]}")
-        }
-    }
 }

@@ -5,6 +5,11 @@ import PorterPostgres
 /// Every state change of a started job is guarded by `status = 'started'`, the worker holding
 /// it and its attempt number, so a worker never overwrites a job that a rescuer gave to
 /// someone else, and a rescuer never overwrites a job that ended in the meantime.
+///
+/// Built-in functions are named with `pg_catalog.`: a function a role planted in a schema on
+/// the worker's search_path (`public.jsonb_build_object(text, integer, ...)`) would otherwise
+/// be a better match than the built-in, and run as the worker. The worker checks at start that
+/// its search_path puts pg_catalog first, which covers operators and type names.
 enum JobRunQueries {
     /// Claims up to `limit` runnable jobs of one queue in one statement: at-front first, then
     /// priority, run_at, id; jobs whose run_at is in the future are left alone, and so is a
@@ -23,11 +28,14 @@ enum JobRunQueries {
     /// planned anew (0.2 ms, a tenth of a small worker's CPU). With the limit in the text each
     /// prepared claim gets a generic plan as good as a custom one and keeps it. `claimSize`
     /// keeps the number of distinct texts small.
+    ///
+    /// The attempt count saturates instead of overflowing: one row stored with attempts at the
+    /// integer's maximum would otherwise fail the claim of its whole batch, every time.
     static func claimAvailable(queue: String, limit: Int, workerID: String) -> PQQuery {
         """
         WITH next AS (
             SELECT id FROM porter.jobs
-            WHERE queue = \(queue) AND status IN ('queued', 'scheduled') AND run_at <= now()
+            WHERE queue = \(queue) AND status IN ('queued', 'scheduled') AND run_at <= pg_catalog.now()
                 AND NOT porter.queue_is_paused(\(queue))
                 AND \(unsafeRaw: asynchronousCommit) AND \(unsafeRaw: withoutJobEvents)
             ORDER BY at_front DESC, priority, run_at, id
@@ -35,11 +43,12 @@ enum JobRunQueries {
             FOR UPDATE SKIP LOCKED
         )
         UPDATE porter.jobs AS j
-        SET status = 'started', started_at = now(), ended_at = NULL, attempts = j.attempts + 1,
+        SET status = 'started', started_at = pg_catalog.now(), ended_at = NULL,
+            attempts = least(j.attempts, 2147483646) + 1,
             worker_id = \(workerID), cancel_requested_at = NULL
         FROM next WHERE j.id = next.id
         RETURNING j.id, j.job_id, j.method, j.queue, j.args, j.attempts, j.max_attempts, j.timeout,
-            extract(epoch FROM now() - greatest(j.run_at, j.enqueued_at))::float8
+            pg_catalog.date_part('epoch', pg_catalog.now() - GREATEST(j.run_at, j.enqueued_at))::float8
         """
     }
 
@@ -68,8 +77,8 @@ enum JobRunQueries {
         }
         json += "]"
         return """
-            SELECT count(pg_notify('porter_realtime', porter.job_event_payload(s.id, 'started', s.method, s.queue, s.attempt, NULL)))
-            FROM jsonb_to_recordset(\(PQJSON(text: json))::jsonb) AS s(id bigint, method text, queue text, attempt integer)
+            SELECT pg_catalog.count(pg_catalog.pg_notify('porter_realtime', porter.job_event_payload(s.id, 'started', s.method, s.queue, s.attempt, NULL)))
+            FROM pg_catalog.jsonb_to_recordset(\(PQJSON(text: json))::jsonb) AS s(id bigint, method text, queue text, attempt integer)
             WHERE \(unsafeRaw: asynchronousCommit)
             """
     }
@@ -100,17 +109,17 @@ enum JobRunQueries {
             UPDATE porter.jobs AS j
             SET status = o.status,
                 started_at = CASE WHEN o.status = 'queued' THEN NULL ELSE j.started_at END,
-                ended_at = CASE WHEN o.status IN ('finished', 'failed', 'canceled') THEN clock_timestamp() END,
+                ended_at = CASE WHEN o.status IN ('finished', 'failed', 'canceled') THEN pg_catalog.clock_timestamp() END,
                 attempts = CASE WHEN o.status = 'queued' THEN greatest(j.attempts - 1, 0) ELSE j.attempts END,
                 result = CASE WHEN o.status = 'queued' THEN j.result ELSE o.result END,
                 error = CASE WHEN o.status = 'queued' THEN j.error ELSE o.error END,
                 errors = CASE WHEN o.error IS NULL THEN j.errors
-                              ELSE j.errors || jsonb_build_array(jsonb_build_object(
-                                  'attempt', j.attempts, 'error', o.error, 'at', clock_timestamp(), 'worker', j.worker_id)) END,
-                run_at = CASE WHEN o.status = 'scheduled' THEN now() + make_interval(secs => o.retry_in) ELSE j.run_at END,
+                              ELSE j.errors || pg_catalog.jsonb_build_array(pg_catalog.jsonb_build_object(
+                                  'attempt', j.attempts, 'error', o.error, 'at', pg_catalog.clock_timestamp(), 'worker', j.worker_id)) END,
+                run_at = CASE WHEN o.status = 'scheduled' THEN pg_catalog.now() + pg_catalog.make_interval(secs => o.retry_in) ELSE j.run_at END,
                 worker_id = NULL,
                 cancel_requested_at = NULL
-            FROM jsonb_to_recordset(\(PQJSON(text: json))::jsonb)
+            FROM pg_catalog.jsonb_to_recordset(\(PQJSON(text: json))::jsonb)
                  AS o(id bigint, attempt integer, status text, result jsonb, error text, retry_in float8)
             WHERE j.id = o.id AND j.status = 'started' AND j.worker_id = \(workerID) AND j.attempts = o.attempt
                 AND \(unsafeRaw: jobEvents ? "true" : withoutJobEvents)
@@ -124,10 +133,10 @@ enum JobRunQueries {
     /// The timeout is capped at PostgreSQL's largest statement_timeout (about 24 days).
     static func prepareSQLJob(id: Int64, timeoutSeconds: Int) -> PQQuery {
         """
-        SELECT set_config('statement_timeout', \(String(min(timeoutSeconds, Int(Int32.max) / 1000) * 1000)), true),
-               set_config('porter.current_job_id', \(String(id)), true),
-               set_config('porter.relay_progress', 'on', true),
-               set_config('client_min_messages', 'notice', true)
+        SELECT pg_catalog.set_config('statement_timeout', \(String(min(timeoutSeconds, Int(Int32.max) / 1000) * 1000)), true),
+               pg_catalog.set_config('porter.current_job_id', \(String(id)), true),
+               pg_catalog.set_config('porter.relay_progress', 'on', true),
+               pg_catalog.set_config('client_min_messages', 'notice', true)
         """
     }
 
@@ -143,9 +152,9 @@ enum JobRunQueries {
     /// window means the job runs again; if another worker claims it while the first still
     /// runs it, the first one's next heartbeat stops its attempt (`listHeld`). Written as a
     /// condition that is always true and evaluated once, so it costs no round trip.
-    private static let asynchronousCommit = "(SELECT set_config('synchronous_commit', 'off', true)) = 'off'"
+    private static let asynchronousCommit = "(SELECT pg_catalog.set_config('synchronous_commit', 'off', true)) = 'off'"
 
     /// Switches job state events off for this transaction (see migration 0009), written the
     /// same way.
-    private static let withoutJobEvents = "(SELECT set_config('porter.job_events', 'off', true)) = 'off'"
+    private static let withoutJobEvents = "(SELECT pg_catalog.set_config('porter.job_events', 'off', true)) = 'off'"
 }

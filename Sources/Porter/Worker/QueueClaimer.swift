@@ -25,13 +25,14 @@ final class QueueClaimer: Sendable {
     private let running: RunningAttempts
     private let statistics: WorkerStatistics
     private let configuration: WorkerConfiguration
+    private let statements: StatementPreparation
     private let logger: Logger
     private let events = AsyncStream<Event>.makeStream()
 
     init(
         queue: String, capacity: Int, pool: PQPool, workerID: String, executor: JobExecutor,
         completer: JobCompleter, running: RunningAttempts, statistics: WorkerStatistics, configuration: WorkerConfiguration,
-        logger: Logger
+        statements: StatementPreparation, logger: Logger
     ) {
         self.queue = queue
         self.capacity = capacity
@@ -42,6 +43,7 @@ final class QueueClaimer: Sendable {
         self.running = running
         self.statistics = statistics
         self.configuration = configuration
+        self.statements = statements
         var logger = logger
         logger[metadataKey: "porter.queue"] = "\(queue)"
         self.logger = logger
@@ -69,6 +71,8 @@ final class QueueClaimer: Sendable {
             var stopping = false
             // This loop's own lookup of the metrics handles, so a claim takes no lock for them.
             var metrics: [String: JobMetrics] = [:]
+            // Whether claims are failing: warned about once per outage, not once per poll.
+            var failing = false
             events.continuation.yield(.wake)
             for await event in events.stream {
                 switch event {
@@ -103,11 +107,21 @@ final class QueueClaimer: Sendable {
                 let jobs: [ClaimedJob]
                 do {
                     let claim = JobRunQueries.claimAvailable(queue: queue, limit: limit, workerID: workerID)
-                    jobs = try await pool.query(configuration.preparedStatements ? claim.prepared() : claim)
-                        .map(ClaimedJob.init(row:))
-                } catch {
-                    logger.info("claim failed; retrying at the next poll", metadata: ["error": "\(error)"])
+                    jobs = try await pool.query(statements.statement(claim)).map(ClaimedJob.init(row:))
+                } catch where statements.isSharedSessionError(error) {
+                    // The worker is stopping; nothing was claimed.
+                    logger.error("claim failed: prepared statements cannot work on shared server sessions; stopping", metadata: ["error": "\(error)"])
                     continue
+                } catch {
+                    if !failing {
+                        failing = true
+                        logger.warning("claim failed; retrying at every poll until one succeeds", metadata: ["error": "\(error)"])
+                    }
+                    continue
+                }
+                if failing {
+                    failing = false
+                    logger.info("claims succeed again")
                 }
                 waiting = jobs.count == limit
                 guard !jobs.isEmpty else { continue }

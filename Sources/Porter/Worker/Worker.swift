@@ -22,6 +22,8 @@ public struct Worker: Service {
     public let queues: [String]
     private let client: PorterClient
     private let logger: Logger
+    /// Whether this worker has reached the database long enough to judge others dead.
+    private let contact = DatabaseContact()
 
     /// A worker for `queues`, or for every configured queue when `nil`.
     public init(
@@ -49,15 +51,19 @@ public struct Worker: Service {
         let statistics = WorkerStatistics(slots: slots)
         do {
             try await checkSchema(upkeep)
+            try await checkSearchPath(upkeep)
             try await register(upkeep, statistics: statistics)
+            contact.reached()
         } catch {
             await upkeep.close()
             throw error
         }
         logger.info("worker started", metadata: ["porter.queues": "\(queues.joined(separator: ","))"])
         for (queue, count) in slots { QueueMetrics.of(queue).slots.record(count) }
+        let statements = StatementPreparation(prepared: configuration.preparedStatements)
         let completer = JobCompleter(
-            pool: pool, workerID: id, configuration: configuration, statistics: statistics, logger: logger)
+            pool: pool, workerID: id, configuration: configuration, statistics: statistics, statements: statements,
+            logger: logger)
         let running = RunningAttempts()
         let deadlines = JobDeadlines()
         // sql: jobs' progress is relayed on a connection no job holds (opened on first use).
@@ -74,7 +80,7 @@ public struct Worker: Service {
                 QueueClaimer(
                     queue: queue, capacity: slots / count + (index < slots % count ? 1 : 0), pool: pool, workerID: id,
                     executor: executor, completer: completer, running: running, statistics: statistics,
-                    configuration: configuration, logger: logger)
+                    configuration: configuration, statements: statements, logger: logger)
             }
         }
         let byQueue = Dictionary(grouping: claimers, by: \.queue)
@@ -95,6 +101,15 @@ public struct Worker: Service {
                 }
                 background.addTask {
                     await self.maintain(upkeep)
+                    return .other
+                }
+                background.addTask {
+                    // Prepared statements met a shared server session: stop now, as if cancelled.
+                    guard let stop = await statements.stopRequested() else { return .other }
+                    logger.error("stopping the worker", metadata: ["error": "\(stop)"])
+                    completer.shutdownBegan()
+                    for claimer in claimers { claimer.shutdown() }
+                    running.stopAll(.shutdown)
                     return .other
                 }
                 if !configuration.pollOnly {
@@ -139,6 +154,7 @@ public struct Worker: Service {
         await upkeep.close()
         await relayPool.close()
         logger.info("worker stopped")
+        if let stop = statements.stopError { throw stop }
     }
 
     /// What ended among the worker's background tasks.
@@ -160,6 +176,21 @@ public struct Worker: Service {
                 code: .schemaMissing,
                 message: "this database's Porter schema is at migration \(applied) and this worker needs \(needed); run `porter migrate`, start the worker with --migrate, or call PorterClient.migrate()")
         }
+    }
+
+    /// Refuses a search_path that puts a schema before pg_catalog. PostgreSQL searches
+    /// pg_catalog first unless the path names it later, as `ALTER DATABASE ... SET search_path
+    /// = app, pg_catalog` does (the database's owner may). Then an operator or a function that
+    /// a role created in `app` beside a built-in wins over it in the worker's own statements,
+    /// and runs with the worker's rights. Porter's functions pin their own search_path; this
+    /// protects the statements the worker sends. The session's own temporary schema is
+    /// searched first for tables only and is this session's alone.
+    private func checkSearchPath(_ pool: PQPool) async throws {
+        let schemas = try await pool.query(WorkerQueries.searchedSchemas).single([String].self)
+        guard let first = schemas.first(where: { !$0.hasPrefix("pg_temp_") }), first != "pg_catalog" else { return }
+        throw PorterError(
+            code: .unsafeSearchPath,
+            message: "this worker's search_path puts schema \(first) before pg_catalog, so a role that can create objects in \(first) could run code as the worker; name pg_catalog first or leave it out (PostgreSQL then searches it first), e.g. ALTER ROLE \"<worker role>\" SET search_path = pg_catalog, public, or remove the database's setting (SHOW search_path shows it)")
     }
 
     /// Registers in porter.workers.
@@ -227,7 +258,9 @@ public struct Worker: Service {
                         metadata: ["porter.job.id": "\(key.id)", "porter.job.attempt": "\(key.attempt)"])
                     running.stop(key, .lostClaim)
                 }
+                contact.reached()
             } catch {
+                contact.failed(error)
                 logger.info("heartbeat failed", metadata: ["error": "\(error)"])
             }
         }
@@ -255,8 +288,10 @@ public struct Worker: Service {
         let maintenance = Maintenance(pool: pool, configuration: configuration, logger: logger)
         while !Task.isCancelled {
             do {
-                try await maintenance.runOnce()
+                try await maintenance.runOnce(rescue: contact.hasLasted(configuration.rescueAfter))
+                contact.reached()
             } catch {
+                contact.failed(error)
                 logger.info("maintenance failed; trying again next interval", metadata: ["error": "\(error)"])
             }
             if JobMetrics.backendBootstrapped {

@@ -6,7 +6,7 @@ import Foundation
 /// ```json
 /// {
 ///   "workers": {"myqueue": {"timeout": 5000, "background_workers": 4}, "default": {"background_workers": 8}},
-///   "sql_schemas": ["app"]
+///   "sql_schemas": ["app"], "sql_functions": ["reports.refresh_totals"]
 /// }
 /// ```
 public struct WorkerConfiguration: Sendable, Hashable {
@@ -14,7 +14,13 @@ public struct WorkerConfiguration: Sendable, Hashable {
     /// the config's `workers` entries.
     public var queues: [String: QueueConfiguration]
     /// Schemas whose functions `sql:schema.function` jobs may call. Key `sql_schemas`. Default: none.
+    ///
+    /// A role that may create functions in such a schema can run its code as this worker.
+    /// To allow only some functions, list them in `sqlFunctions` and leave their schema out.
     public var sqlSchemas: Set<String>
+    /// Single functions `sql:` jobs may call, as `schema.function`, besides those of
+    /// `sqlSchemas`. Key `sql_functions`. Default: none.
+    public var sqlFunctions: Set<String> = []
     /// How often claimers poll when no notification wakes them. Key `poll_interval`. Default: 1 s;
     /// 0.01 s to 1 day.
     public var pollInterval: Duration
@@ -138,7 +144,28 @@ public struct WorkerConfiguration: Sendable, Hashable {
                 guard let schemas = value as? [String], schemas.allSatisfy({ !$0.isEmpty }) else {
                     throw ConfigurationError(key: key, message: "must be a list of schema names, e.g. [\"app\"]")
                 }
+                if let long = schemas.first(where: { $0.utf8.count > SQLJobMethod.maxIdentifierBytes }) {
+                    throw ConfigurationError(
+                        key: key,
+                        message: "\"\(long)\" is longer than \(SQLJobMethod.maxIdentifierBytes) bytes, which PostgreSQL would cut to another name")
+                }
                 configuration.sqlSchemas = Set(schemas)
+            case "sql_functions":
+                guard let functions = value as? [String] else {
+                    throw ConfigurationError(key: key, message: "must be a list of functions as schema.function, e.g. [\"app.refresh_totals\"]")
+                }
+                for function in functions {
+                    guard let (schema, name) = SQLJobMethod.split(function) else {
+                        throw ConfigurationError(
+                            key: key, message: "\"\(function)\" is not of the form schema.function; use e.g. [\"app.refresh_totals\"]")
+                    }
+                    guard schema.utf8.count <= SQLJobMethod.maxIdentifierBytes, name.utf8.count <= SQLJobMethod.maxIdentifierBytes else {
+                        throw ConfigurationError(
+                            key: key,
+                            message: "\"\(function)\" names an identifier longer than \(SQLJobMethod.maxIdentifierBytes) bytes, which PostgreSQL would cut to another name")
+                    }
+                }
+                configuration.sqlFunctions = Set(functions)
             case "poll_interval": configuration.pollInterval = try ConfigurationValue.seconds(value, key: key, in: 0.01...day)
             case "poll_only":
                 guard isJSONBoolean(value), let flag = value as? Bool else {
@@ -162,10 +189,15 @@ public struct WorkerConfiguration: Sendable, Hashable {
             case "retry_backoff_base": configuration.retryPolicy.base = try ConfigurationValue.seconds(value, key: key, in: 0...day)
             case "retry_backoff_max": configuration.retryPolicy.maximum = try ConfigurationValue.seconds(value, key: key, in: 0...30 * day)
             case _ where reservedKeys.contains(key):
-                continue  // read by the scheduler, which shares this file
+                continue  // the scheduler's, which shares this file; checked below
             default:
                 throw ConfigurationError(key: key, message: "unknown key\(suggestion(for: key, among: topLevelKeys))")
             }
+        }
+        // The scheduler's keys share this file: a worker refuses what `porter scheduler` refuses,
+        // so a bad schedule stops start-up instead of waiting for `--scheduler`.
+        if reservedKeys.contains(where: { root[$0] != nil }) {
+            _ = try ScheduleConfiguration.parse(data)
         }
         if configuration.heartbeatInterval >= configuration.rescueAfter {
             throw ConfigurationError(
@@ -178,7 +210,7 @@ public struct WorkerConfiguration: Sendable, Hashable {
     static let queueKeys = ["timeout", "background_workers", "max_attempts"]
     static let reservedKeys: Set<String> = ["scheduler_tick_interval", "scheduler_timezone", "scheduler_events"]
     static let topLevelKeys = [
-        "workers", "sql_schemas", "poll_interval", "poll_only", "heartbeat_interval", "rescue_after",
+        "workers", "sql_schemas", "sql_functions", "poll_interval", "poll_only", "heartbeat_interval", "rescue_after",
         "maintenance_interval", "max_orphaned", "shutdown_grace", "cancel_grace", "finished_retention",
         "failed_retention", "retry_backoff_base", "retry_backoff_max", "job_events", "vacuum_threshold",
     ] + reservedKeys.sorted()

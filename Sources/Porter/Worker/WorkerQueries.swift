@@ -8,15 +8,19 @@ enum WorkerQueries {
     static func register(id: String, host: String, pid: Int, queues: [String], stats: PQJSON) -> PQQuery {
         """
         INSERT INTO porter.workers (id, host, pid, queues, stats) VALUES (\(id), \(host), \(pid), \(queues)::text[], \(stats)::jsonb)
-        ON CONFLICT (id) DO UPDATE SET heartbeat_at = now(), queues = excluded.queues, stats = excluded.stats
+        ON CONFLICT (id) DO UPDATE SET heartbeat_at = pg_catalog.now(), queues = excluded.queues, stats = excluded.stats
         """
     }
 
     /// Records that a worker is alive, with its figures for porter.stats(); no row back means
     /// a rescuer already declared it dead. Served by workers_pkey.
     static func heartbeat(id: String, stats: PQJSON) -> PQQuery {
-        "UPDATE porter.workers SET heartbeat_at = now(), stats = \(stats)::jsonb WHERE id = \(id) RETURNING id"
+        "UPDATE porter.workers SET heartbeat_at = pg_catalog.now(), stats = \(stats)::jsonb WHERE id = \(id) RETURNING id"
     }
+
+    /// The schemas this session searches, in order, with those PostgreSQL adds itself
+    /// (pg_catalog, and this session's temporary schema once it has one). Reads no table.
+    static let searchedSchemas: PQQuery = "SELECT pg_catalog.current_schemas(true)::pg_catalog.text[]"
 
     /// Removes a worker at shutdown; served by workers_pkey.
     static func deregister(id: String) -> PQQuery {

@@ -6,7 +6,7 @@ import Foundation
 /// heartbeat reads it. Nothing here touches the database.
 ///
 /// A histogram counts times per bucket: bucket k holds 0.1 ms × 2^(k/8) up to the next one,
-/// the rule `porter.stats_bucket_seconds` (migration 0018) reads them back with. So the
+/// the rule `porter.stats_bucket_seconds` (migration 0016) reads them back with. So the
 /// database can add up any number of workers' histograms and read percentiles from the sum.
 final class WorkerStatistics: @unchecked Sendable {
     /// What the heartbeat writes into `porter.workers.stats`.

@@ -1,4 +1,4 @@
--- 0019: bulk actions on jobs, safe while workers run: retry the failed jobs of a queue,
+-- 0017: bulk actions on jobs, safe while workers run: retry the failed jobs of a queue,
 -- cancel its waiting jobs, delete old failures, each as one set-based statement per batch.
 --
 -- Each function changes at most max_jobs rows (1,000 by default) and returns how many it
@@ -10,6 +10,13 @@
 -- A retry is defined once, in porter.requeue_jobs, which `porter retry ID` uses too: the job
 -- comes back with fresh attempts, as deferred while a parent (depends_on) has not finished,
 -- and the dependants its failure canceled come back with it (and theirs), as deferred.
+--
+-- Like porter retry ID and porter cancel ID, these are the schema owner's: no role kind of
+-- migration 0013 is granted them, and none is left to PUBLIC.
+
+-- Every object below is resolved against the built-ins only. Local to this migration's
+-- transaction.
+SET LOCAL search_path = pg_catalog, pg_temp;
 
 -- Dependants of a job: the jobs whose depends_on holds its id. Serves the revival of canceled
 -- dependants in a retry and a job's page in the dashboard. Only jobs with depends_on have
@@ -24,7 +31,8 @@ CREATE INDEX jobs_depends_on_idx ON porter.jobs USING gin (depends_on) WHERE dep
 -- id order (as completions do) and their unfinished parents FOR SHARE, so no parent ends
 -- unseen before the commit (as an enqueue with depends_on locks them).
 CREATE FUNCTION porter.requeue_jobs(ids bigint[]) RETURNS integer
-LANGUAGE plpgsql AS $$
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
     requeued bigint[];
 BEGIN
@@ -69,7 +77,8 @@ $$;
 
 -- Refuses a status a bulk action does not take, and a batch size below 1.
 CREATE FUNCTION porter.check_bulk(caller text, status text, allowed text[], max_jobs integer) RETURNS void
-LANGUAGE plpgsql IMMUTABLE AS $$
+LANGUAGE plpgsql IMMUTABLE
+SET search_path = pg_catalog, pg_temp AS $$
 BEGIN
     IF status IS NULL OR NOT status = ANY(allowed) THEN
         RAISE EXCEPTION '%: status must be one of %, got %', caller, array_to_string(allowed, ', '), coalesce(status, 'NULL')
@@ -98,7 +107,8 @@ CREATE FUNCTION porter.retry_jobs(
     status   text        DEFAULT 'failed',
     max_jobs integer     DEFAULT 1000
 ) RETURNS integer
-LANGUAGE plpgsql AS $$
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
     picked bigint[];
 BEGIN
@@ -139,7 +149,8 @@ CREATE FUNCTION porter.cancel_jobs(
     status   text        DEFAULT 'queued',
     max_jobs integer     DEFAULT 1000
 ) RETURNS integer
-LANGUAGE plpgsql AS $$
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
     changed integer;
 BEGIN
@@ -171,7 +182,8 @@ CREATE FUNCTION porter.delete_jobs(
     status     text    DEFAULT 'failed',
     max_jobs   integer DEFAULT 1000
 ) RETURNS integer
-LANGUAGE plpgsql AS $$
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
     changed integer;
 BEGIN
@@ -194,3 +206,5 @@ BEGIN
     RETURN changed;
 END
 $$;
+
+REVOKE ALL ON ALL FUNCTIONS IN SCHEMA porter FROM PUBLIC;

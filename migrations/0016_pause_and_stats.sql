@@ -1,4 +1,4 @@
--- 0018: pausing queues, and the figures `porter stats` shows.
+-- 0016: pausing queues, and the figures `porter stats` shows.
 --
 -- Pause. A paused queue is a row in porter.paused_queues, so the pause survives restarts and
 -- holds for every worker. Every claim checks it (porter.queue_is_paused, one primary-key
@@ -16,6 +16,14 @@
 -- histograms, and writes them into porter.workers.stats at every heartbeat; porter.stats()
 -- adds up the live workers' figures. So no job's completion writes anything more, and the
 -- figures cost the same with a million finished rows as with none.
+--
+-- Rights (migration 0013): every function pins its search_path and none is left to PUBLIC.
+-- A worker may call porter.queue_is_paused (its claim does), a reader porter.stats(); pausing
+-- and resuming stay with the schema's owner, as retry and cancel do.
+
+-- Every object below is resolved against the built-ins only. Local to this migration's
+-- transaction.
+SET LOCAL search_path = pg_catalog, pg_temp;
 
 CREATE TABLE porter.paused_queues (
     queue     text        NOT NULL,
@@ -35,7 +43,8 @@ $$;
 
 -- Refuses a NULL or empty queue name, as porter.enqueue does.
 CREATE FUNCTION porter.check_queue_name(queue text, caller text) RETURNS void
-LANGUAGE plpgsql IMMUTABLE AS $$
+LANGUAGE plpgsql IMMUTABLE
+SET search_path = pg_catalog, pg_temp AS $$
 BEGIN
     IF queue IS NULL OR btrim(queue) = '' THEN
         RAISE EXCEPTION '%: queue must be a non-empty name', caller
@@ -48,7 +57,8 @@ $$;
 -- Pauses a queue: no worker claims its jobs until it is resumed. Returns false when it was
 -- paused already. Jobs can still be enqueued; running ones finish.
 CREATE FUNCTION porter.pause_queue(queue text) RETURNS boolean
-LANGUAGE plpgsql AS $$
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
     changed integer;
 BEGIN
@@ -64,7 +74,8 @@ $$;
 
 -- Resumes a paused queue and wakes its workers. Returns false when it was not paused.
 CREATE FUNCTION porter.resume_queue(queue text) RETURNS boolean
-LANGUAGE plpgsql AS $$
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
     changed integer;
 BEGIN
@@ -93,11 +104,11 @@ CREATE INDEX jobs_failed_queue_idx ON porter.jobs (queue, ended_at) WHERE status
 -- The seconds a histogram bucket stands for. Bucket k holds times from 0.1 ms * 2^(k/8) up
 -- to the next bucket (bucket 0 also holds anything shorter), so a percentile read from the
 -- buckets is within 9 % of the true one; this returns the bucket's geometric middle. The
--- worker's side of the same rule is WorkerStatistics.bucket(seconds:).
+-- worker's side of the same rule is WorkerStatistics.bucket(seconds:). A SQL-standard body,
+-- bound to the built-ins at creation (as in migration 0013).
 CREATE FUNCTION porter.stats_bucket_seconds(bucket integer) RETURNS double precision
-LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
-    SELECT 0.0001 * power(2, (bucket + 0.5) / 8.0)
-$$;
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+RETURN 0.0001 * power(2, (bucket + 0.5) / 8.0);
 
 -- Per queue: waiting jobs (queued: may run now; scheduled: waiting for a future run_at; the
 -- two status words of waiting jobs are counted by run_at, so a retry whose backoff is over
@@ -200,3 +211,11 @@ SET max_parallel_workers_per_gather = 0 AS $$
         'slots', coalesce((SELECT sum(slots) FROM served), 0),
         'at', now())
 $$;
+
+-- No new function is callable by PUBLIC (migration 0013); the worker and reader kinds get
+-- theirs, and every role already granted a kind gets them too.
+REVOKE ALL ON ALL FUNCTIONS IN SCHEMA porter FROM PUBLIC;
+INSERT INTO porter.privileges (kind, privilege, object) VALUES
+    ('worker', 'EXECUTE', 'FUNCTION porter.queue_is_paused(text)'),
+    ('reader', 'EXECUTE', 'FUNCTION porter.stats()');
+SELECT porter.refresh_grants();
