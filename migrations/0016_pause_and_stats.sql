@@ -18,8 +18,8 @@
 -- figures cost the same with a million finished rows as with none.
 --
 -- Rights (migration 0013): every function pins its search_path and none is left to PUBLIC.
--- A worker may call porter.queue_is_paused (its claim does), a reader porter.stats(); pausing
--- and resuming stay with the schema's owner, as retry and cancel do.
+-- A worker's role claims (porter.queue_is_paused) and, as it may retry and cancel, pauses and
+-- resumes; a reader's role reads porter.stats() and which queues are paused.
 
 -- Every object below is resolved against the built-ins only. Local to this migration's
 -- transaction.
@@ -217,5 +217,10 @@ $$;
 REVOKE ALL ON ALL FUNCTIONS IN SCHEMA porter FROM PUBLIC;
 INSERT INTO porter.privileges (kind, privilege, object) VALUES
     ('worker', 'EXECUTE', 'FUNCTION porter.queue_is_paused(text)'),
-    ('reader', 'EXECUTE', 'FUNCTION porter.stats()');
+    ('worker', 'EXECUTE', 'FUNCTION porter.check_queue_name(text, text)'),
+    ('worker', 'EXECUTE', 'FUNCTION porter.pause_queue(text)'),
+    ('worker', 'EXECUTE', 'FUNCTION porter.resume_queue(text)'),
+    ('worker', 'SELECT, INSERT, DELETE', 'TABLE porter.paused_queues'),
+    ('reader', 'EXECUTE', 'FUNCTION porter.stats()'),
+    ('reader', 'SELECT', 'TABLE porter.paused_queues');
 SELECT porter.refresh_grants();

@@ -11,8 +11,9 @@
 -- comes back with fresh attempts, as deferred while a parent (depends_on) has not finished,
 -- and the dependants its failure canceled come back with it (and theirs), as deferred.
 --
--- Like porter retry ID and porter cancel ID, these are the schema owner's: no role kind of
--- migration 0013 is granted them, and none is left to PUBLIC.
+-- Rights (migration 0013): every function pins its search_path and none is left to PUBLIC. A
+-- worker's role, which may retry and cancel one job, may call them; they change only the
+-- columns its grant lets it change.
 
 -- Every object below is resolved against the built-ins only. Local to this migration's
 -- transaction.
@@ -208,3 +209,10 @@ END
 $$;
 
 REVOKE ALL ON ALL FUNCTIONS IN SCHEMA porter FROM PUBLIC;
+INSERT INTO porter.privileges (kind, privilege, object) VALUES
+    ('worker', 'EXECUTE', 'FUNCTION porter.requeue_jobs(bigint[])'),
+    ('worker', 'EXECUTE', 'FUNCTION porter.check_bulk(text, text, text[], integer)'),
+    ('worker', 'EXECUTE', 'FUNCTION porter.retry_jobs(text, text, timestamptz, timestamptz, text, integer)'),
+    ('worker', 'EXECUTE', 'FUNCTION porter.cancel_jobs(text, text, timestamptz, text, integer)'),
+    ('worker', 'EXECUTE', 'FUNCTION porter.delete_jobs(interval, text, text, text, integer)');
+SELECT porter.refresh_grants();

@@ -1974,8 +1974,8 @@ $$;
 -- figures cost the same with a million finished rows as with none.
 --
 -- Rights (migration 0013): every function pins its search_path and none is left to PUBLIC.
--- A worker may call porter.queue_is_paused (its claim does), a reader porter.stats(); pausing
--- and resuming stay with the schema's owner, as retry and cancel do.
+-- A worker's role claims (porter.queue_is_paused) and, as it may retry and cancel, pauses and
+-- resumes; a reader's role reads porter.stats() and which queues are paused.
 
 -- Every object below is resolved against the built-ins only. Local to this migration's
 -- transaction.
@@ -2173,7 +2173,12 @@ $$;
 REVOKE ALL ON ALL FUNCTIONS IN SCHEMA porter FROM PUBLIC;
 INSERT INTO porter.privileges (kind, privilege, object) VALUES
     ('worker', 'EXECUTE', 'FUNCTION porter.queue_is_paused(text)'),
-    ('reader', 'EXECUTE', 'FUNCTION porter.stats()');
+    ('worker', 'EXECUTE', 'FUNCTION porter.check_queue_name(text, text)'),
+    ('worker', 'EXECUTE', 'FUNCTION porter.pause_queue(text)'),
+    ('worker', 'EXECUTE', 'FUNCTION porter.resume_queue(text)'),
+    ('worker', 'SELECT, INSERT, DELETE', 'TABLE porter.paused_queues'),
+    ('reader', 'EXECUTE', 'FUNCTION porter.stats()'),
+    ('reader', 'SELECT', 'TABLE porter.paused_queues');
 SELECT porter.refresh_grants();
 """#),
         Migration(
@@ -2192,8 +2197,9 @@ SELECT porter.refresh_grants();
 -- comes back with fresh attempts, as deferred while a parent (depends_on) has not finished,
 -- and the dependants its failure canceled come back with it (and theirs), as deferred.
 --
--- Like porter retry ID and porter cancel ID, these are the schema owner's: no role kind of
--- migration 0013 is granted them, and none is left to PUBLIC.
+-- Rights (migration 0013): every function pins its search_path and none is left to PUBLIC. A
+-- worker's role, which may retry and cancel one job, may call them; they change only the
+-- columns its grant lets it change.
 
 -- Every object below is resolved against the built-ins only. Local to this migration's
 -- transaction.
@@ -2389,6 +2395,13 @@ END
 $$;
 
 REVOKE ALL ON ALL FUNCTIONS IN SCHEMA porter FROM PUBLIC;
+INSERT INTO porter.privileges (kind, privilege, object) VALUES
+    ('worker', 'EXECUTE', 'FUNCTION porter.requeue_jobs(bigint[])'),
+    ('worker', 'EXECUTE', 'FUNCTION porter.check_bulk(text, text, text[], integer)'),
+    ('worker', 'EXECUTE', 'FUNCTION porter.retry_jobs(text, text, timestamptz, timestamptz, text, integer)'),
+    ('worker', 'EXECUTE', 'FUNCTION porter.cancel_jobs(text, text, timestamptz, text, integer)'),
+    ('worker', 'EXECUTE', 'FUNCTION porter.delete_jobs(interval, text, text, text, integer)');
+SELECT porter.refresh_grants();
 """#),
     ]
 }

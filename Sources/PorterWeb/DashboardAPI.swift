@@ -123,10 +123,11 @@ struct DashboardAPI: Sendable {
         }
         let before = filter("before").flatMap { Int64($0) }
         let limit = min(max(filter("limit").flatMap { Int($0) } ?? 50, 1), pageLimit)
+        let wholeRows = try await client.pool.query(DashboardQueries.canReadJobRows).single(Bool.self)
         let rows = try await client.pool.query(
             DashboardQueries.jobs(
                 status: status, queue: filter("queue"), method: filter("method"), jobID: filter("job_id"), before: before,
-                limit: limit))
+                limit: limit, wholeRows: wholeRows))
         var jobs: [[String: Any]] = []
         for row in rows.prefix(limit) {
             let (id, jobID, method, queue, status, attempts, maxAttempts) = try row.decode(
@@ -150,29 +151,56 @@ struct DashboardAPI: Sendable {
     }
 
     private static func job(_ id: Int64, client: PorterClient) async throws -> Response {
-        guard let job = try await client.job(id: id) else { return error(.notFound, "no job has id \(id)") }
-        var object: [String: Any] = [
-            "id": job.id, "method": job.method, "queue": job.queue, "status": job.status.rawValue,
-            "priority": job.priority, "at_front": job.atFront, "attempts": job.attempts, "orphaned": job.orphaned,
-            "run_at": time(job.runAt), "enqueued_at": time(job.enqueuedAt), "depends_on": job.dependsOn,
-        ]
-        object["job_id"] = job.jobID
-        object["max_attempts"] = job.maxAttempts
-        object["timeout"] = job.timeout
-        object["started_at"] = job.startedAt.map(time)
-        object["ended_at"] = job.endedAt.map(time)
-        object["error"] = job.error
-        object["args"] = parsed(job.args)
-        object["result"] = job.result.flatMap(parsed)
-        object["progress"] = job.progress.flatMap(parsed)
-        object["errors"] = parsed(job.errors) ?? []
+        var object: [String: Any]
+        let dependsOn: [Int64]
+        if try await client.pool.query(DashboardQueries.canReadJobRows).single(Bool.self) {
+            guard let job = try await client.job(id: id) else { return error(.notFound, "no job has id \(id)") }
+            object = [
+                "id": job.id, "method": job.method, "queue": job.queue, "status": job.status.rawValue,
+                "priority": job.priority, "at_front": job.atFront, "attempts": job.attempts, "orphaned": job.orphaned,
+                "run_at": time(job.runAt), "enqueued_at": time(job.enqueuedAt), "depends_on": job.dependsOn,
+            ]
+            object["job_id"] = job.jobID
+            object["max_attempts"] = job.maxAttempts
+            object["timeout"] = job.timeout
+            object["started_at"] = job.startedAt.map(time)
+            object["ended_at"] = job.endedAt.map(time)
+            object["error"] = job.error
+            object["args"] = parsed(job.args)
+            object["result"] = job.result.flatMap(parsed)
+            object["progress"] = job.progress.flatMap(parsed)
+            object["errors"] = parsed(job.errors) ?? []
+            dependsOn = job.dependsOn
+        } else {
+            // The reader role: statuses, counts and timings only.
+            guard let row = try await client.pool.query(DashboardQueries.jobState(id: id)).first else {
+                return error(.notFound, "no job has id \(id)")
+            }
+            let jobID = try row.decode(String?.self, at: 1)
+            let (method, queue, status) = (try row.decode(String.self, at: 2), try row.decode(String.self, at: 3), try row.decode(String.self, at: 4))
+            let (priority, atFront) = (try row.decode(Int.self, at: 5), try row.decode(Bool.self, at: 6))
+            object = [
+                "id": id, "method": method, "queue": queue, "status": status, "priority": priority, "at_front": atFront,
+                "attempts": try row.decode(Int.self, at: 7), "run_at": time(try row.decode(Date.self, at: 10)),
+                "enqueued_at": time(try row.decode(Date.self, at: 11)), "orphaned": try row.decode(Int.self, at: 15),
+                "errors": [Any](), "hidden": "args, result and errors: this dashboard's role may read only porter.job_states",
+            ]
+            object["job_id"] = jobID
+            object["max_attempts"] = try row.decode(Int?.self, at: 8)
+            object["timeout"] = try row.decode(Int?.self, at: 9)
+            object["started_at"] = try row.decode(Date?.self, at: 12).map(time)
+            object["ended_at"] = try row.decode(Date?.self, at: 13).map(time)
+            object["progress"] = try row.decode(PQJSON?.self, at: 14).flatMap(parsed)
+            dependsOn = try row.decode([Int64]?.self, at: 16) ?? []
+            object["depends_on"] = dependsOn
+        }
         func summaries(_ query: PQQuery) async throws -> [[String: Any]] {
             try await client.pool.query(query).map { row in
                 let (id, method, status) = try row.decode((Int64, String, String).self)
                 return ["id": id, "method": method, "status": status]
             }
         }
-        object["parents"] = job.dependsOn.isEmpty ? [] : try await summaries(DashboardQueries.summaries(ids: job.dependsOn))
+        object["parents"] = dependsOn.isEmpty ? [] : try await summaries(DashboardQueries.summaries(ids: dependsOn))
         object["dependants"] = try await summaries(DashboardQueries.dependants(of: id))
         return json(object)
     }

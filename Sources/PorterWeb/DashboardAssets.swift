@@ -297,7 +297,7 @@ enum DashboardAssets {
             h('h2', {}, 'Job #' + job.id + ' ', badge(job.status), ' ', h('span', { class: 'actions', style: null }, actions)),
             card(h('dl', {}, fields.filter(([, v]) => v != null && v !== '').map(([k, v]) => [h('dt', {}, k), h('dd', {}, v)]))),
             (job.progress || job.status === 'started') ? [h('h3', {}, 'Progress'), bar(job.id, job.progress, true)] : null,
-            h('h3', {}, 'Arguments'), pretty(job.args),
+            job.hidden ? h('p', { class: 'muted', 'data-field': 'hidden' }, 'Not shown: ' + job.hidden + '.') : [h('h3', {}, 'Arguments'), pretty(job.args)],
             job.result != null ? [h('h3', {}, 'Result'), pretty(job.result)] : null,
             job.error ? [h('h3', {}, 'Error'), h('pre', { 'data-field': 'error' }, job.error)] : null,
             h('h3', {}, 'Attempts'),

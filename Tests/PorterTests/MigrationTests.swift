@@ -143,7 +143,7 @@ import Testing
         let finishedParent = try await insert("method, status, ended_at", "'p', 'finished', now()")
         let afterParent = try await insert("method, status, depends_on", "'m', 'deferred', ARRAY[\(finishedParent)]::bigint[]")
         let applied = try await Migrator().migrate(on: connection)
-        #expect(applied.map(\.version) == [14])
+        #expect(applied.map(\.version) == Migration.all.map(\.version).filter { $0 >= 14 })
 
         func row(_ id: Int64) async throws -> (status: String, error: String?, endedAt: Bool, runAtFinite: Bool) {
             let row = try #require(try await connection.query(

@@ -90,4 +90,23 @@ import Testing
         #expect(try await worker.waitForExit() == 0)
         await porter.close()
     }
+
+    @Test func workersReadMethodsFromTheWorkersMethodsColumnWhenTheSchemaHasIt() async throws {
+        let database = try await TestDatabase.create()
+        let porter = database.makeClient()
+        // A worker's row as written by hand, so no heartbeat rewrites it while the test reads.
+        try await porter.pool.query("""
+            INSERT INTO porter.workers (id, host, pid, queues, stats)
+            VALUES ('w1', 'h', 1, ARRAY['default'], '{"methods": ["from.stats"]}')
+            """)
+        #expect(try await porter.workers().first?.methods == ["from.stats"])
+        // The rescue migration (0015) adds porter.workers.methods; this schema may not have it yet.
+        try await porter.pool.query("ALTER TABLE porter.workers ADD COLUMN IF NOT EXISTS methods text[]")
+        try await porter.pool.query("UPDATE porter.workers SET methods = ARRAY['from.the.column']")
+        #expect(try await porter.workers().first?.methods == ["from.the.column"])
+        // A worker of an older build leaves it NULL: the list it reported is shown.
+        try await porter.pool.query("UPDATE porter.workers SET methods = NULL")
+        #expect(try await porter.workers().first?.methods == ["from.stats"])
+        await porter.close()
+    }
 }

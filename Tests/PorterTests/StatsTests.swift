@@ -138,20 +138,21 @@ import Testing
         await porter.close()
     }
 
-    @Test func aRoleWithNoRightOnPortersTablesCanReadTheStats() async throws {
+    @Test func theReaderRoleReadsTheStatsButNoJobRow() async throws {
         let database = try await TestDatabase.create()
         let porter = database.makeClient()
         _ = try await porter.enqueue(method: "m", options: EnqueueOptions(queue: "mail"))
         let role = "porter_stats_\(database.name)"
         try await porter.pool.query("CREATE ROLE \(identifier: role)")
-        try await porter.pool.query("GRANT USAGE ON SCHEMA porter TO \(identifier: role)")
-        // The same server login, acting as a role that may read none of Porter's tables.
+        try await porter.pool.query("SELECT porter.grant_reader(\(role))")
+        // The same server login, acting as the reader role, which may read no job's row.
         let reader = PorterClient(
             pool: PQPool(try PQConfiguration(database.connectionString + " options='-c role=\(role)'"), maximumConnections: 1))
         #expect(try await reader.stats()[queue: "mail"]?.queued == 1)
         // It reads the figures only, not the rows.
         await #expect(throws: PQError.self) { try await reader.pool.query("SELECT count(*) FROM porter.jobs") }
         await reader.close()
+        try await porter.pool.query("SELECT porter.revoke_grants(\(role))")
         try await porter.pool.query("DROP OWNED BY \(identifier: role)")
         try await porter.pool.query("DROP ROLE \(identifier: role)")
         await porter.close()

@@ -28,10 +28,14 @@ enum WorkerQueries {
     }
 
     /// Every registered worker with its figures from its last heartbeat, for `porter workers`
-    /// (`WorkerRecord`); a small table, read whole. Takes no lock.
+    /// (`WorkerRecord`); a small table, read whole. Takes no lock. Methods come from the
+    /// porter.workers.methods column where the schema has it (the rescue migration, 0015), read
+    /// through to_jsonb(w) so this statement also runs on a schema without it; else from the
+    /// list the worker reports in stats.
     static let list: PQQuery = """
         SELECT w.id, w.host, w.pid, w.queues,
-               ARRAY(SELECT jsonb_array_elements_text(coalesce(w.stats->'methods', '[]'))),
+               ARRAY(SELECT pg_catalog.jsonb_array_elements_text(coalesce(
+                   NULLIF(pg_catalog.to_jsonb(w)->'methods', 'null'::jsonb), w.stats->'methods', '[]'))),
                coalesce((SELECT sum((q.value->>'slots')::bigint) FROM jsonb_each(coalesce(w.stats->'queues', '{}')) q), 0),
                coalesce((SELECT sum((q.value->>'busy')::bigint) FROM jsonb_each(coalesce(w.stats->'queues', '{}')) q), 0),
                w.started_at, w.heartbeat_at,
