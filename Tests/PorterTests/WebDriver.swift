@@ -41,7 +41,7 @@ final class ChromeDriver: @unchecked Sendable {
         try process.run()
         var failure: (any Error)?
         do {
-            try await waitUntil(timeout: .seconds(20), "chromedriver to start") { [base] in
+            try await waitUntil(timeout: .seconds(60), "chromedriver to start") { [base] in
                 do {
                     let status = try await WebDriverHTTP.call("GET", base + "/status")
                     return ((status["value"] as? [String: Any])?["ready"] as? Bool) == true
@@ -121,7 +121,7 @@ struct BrowserSession: Sendable {
     }
 
     /// Waits until `script` returns true in the page.
-    func waitFor(_ what: String, timeout: Duration = .seconds(15), _ script: String, _ args: [Any] = []) async throws {
+    func waitFor(_ what: String, timeout: Duration = .seconds(30), _ script: String, _ args: [Any] = []) async throws {
         try await waitUntil(timeout: timeout, what) {
             (try? await run(script, args)) as? Bool == true
         }
@@ -214,7 +214,7 @@ final class PorterProcess: @unchecked Sendable {
     /// The URL it printed once listening (with `?token=` when it has one).
     func url() async throws -> String {
         var url: String?
-        try await waitUntil(timeout: .seconds(20), "porter dashboard to listen") {
+        try await waitUntil(timeout: .seconds(60), "porter dashboard to listen") {
             url = WorkerProcess.url(after: "dashboard on ", in: self.output)
             return url != nil || !self.process.isRunning
         }
@@ -231,7 +231,7 @@ final class PorterProcess: @unchecked Sendable {
 
     func stop() async throws -> Int32 {
         kill(process.processIdentifier, SIGTERM)
-        try await waitUntil(timeout: .seconds(20), "porter dashboard to exit") { !self.process.isRunning }
+        try await waitUntil(timeout: .seconds(30), "porter dashboard to exit") { !self.process.isRunning }
         return process.terminationStatus
     }
 
