@@ -286,6 +286,9 @@ public struct Worker: Service {
     /// heartbeat's path: a slow count must never make a live worker look dead.
     private func maintain(_ pool: PQPool) async {
         let maintenance = Maintenance(pool: pool, configuration: configuration, logger: logger)
+        // The first reading waits one interval: counting every queued job of each queue just
+        // as the claimers start (every worker at once, in a deploy) would compete with them.
+        var gaugesDue = false
         while !Task.isCancelled {
             do {
                 try await maintenance.runOnce(rescue: contact.hasLasted(configuration.rescueAfter))
@@ -294,13 +297,14 @@ public struct Worker: Service {
                 contact.failed(error)
                 logger.info("maintenance failed; trying again next interval", metadata: ["error": "\(error)"])
             }
-            if JobMetrics.backendBootstrapped {
+            if gaugesDue && JobMetrics.backendBootstrapped {
                 do {
                     try await recordQueueGauges(pool)
                 } catch {
                     logger.info("could not read the queues' depth for the metrics", metadata: ["error": "\(error)"])
                 }
             }
+            gaugesDue = true
             try? await Task.sleep(for: configuration.maintenanceInterval)
         }
     }
