@@ -20,6 +20,11 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+        // Porter's counters, timers and gauges, for whatever backend the app bootstraps.
+        .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
+        // The porter executable's HTTP side only (PorterWeb): /metrics, health and the dashboard.
+        .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
         // Tests only: property-based checks that no outside number traps.
         .package(url: "https://github.com/x-sheep/swift-property-based.git", from: "2.0.1"),
     ],
@@ -45,6 +50,7 @@ let package = Package(
             dependencies: [
                 "PorterPostgres",
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             swiftSettings: swiftSettings
@@ -68,10 +74,27 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // The porter executable's HTTP servers: the Prometheus endpoint with health checks
+        // beside `porter worker`, and `porter dashboard`. In no product, so no library users
+        // link carries Hummingbird or Prometheus.
+        .target(
+            name: "PorterWeb",
+            dependencies: [
+                "Porter",
+                "PorterPostgres",
+                "PorterCLI",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         // The `porter` executable: the CLI with Porter's built-in jobs.
         .executableTarget(
             name: "porter",
-            dependencies: ["PorterCLI", "Porter"],
+            dependencies: ["PorterCLI", "PorterWeb", "Porter"],
             swiftSettings: swiftSettings
         ),
         // Small runnable programs that show the API; built with everything else.
@@ -107,6 +130,8 @@ let package = Package(
             dependencies: [
                 "Porter", "PorterTesting", "PorterCLI", "porter",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "PropertyBased", package: "swift-property-based"),
             ],

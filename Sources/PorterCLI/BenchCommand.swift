@@ -12,6 +12,7 @@ struct BenchCommand: AsyncParsableCommand {
         subcommands: [
             EnqueueBenchCommand.self, BurndownBenchCommand.self, ContinuousBenchCommand.self, LatencyBenchCommand.self,
             RescueBenchCommand.self,
+            StatsBenchCommand.self,
         ])
 }
 

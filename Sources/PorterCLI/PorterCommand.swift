@@ -13,6 +13,10 @@ public enum PorterCLI {
     /// The handlers `porter worker` runs. Set once by `main(registry:)` before parsing.
     nonisolated(unsafe) static var registry = JobRegistry()
 
+    /// The `porter` executable's HTTP servers (the metrics endpoint and the dashboard), set by
+    /// its main before `main(registry:)`; nil in an executable built on PorterCLI alone.
+    nonisolated(unsafe) package static var web: (any WebServices)?
+
     /// Parses the command line and runs the command, with these handlers registered.
     public static func main(registry: JobRegistry = JobRegistry()) async {
         self.registry = registry
@@ -33,7 +37,8 @@ struct PorterCommand: AsyncParsableCommand {
         subcommands: [
             DemoCommand.self, MigrateCommand.self, EnqueueCommand.self, JobsCommand.self, JobCommand.self,
             WorkerCommand.self, SchedulerCommand.self, ScheduleCommand.self, RetryCommand.self, CancelCommand.self,
-            WatchCommand.self,
+            WatchCommand.self, StatsCommand.self, WorkersCommand.self, PauseCommand.self, ResumeCommand.self,
+            DeleteCommand.self, DashboardCommand.self,
             BenchCommand.self,
         ])
 }

@@ -1,7 +1,10 @@
 import Porter
 import PorterCLI
+import PorterWeb
 
 // The built-in jobs every `porter worker` can run.
 var registry = JobRegistry()
 registry.register(method: "porter.noop") { _, _ in nil }
+// The metrics endpoint and the dashboard, which only this executable carries.
+PorterWeb.install()
 await PorterCLI.main(registry: registry)

@@ -26,12 +26,15 @@ actor WorkerSession {
     private let connectionConfiguration: PQConfiguration
     private let configuration: WorkerConfiguration
     private let contact: DatabaseContact
+    /// This worker's figures for porter.stats(), written at registration and every heartbeat.
+    private let report: @Sendable () -> PQJSON
     private let logger: Logger
     private var connection: PQConnection?
 
     init(
         id: String, queues: [String], methods: [String], connection: PQConfiguration,
-        configuration: WorkerConfiguration, contact: DatabaseContact, logger: Logger
+        configuration: WorkerConfiguration, contact: DatabaseContact, report: @escaping @Sendable () -> PQJSON,
+        logger: Logger
     ) {
         self.id = id
         self.queues = queues
@@ -39,6 +42,7 @@ actor WorkerSession {
         self.connectionConfiguration = connection
         self.configuration = configuration
         self.contact = contact
+        self.report = report
         self.logger = logger
     }
 
@@ -128,7 +132,7 @@ actor WorkerSession {
         try await connection.query(
             WorkerQueries.register(
                 id: id, host: ProcessInfo.processInfo.hostName, pid: Int(getpid()), queues: queues, methods: methods,
-                lockKey: lockKey))
+                lockKey: lockKey, stats: report()))
     }
 
     /// Probes the other workers' session locks and rescues the jobs of the dead ones; the
@@ -160,7 +164,7 @@ actor WorkerSession {
     private func heartbeat(_ running: RunningAttempts, fence: WorkerFence, on connection: PQConnection) async {
         let sentAt = ContinuousClock.now
         do {
-            if try await connection.query(WorkerQueries.heartbeat(id: id)).isEmpty {
+            if try await connection.query(WorkerQueries.heartbeat(id: id, stats: report())).isEmpty {
                 // A rescuer took this worker for dead and gave its jobs away; the check below
                 // stops the runs it no longer holds.
                 logger.info("this worker was declared dead while running; registering again")
