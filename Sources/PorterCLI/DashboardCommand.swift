@@ -38,17 +38,31 @@ struct DashboardCommand: AsyncParsableCommand {
         return token?.isEmpty == true ? nil : token
     }
 
+    /// The shortest token accepted for a dashboard other machines can reach: a short one could
+    /// be guessed by trying.
+    static let minimumTokenLength = 16
+
     func validate() throws {
         try Self.portRange.check(port)
-        if !Self.isLoopback(host) && effectiveToken == nil {
+        guard !Self.isLoopback(host) else { return }
+        guard let token = effectiveToken else {
             throw ValidationError(
                 "--host \(host) would let other machines in; give --token SECRET (or PORTER_DASHBOARD_TOKEN), or listen on 127.0.0.1.")
         }
+        if token.count < Self.minimumTokenLength {
+            throw ValidationError(
+                "--token must be at least \(Self.minimumTokenLength) characters when other machines can reach the dashboard; e.g. --token \"$(openssl rand -hex 16)\"")
+        }
     }
 
-    /// 127.0.0.0/8, ::1 and localhost.
+    /// 127.0.0.0/8 written as four decimal numbers, ::1 and localhost. A name such as
+    /// 127.example.com is not loopback, whatever it starts with.
     static func isLoopback(_ host: String) -> Bool {
-        host == "localhost" || host == "::1" || host == "[::1]" || host.hasPrefix("127.")
+        if host == "localhost" || host == "::1" || host == "[::1]" { return true }
+        let octets = host.split(separator: ".", omittingEmptySubsequences: false)
+        guard octets.count == 4 else { return false }
+        let numbers = octets.compactMap { $0.allSatisfy(\.isASCII) && $0.allSatisfy(\.isNumber) && $0.count <= 3 ? Int($0) : nil }
+        return numbers.count == 4 && numbers[0] == 127 && numbers.allSatisfy { $0 <= 255 }
     }
 
     func run() async throws {

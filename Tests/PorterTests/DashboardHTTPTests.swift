@@ -32,6 +32,12 @@ import Testing
         let database = try await TestDatabase.create()
         let open = try await runPorter(["dashboard", "--host", "0.0.0.0", "--database-url", database.connectionString])
         #expect(open.status != 0 && open.output.contains("--token"), "\(open.output)")
+        // A name that merely starts like a loopback address is not one.
+        let lookalike = try await runPorter(["dashboard", "--host", "127.example.com", "--database-url", database.connectionString])
+        #expect(lookalike.status == 64 && lookalike.output.contains("would let other machines in"), "\(lookalike.output)")
+        // Other machines need a token too long to guess.
+        let short = try await runPorter(["dashboard", "--host", "0.0.0.0", "--token", "abc", "--database-url", database.connectionString])
+        #expect(short.status == 64 && short.output.contains("at least 16 characters"), "\(short.output)")
         let dashboard = try PorterProcess(database: database)
         let base = try await dashboard.base()
         #expect(base.hasPrefix("http://127.0.0.1:"))
