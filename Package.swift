@@ -25,6 +25,10 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
         // PorterPostgresNIO, and the Hummingbird example app.
         .package(url: "https://github.com/vapor/postgres-nio.git", from: "1.33.2"),
+        // Porter's counters, timers and gauges, for whatever backend the app bootstraps.
+        .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
+        // The porter executable's HTTP side only (PorterWeb): /metrics, health and the dashboard.
+        .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
         // Tests only: property-based checks that no outside number traps.
         .package(url: "https://github.com/x-sheep/swift-property-based.git", from: "2.0.1"),
@@ -53,6 +57,7 @@ let package = Package(
             dependencies: [
                 "PorterPostgres",
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             swiftSettings: swiftSettings
@@ -88,6 +93,23 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // The porter executable's HTTP servers: the Prometheus endpoint with health checks
+        // beside `porter worker`, and `porter dashboard`. In no product, so no library users
+        // link carries Hummingbird or Prometheus.
+        .target(
+            name: "PorterWeb",
+            dependencies: [
+                "Porter",
+                "PorterPostgres",
+                "PorterCLI",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         // ScoopJoy's demo and the benchmarks: the `porter` executable's own, not in any product.
         .target(
             name: "PorterDemo",
@@ -112,10 +134,11 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
-        // The `porter` executable: the CLI with Porter's built-in jobs, the demo and benchmarks.
+        // The `porter` executable: the CLI with Porter's built-in jobs, the demo, the benchmarks
+        // and the HTTP servers.
         .executableTarget(
             name: "porter",
-            dependencies: ["PorterCLI", "PorterDemo", "PorterBench", "Porter"],
+            dependencies: ["PorterCLI", "PorterDemo", "PorterBench", "PorterWeb", "Porter"],
             swiftSettings: swiftSettings
         ),
         // Small runnable programs that show the API; built with everything else.
@@ -180,6 +203,8 @@ let package = Package(
             dependencies: [
                 "Porter", "PorterTesting", "PorterCLI", "PorterBench", "porter",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "PropertyBased", package: "swift-property-based"),
             ],

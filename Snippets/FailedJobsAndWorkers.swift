@@ -13,5 +13,5 @@ case .canceled: print("canceled before it ran")
 case .requested: print("running; its worker was asked to stop it")
 }
 for worker in try await porter.workers() {
-    print(worker.host, worker.pid, worker.queues, worker.runningJobs, worker.heartbeatAt)
+    print(worker.host, worker.pid, worker.queues, worker.slotsBusy, worker.heartbeatAt)
 }

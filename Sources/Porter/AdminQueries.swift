@@ -1,8 +1,9 @@
+import Foundation
 import PorterPostgres
 
-/// The statements behind the admin commands on jobs (`porter retry`, `porter cancel`).
-/// Built-ins, and the array operator whose built-in is polymorphic, are named with
-/// `pg_catalog.`, as in `JobRunQueries`.
+/// The statements behind the admin commands on jobs (`porter retry`, `porter cancel`,
+/// `porter delete`), one job or in bulk. Built-ins are named with `pg_catalog.`, as in
+/// `JobRunQueries`.
 enum AdminQueries {
     /// Locks a job `porter retry` is about to requeue; served by jobs_pkey.
     static func lockForRetry(id: Int64) -> PQQuery {
@@ -19,32 +20,44 @@ enum AdminQueries {
         """
     }
 
-    /// Requeues a failed or canceled job with fresh attempts (`porter retry`), or defers it
-    /// while its parents run. Returns its queue.
-    static func retry(id: Int64, waitForParents: Bool) -> PQQuery {
+    /// Requeues failed or canceled jobs with fresh attempts, as deferred while a parent runs,
+    /// and brings back the dependants their failure canceled (porter.requeue_jobs, migration
+    /// 0017: the one definition of a retry). Returns how many it requeued. Served by
+    /// jobs_pkey and jobs_depends_on_idx; locks the jobs and their unfinished parents.
+    static func requeue(ids: [Int64]) -> PQQuery {
+        "SELECT porter.requeue_jobs(\(ids)::bigint[])"
+    }
+
+    /// The database's clock: where a bulk action's batches stop, so that what they change
+    /// (a retried job that fails again) is not picked again.
+    static let now: PQQuery = "SELECT pg_catalog.now()"
+
+    /// Retries one batch of failed (or canceled) jobs (porter.retry_jobs); returns how many.
+    /// Served by jobs_failed_queue_idx or jobs_ended_at_idx; FOR UPDATE SKIP LOCKED.
+    static func retryJobs(_ selection: JobSelection, before: Date, batchSize: Int) -> PQQuery {
         """
-        UPDATE porter.jobs SET status = \(waitForParents ? "deferred" : "queued"), run_at = pg_catalog.now(), ended_at = NULL,
-            started_at = NULL, attempts = 0, orphaned = 0, worker_id = NULL, cancel_requested_at = NULL
-        WHERE id = \(id)
-        RETURNING queue
+        SELECT porter.retry_jobs(queue => \(selection.queue), method => \(selection.method), \
+        since => \(selection.since)::timestamptz, before => \(before)::timestamptz, \
+        status => \(selection.status.rawValue), max_jobs => \(batchSize))
         """
     }
 
-    /// Brings back as `deferred` the dependants canceled because job `id` ended badly, and in
-    /// cascade theirs: each such cancel names its parent (porter.dependency_error). The walk
-    /// starts at the job itself, which it leaves as the retry set it. Reads the canceled jobs
-    /// with depends_on without an index: a rare admin command.
-    static func reviveDependants(of id: Int64) -> PQQuery {
+    /// Cancels one batch of waiting jobs (porter.cancel_jobs); returns how many. Served by
+    /// jobs_claim_idx or jobs_deferred_idx; FOR UPDATE SKIP LOCKED.
+    static func cancelJobs(_ selection: JobSelection, before: Date, batchSize: Int) -> PQQuery {
         """
-        WITH RECURSIVE chain(id) AS (
-            SELECT \(id)::bigint
-          UNION
-            SELECT d.id FROM porter.jobs d JOIN chain c ON d.depends_on OPERATOR(pg_catalog.@>) ARRAY[c.id]
-            WHERE d.status = 'canceled' AND pg_catalog.starts_with(d.error, pg_catalog.format('canceled: job %s (', c.id))
-        )
-        UPDATE porter.jobs AS j SET status = 'deferred', ended_at = NULL
-        FROM chain WHERE j.id = chain.id AND j.id <> \(id)
-        RETURNING j.id
+        SELECT porter.cancel_jobs(queue => \(selection.queue), method => \(selection.method), \
+        before => \(before)::timestamptz, status => \(selection.status.rawValue), max_jobs => \(batchSize))
+        """
+    }
+
+    /// Deletes one batch of old ended jobs (porter.delete_jobs); returns how many. Served by
+    /// jobs_failed_queue_idx or jobs_ended_at_idx; FOR UPDATE SKIP LOCKED.
+    static func deleteJobs(_ selection: JobSelection, olderThan: Duration, batchSize: Int) -> PQQuery {
+        """
+        SELECT porter.delete_jobs(older_than => pg_catalog.make_interval(secs => \(olderThan.seconds)), \
+        queue => \(selection.queue), method => \(selection.method), \
+        status => \(selection.status.rawValue), max_jobs => \(batchSize))
         """
     }
 
@@ -78,10 +91,5 @@ enum AdminQueries {
     /// Wakes the worker running a job `porter cancel` asked to stop.
     static func notifyCancel(id: Int64) -> PQQuery {
         "SELECT pg_catalog.pg_notify('porter_cancel', \(String(id)))"
-    }
-
-    /// Wakes the workers of a queue a retried job went back to, as an enqueue does.
-    static func notifyEnqueued(queue: String) -> PQQuery {
-        "SELECT pg_catalog.pg_notify('porter_enqueue', \(queue))"
     }
 }

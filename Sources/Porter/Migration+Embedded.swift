@@ -1980,5 +1980,457 @@ ALTER TABLE porter.workers
     -- porter.run_doc_method:<doctype>.<method>. NULL for a worker of an older build.
     ADD COLUMN methods text[];
 """#),
+        Migration(
+            version: 16, name: "pause_and_stats",
+            sql: #"""
+-- 0016: pausing queues, and the figures `porter stats` shows.
+--
+-- Pause. A paused queue is a row in porter.paused_queues, so the pause survives restarts and
+-- holds for every worker. Every claim checks it (porter.queue_is_paused, one primary-key
+-- probe per claim statement, not per job), so a worker takes no job of a paused queue from
+-- the moment the pause commits; jobs already running finish. Enqueueing is still accepted.
+-- Resuming sends porter_enqueue with the queue's name, so idle workers claim at once instead
+-- of at their next poll. Both send a realtime event (queue_paused, queue_resumed).
+--
+-- Stats. Counts of waiting, running and failed jobs come from the partial indexes that serve
+-- them: jobs_claim_idx for queued and scheduled jobs (queue and run_at are in it, so one
+-- index-only pass gives both counts and the oldest runnable job), jobs_started_worker_idx,
+-- jobs_deferred_idx, and jobs_failed_queue_idx below. Nothing reads the finished history.
+-- Throughput and the wait and run percentiles come from the workers themselves: each keeps
+-- the last minute's finished count and the last five minutes' wait and run times per queue, as
+-- histograms, and writes them into porter.workers.stats at every heartbeat; porter.stats()
+-- adds up the live workers' figures. So no job's completion writes anything more, and the
+-- figures cost the same with a million finished rows as with none.
+--
+-- Rights (migration 0013): every function pins its search_path and none is left to PUBLIC.
+-- A worker's role claims (porter.queue_is_paused) and, as it may retry and cancel, pauses and
+-- resumes; a reader's role reads porter.stats() and which queues are paused.
+
+-- Every object below is resolved against the built-ins only. Local to this migration's
+-- transaction.
+SET LOCAL search_path = pg_catalog, pg_temp;
+
+CREATE TABLE porter.paused_queues (
+    queue     text        NOT NULL,
+    paused_at timestamptz NOT NULL DEFAULT now(),
+    CONSTRAINT paused_queues_pkey PRIMARY KEY (queue)
+);
+
+COMMENT ON TABLE porter.paused_queues IS 'Queues whose jobs no worker claims until porter.resume_queue (see README, Pause and resume).';
+
+-- Whether a queue is paused. SECURITY DEFINER, so that a worker's role needs no right on
+-- the table to claim; it reveals one boolean. Served by paused_queues_pkey.
+CREATE FUNCTION porter.queue_is_paused(queue text) RETURNS boolean
+LANGUAGE sql STABLE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp AS $$
+    SELECT EXISTS (SELECT 1 FROM porter.paused_queues p WHERE p.queue = queue_is_paused.queue)
+$$;
+
+-- Refuses a NULL or empty queue name, as porter.enqueue does.
+CREATE FUNCTION porter.check_queue_name(queue text, caller text) RETURNS void
+LANGUAGE plpgsql IMMUTABLE
+SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+    IF queue IS NULL OR btrim(queue) = '' THEN
+        RAISE EXCEPTION '%: queue must be a non-empty name', caller
+            USING ERRCODE = CASE WHEN queue IS NULL THEN 'null_value_not_allowed' ELSE 'invalid_parameter_value' END,
+                  COLUMN = 'queue', HINT = 'name the queue, e.g. porter.pause_queue(''default'')';
+    END IF;
+END
+$$;
+
+-- Pauses a queue: no worker claims its jobs until it is resumed. Returns false when it was
+-- paused already. Jobs can still be enqueued; running ones finish.
+CREATE FUNCTION porter.pause_queue(queue text) RETURNS boolean
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    changed integer;
+BEGIN
+    PERFORM porter.check_queue_name(pause_queue.queue, 'porter.pause_queue');
+    INSERT INTO porter.paused_queues AS p (queue) VALUES (pause_queue.queue) ON CONFLICT ON CONSTRAINT paused_queues_pkey DO NOTHING;
+    GET DIAGNOSTICS changed = ROW_COUNT;
+    IF changed > 0 THEN
+        PERFORM porter.publish_realtime('queue_paused', jsonb_build_object('queue', pause_queue.queue), NULL);
+    END IF;
+    RETURN changed > 0;
+END
+$$;
+
+-- Resumes a paused queue and wakes its workers. Returns false when it was not paused.
+CREATE FUNCTION porter.resume_queue(queue text) RETURNS boolean
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    changed integer;
+BEGIN
+    PERFORM porter.check_queue_name(resume_queue.queue, 'porter.resume_queue');
+    DELETE FROM porter.paused_queues p WHERE p.queue = resume_queue.queue;
+    GET DIAGNOSTICS changed = ROW_COUNT;
+    IF changed > 0 THEN
+        PERFORM pg_notify('porter_enqueue', resume_queue.queue);
+        PERFORM porter.publish_realtime('queue_resumed', jsonb_build_object('queue', resume_queue.queue), NULL);
+    END IF;
+    RETURN changed > 0;
+END
+$$;
+
+-- What each worker reports at every heartbeat:
+-- {"rescue_after": 20, "queues": {"default": {"slots": 8, "busy": 3,
+--  "finished": 120, "wait": {"<bucket>": n, ...}, "run": {...}}}}. finished counts the last
+-- minute; wait and run are histograms of the last five minutes (porter.stats_bucket_seconds).
+ALTER TABLE porter.workers ADD COLUMN stats jsonb NOT NULL DEFAULT '{}';
+
+-- Failed jobs per queue by age: the failure counts of porter.stats(), and bulk retries and
+-- deletes of one queue's failures. Only failed row versions have entries, so completions
+-- that finish cost it nothing.
+CREATE INDEX jobs_failed_queue_idx ON porter.jobs (queue, ended_at) WHERE status = 'failed';
+
+-- The seconds a histogram bucket stands for. Bucket k holds times from 0.1 ms * 2^(k/8) up
+-- to the next bucket (bucket 0 also holds anything shorter), so a percentile read from the
+-- buckets is within 9 % of the true one; this returns the bucket's geometric middle. The
+-- worker's side of the same rule is WorkerStatistics.bucket(seconds:). A SQL-standard body,
+-- bound to the built-ins at creation (as in migration 0013).
+CREATE FUNCTION porter.stats_bucket_seconds(bucket integer) RETURNS double precision
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+RETURN 0.0001 * power(2, (bucket + 0.5) / 8.0);
+
+-- Per queue: waiting jobs (queued: may run now; scheduled: waiting for a future run_at; the
+-- two status words of waiting jobs are counted by run_at, so a retry whose backoff is over
+-- counts as queued), deferred and started jobs, failures in the last hour and day, the age
+-- of the oldest job that may run now (lag), whether the queue is paused, and from the live
+-- workers: jobs finished in the last minute, wait (from run_at, or the enqueue, to the
+-- start) and run percentiles over the last five minutes, and their slots. Queues appear when
+-- they have waiting, running, deferred or recently failed jobs, are paused, or are served by
+-- a live worker. A worker is live while its last heartbeat is more recent than its
+-- rescue_after. SECURITY DEFINER, so a role that may read nothing else of Porter's can
+-- read the figures; they name queues and count jobs, nothing more. Without JIT and without
+-- parallel workers: with a million rows in porter.jobs the plan's estimated cost passes
+-- jit_above_cost, and compiling it took 2 s on a busy 2-core machine for a statement that
+-- runs in 50 ms; and starting parallel workers to count a queue's index took longer than
+-- counting it, on a server whose cores the workers' claims need.
+CREATE FUNCTION porter.stats() RETURNS jsonb
+LANGUAGE sql STABLE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+SET jit = off
+SET max_parallel_workers_per_gather = 0 AS $$
+    WITH waiting AS (
+        -- One index-only pass over jobs_claim_idx.
+        SELECT j.queue,
+               count(*) FILTER (WHERE j.run_at <= now()) AS queued,
+               count(*) FILTER (WHERE j.run_at > now()) AS scheduled,
+               min(j.run_at) FILTER (WHERE j.run_at <= now()) AS oldest
+        FROM porter.jobs j WHERE j.status IN ('queued', 'scheduled') GROUP BY j.queue
+    ), started AS (
+        -- jobs_started_worker_idx: at most one row per busy slot.
+        SELECT j.queue, count(*) AS n FROM porter.jobs j WHERE j.status = 'started' GROUP BY j.queue
+    ), deferred AS (
+        -- jobs_deferred_idx.
+        SELECT j.queue, count(*) AS n FROM porter.jobs j WHERE j.status = 'deferred' GROUP BY j.queue
+    ), failed AS (
+        -- jobs_failed_queue_idx.
+        SELECT j.queue, count(*) FILTER (WHERE j.ended_at >= now() - interval '1 hour') AS last_hour, count(*) AS last_day
+        FROM porter.jobs j WHERE j.status = 'failed' AND j.ended_at >= now() - interval '1 day' GROUP BY j.queue
+    ), alive AS (
+        SELECT w.queues, w.stats FROM porter.workers w
+        WHERE w.heartbeat_at >= now() - make_interval(secs => coalesce((w.stats->>'rescue_after')::float8, 20))
+    ), reported AS (
+        SELECT q.key AS queue, q.value AS figures FROM alive a CROSS JOIN LATERAL jsonb_each(a.stats->'queues') AS q
+    ), served AS (
+        SELECT r.queue, sum((r.figures->>'slots')::bigint) AS slots, sum((r.figures->>'busy')::bigint) AS busy,
+               sum((r.figures->>'finished')::bigint) AS finished
+        FROM reported r GROUP BY r.queue
+    ), buckets AS (
+        SELECT r.queue, k.kind, b.key::integer AS bucket, sum(b.value::bigint) AS n
+        FROM reported r
+        CROSS JOIN (VALUES ('wait'), ('run')) AS k(kind)
+        CROSS JOIN LATERAL jsonb_each_text(coalesce(r.figures->k.kind, '{}')) AS b
+        GROUP BY r.queue, k.kind, b.key::integer
+    ), percentiles AS (
+        SELECT c.queue, c.kind,
+               round(porter.stats_bucket_seconds(min(c.bucket) FILTER (WHERE c.below >= 0.50 * c.total))::numeric, 4) AS p50,
+               round(porter.stats_bucket_seconds(min(c.bucket) FILTER (WHERE c.below >= 0.95 * c.total))::numeric, 4) AS p95
+        FROM (SELECT b.queue, b.kind, b.bucket,
+                     sum(b.n) OVER (PARTITION BY b.queue, b.kind ORDER BY b.bucket) AS below,
+                     sum(b.n) OVER (PARTITION BY b.queue, b.kind) AS total
+              FROM buckets b) AS c
+        GROUP BY c.queue, c.kind
+    ), names AS (
+        SELECT queue FROM waiting
+        UNION SELECT queue FROM started
+        UNION SELECT queue FROM deferred
+        UNION SELECT queue FROM failed
+        UNION SELECT queue FROM porter.paused_queues
+        UNION SELECT unnest(a.queues) FROM alive a
+        UNION SELECT queue FROM served
+    )
+    SELECT jsonb_build_object(
+        'queues', coalesce((
+            SELECT jsonb_agg(jsonb_build_object(
+                'queue', n.queue,
+                'queued', coalesce(w.queued, 0),
+                'scheduled', coalesce(w.scheduled, 0),
+                'deferred', coalesce(d.n, 0),
+                'started', coalesce(s.n, 0),
+                'failed_last_hour', coalesce(f.last_hour, 0),
+                'failed_last_day', coalesce(f.last_day, 0),
+                'finished_per_minute', coalesce(v.finished, 0),
+                'lag_seconds', coalesce(round(extract(epoch FROM now() - w.oldest), 3), 0),
+                'wait_p50_seconds', pw.p50,
+                'wait_p95_seconds', pw.p95,
+                'run_p50_seconds', pr.p50,
+                'run_p95_seconds', pr.p95,
+                'paused', EXISTS (SELECT 1 FROM porter.paused_queues p WHERE p.queue = n.queue),
+                'slots', coalesce(v.slots, 0),
+                'slots_busy', coalesce(v.busy, 0)) ORDER BY n.queue)
+            FROM names n
+            LEFT JOIN waiting w ON w.queue = n.queue
+            LEFT JOIN started s ON s.queue = n.queue
+            LEFT JOIN deferred d ON d.queue = n.queue
+            LEFT JOIN failed f ON f.queue = n.queue
+            LEFT JOIN served v ON v.queue = n.queue
+            LEFT JOIN percentiles pw ON pw.queue = n.queue AND pw.kind = 'wait'
+            LEFT JOIN percentiles pr ON pr.queue = n.queue AND pr.kind = 'run'), '[]'::jsonb),
+        'workers', (SELECT count(*) FROM alive),
+        'slots_busy', coalesce((SELECT sum(busy) FROM served), 0),
+        'slots', coalesce((SELECT sum(slots) FROM served), 0),
+        'at', now())
+$$;
+
+-- No new function is callable by PUBLIC (migration 0013); the worker and reader kinds get
+-- theirs, and every role already granted a kind gets them too.
+REVOKE ALL ON ALL FUNCTIONS IN SCHEMA porter FROM PUBLIC;
+INSERT INTO porter.privileges (kind, privilege, object) VALUES
+    ('worker', 'EXECUTE', 'FUNCTION porter.queue_is_paused(text)'),
+    ('worker', 'EXECUTE', 'FUNCTION porter.check_queue_name(text, text)'),
+    ('worker', 'EXECUTE', 'FUNCTION porter.pause_queue(text)'),
+    ('worker', 'EXECUTE', 'FUNCTION porter.resume_queue(text)'),
+    ('worker', 'SELECT, INSERT, DELETE', 'TABLE porter.paused_queues'),
+    ('reader', 'EXECUTE', 'FUNCTION porter.stats()'),
+    ('reader', 'SELECT', 'TABLE porter.paused_queues');
+SELECT porter.refresh_grants();
+"""#),
+        Migration(
+            version: 17, name: "bulk_actions",
+            sql: #"""
+-- 0017: bulk actions on jobs, safe while workers run: retry the failed jobs of a queue,
+-- cancel its waiting jobs, delete old failures, each as one set-based statement per batch.
+--
+-- Each function changes at most max_jobs rows (1,000 by default) and returns how many it
+-- changed, so a caller that loops, one transaction per call, never holds more than a batch of
+-- row locks, and workers keep claiming and completing in between. Rows are picked FOR UPDATE
+-- SKIP LOCKED: a row a worker holds (a claim, a completion, a running sql: job) is left for a
+-- later batch instead of waited for.
+--
+-- A retry is defined once, in porter.requeue_jobs, which `porter retry ID` uses too: the job
+-- comes back with fresh attempts, as deferred while a parent (depends_on) has not finished,
+-- and the dependants its failure canceled come back with it (and theirs), as deferred.
+--
+-- Rights (migration 0013): every function pins its search_path and none is left to PUBLIC. A
+-- worker's role, which may retry and cancel one job, may call them; they change only the
+-- columns its grant lets it change.
+
+-- Every object below is resolved against the built-ins only. Local to this migration's
+-- transaction.
+SET LOCAL search_path = pg_catalog, pg_temp;
+
+-- Dependants of a job: the jobs whose depends_on holds its id. Serves the revival of canceled
+-- dependants in a retry and a job's page in the dashboard. Only jobs with depends_on have
+-- entries, so ordinary jobs cost it nothing.
+CREATE INDEX jobs_depends_on_idx ON porter.jobs USING gin (depends_on) WHERE depends_on IS NOT NULL;
+
+-- Requeues failed or canceled jobs for another run and returns how many it requeued: fresh
+-- attempts, run_at now; deferred while a parent has not finished. A job with a parent that
+-- failed or was canceled is left as it is (retry the parent first). The dependants canceled
+-- because one of them ended badly (their error names it, porter.dependency_error) come back
+-- as deferred, and theirs in cascade. Wakes the queues of the jobs queued. Locks the jobs in
+-- id order (as completions do) and their unfinished parents FOR SHARE, so no parent ends
+-- unseen before the commit (as an enqueue with depends_on locks them).
+CREATE FUNCTION porter.requeue_jobs(ids bigint[]) RETURNS integer
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    requeued bigint[];
+BEGIN
+    IF ids IS NULL OR cardinality(ids) = 0 THEN
+        RETURN 0;
+    END IF;
+    PERFORM 1 FROM porter.jobs j WHERE j.id = ANY(ids) ORDER BY j.id FOR UPDATE;
+    PERFORM 1 FROM porter.jobs p
+    WHERE p.id IN (SELECT unnest(j.depends_on) FROM porter.jobs j WHERE j.id = ANY(ids)) AND p.status <> 'finished'
+    ORDER BY p.id FOR SHARE;
+    WITH targets AS (
+        SELECT j.id, EXISTS (SELECT 1 FROM porter.jobs p WHERE p.id = ANY(j.depends_on) AND p.status <> 'finished') AS waits
+        FROM porter.jobs j
+        WHERE j.id = ANY(ids) AND j.status IN ('failed', 'canceled')
+          AND NOT EXISTS (SELECT 1 FROM porter.jobs p WHERE p.id = ANY(j.depends_on) AND p.status IN ('failed', 'canceled'))
+    ), changed AS (
+        UPDATE porter.jobs AS j
+        SET status = CASE WHEN t.waits THEN 'deferred' ELSE 'queued' END, run_at = now(), ended_at = NULL,
+            started_at = NULL, attempts = 0, orphaned = 0, worker_id = NULL, cancel_requested_at = NULL
+        FROM targets t WHERE j.id = t.id
+        RETURNING j.id, j.status, j.queue
+    ), woken AS (
+        SELECT count(pg_notify('porter_enqueue', q.queue)) AS n
+        FROM (SELECT DISTINCT c.queue FROM changed c WHERE c.status = 'queued') AS q
+    )
+    SELECT array_agg(c.id) INTO requeued FROM changed c CROSS JOIN woken;
+    IF requeued IS NULL THEN
+        RETURN 0;
+    END IF;
+    -- Served by jobs_depends_on_idx, one probe per job of the chain.
+    WITH RECURSIVE chain(id) AS (
+        SELECT unnest(requeued)
+      UNION
+        SELECT d.id FROM porter.jobs d JOIN chain c ON d.depends_on @> ARRAY[c.id]
+        WHERE d.status = 'canceled' AND starts_with(d.error, format('canceled: job %s (', c.id))
+    )
+    UPDATE porter.jobs AS j SET status = 'deferred', ended_at = NULL
+    FROM chain WHERE j.id = chain.id AND j.id <> ALL(requeued);
+    RETURN cardinality(requeued);
+END
+$$;
+
+-- Refuses a status a bulk action does not take, and a batch size below 1.
+CREATE FUNCTION porter.check_bulk(caller text, status text, allowed text[], max_jobs integer) RETURNS void
+LANGUAGE plpgsql IMMUTABLE
+SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+    IF status IS NULL OR NOT status = ANY(allowed) THEN
+        RAISE EXCEPTION '%: status must be one of %, got %', caller, array_to_string(allowed, ', '), coalesce(status, 'NULL')
+            USING ERRCODE = CASE WHEN status IS NULL THEN 'null_value_not_allowed' ELSE 'invalid_parameter_value' END,
+                  COLUMN = 'status';
+    END IF;
+    IF max_jobs IS NULL OR max_jobs < 1 THEN
+        RAISE EXCEPTION '%: max_jobs must be at least 1, got %', caller, coalesce(max_jobs::text, 'NULL')
+            USING ERRCODE = 'invalid_parameter_value', COLUMN = 'max_jobs',
+                  HINT = 'each call changes at most max_jobs jobs; call it again until it returns 0';
+    END IF;
+END
+$$;
+
+-- Retries up to max_jobs failed (or canceled) jobs, optionally of one queue and method, that
+-- ended at or after `since` and before `before` (default: this transaction's start, so a job
+-- retried here that fails again is not picked again by the next call), and returns how many
+-- it requeued (porter.requeue_jobs). Skipped: a job whose job_id an active job holds, all but
+-- the newest of jobs sharing a job_id, and a job whose parent failed or was canceled. Served
+-- by jobs_failed_queue_idx (one queue) or jobs_ended_at_idx.
+CREATE FUNCTION porter.retry_jobs(
+    queue    text        DEFAULT NULL,
+    method   text        DEFAULT NULL,
+    since    timestamptz DEFAULT NULL,
+    before   timestamptz DEFAULT NULL,
+    status   text        DEFAULT 'failed',
+    max_jobs integer     DEFAULT 1000
+) RETURNS integer
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    picked bigint[];
+BEGIN
+    PERFORM porter.check_bulk('porter.retry_jobs', retry_jobs.status, ARRAY['failed', 'canceled'], retry_jobs.max_jobs);
+    -- EXECUTE plans with the values, so the partial indexes on status serve it.
+    EXECUTE $q$
+        SELECT array_agg(c.id) FROM (
+            SELECT j.id FROM porter.jobs j
+            WHERE j.status = $1 AND ($2::text IS NULL OR j.queue = $2) AND ($3::text IS NULL OR j.method = $3)
+              AND ($4::timestamptz IS NULL OR j.ended_at >= $4) AND j.ended_at < coalesce($5, now())
+              AND (j.job_id IS NULL OR NOT EXISTS (
+                    SELECT 1 FROM porter.jobs a
+                    WHERE a.job_id = j.job_id AND a.status IN ('queued', 'scheduled', 'started', 'deferred')))
+              AND (j.depends_on IS NULL OR NOT EXISTS (
+                    SELECT 1 FROM porter.jobs p WHERE p.id = ANY(j.depends_on) AND p.status IN ('failed', 'canceled')))
+            LIMIT $6
+            FOR UPDATE OF j SKIP LOCKED) AS c
+    $q$ INTO picked
+    USING retry_jobs.status, retry_jobs.queue, retry_jobs.method, retry_jobs.since, retry_jobs.before, retry_jobs.max_jobs;
+    -- Two picked jobs with one job_id cannot both be active: keep the newest.
+    picked := ARRAY(
+        SELECT DISTINCT ON (j.job_id, CASE WHEN j.job_id IS NULL THEN j.id END) j.id
+        FROM porter.jobs j WHERE j.id = ANY(picked)
+        ORDER BY j.job_id, CASE WHEN j.job_id IS NULL THEN j.id END, j.id DESC);
+    RETURN porter.requeue_jobs(picked);
+END
+$$;
+
+-- Cancels up to max_jobs waiting jobs (queued by default; scheduled or deferred), optionally of
+-- one queue and method, enqueued before `before` (default: this transaction's start), and
+-- returns how many it canceled. Their deferred dependants are canceled in cascade by the
+-- release trigger, as for `porter cancel ID`. Served by jobs_claim_idx (queued, scheduled) or
+-- jobs_deferred_idx.
+CREATE FUNCTION porter.cancel_jobs(
+    queue    text        DEFAULT NULL,
+    method   text        DEFAULT NULL,
+    before   timestamptz DEFAULT NULL,
+    status   text        DEFAULT 'queued',
+    max_jobs integer     DEFAULT 1000
+) RETURNS integer
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    changed integer;
+BEGIN
+    PERFORM porter.check_bulk('porter.cancel_jobs', cancel_jobs.status, ARRAY['queued', 'scheduled', 'deferred'], cancel_jobs.max_jobs);
+    EXECUTE $q$
+        WITH picked AS (
+            SELECT j.id FROM porter.jobs j
+            WHERE j.status = $1 AND ($2::text IS NULL OR j.queue = $2) AND ($3::text IS NULL OR j.method = $3)
+              AND j.enqueued_at < coalesce($4, now())
+            LIMIT $5
+            FOR UPDATE SKIP LOCKED
+        )
+        UPDATE porter.jobs AS j SET status = 'canceled', ended_at = now(), error = 'canceled', cancel_requested_at = NULL
+        FROM picked WHERE j.id = picked.id
+    $q$
+    USING cancel_jobs.status, cancel_jobs.queue, cancel_jobs.method, cancel_jobs.before, cancel_jobs.max_jobs;
+    GET DIAGNOSTICS changed = ROW_COUNT;
+    RETURN changed;
+END
+$$;
+
+-- Deletes up to max_jobs ended jobs (failed by default; canceled or finished) that ended more
+-- than older_than ago, optionally of one queue and method, and returns how many it deleted.
+-- Served by jobs_failed_queue_idx (one queue's failures) or jobs_ended_at_idx.
+CREATE FUNCTION porter.delete_jobs(
+    older_than interval,
+    queue      text    DEFAULT NULL,
+    method     text    DEFAULT NULL,
+    status     text    DEFAULT 'failed',
+    max_jobs   integer DEFAULT 1000
+) RETURNS integer
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    changed integer;
+BEGIN
+    PERFORM porter.check_bulk('porter.delete_jobs', delete_jobs.status, ARRAY['failed', 'canceled', 'finished'], delete_jobs.max_jobs);
+    IF older_than IS NULL OR older_than < interval '0' THEN
+        RAISE EXCEPTION 'porter.delete_jobs: older_than must be a positive interval, got %', coalesce(older_than::text, 'NULL')
+            USING ERRCODE = CASE WHEN older_than IS NULL THEN 'null_value_not_allowed' ELSE 'invalid_parameter_value' END,
+                  COLUMN = 'older_than', HINT = 'e.g. older_than => interval ''7 days''';
+    END IF;
+    EXECUTE $q$
+        DELETE FROM porter.jobs WHERE id IN (
+            SELECT j.id FROM porter.jobs j
+            WHERE j.status = $1 AND j.ended_at < now() - $2
+              AND ($3::text IS NULL OR j.queue = $3) AND ($4::text IS NULL OR j.method = $4)
+            LIMIT $5
+            FOR UPDATE SKIP LOCKED)
+    $q$
+    USING delete_jobs.status, delete_jobs.older_than, delete_jobs.queue, delete_jobs.method, delete_jobs.max_jobs;
+    GET DIAGNOSTICS changed = ROW_COUNT;
+    RETURN changed;
+END
+$$;
+
+REVOKE ALL ON ALL FUNCTIONS IN SCHEMA porter FROM PUBLIC;
+INSERT INTO porter.privileges (kind, privilege, object) VALUES
+    ('worker', 'EXECUTE', 'FUNCTION porter.requeue_jobs(bigint[])'),
+    ('worker', 'EXECUTE', 'FUNCTION porter.check_bulk(text, text, text[], integer)'),
+    ('worker', 'EXECUTE', 'FUNCTION porter.retry_jobs(text, text, timestamptz, timestamptz, text, integer)'),
+    ('worker', 'EXECUTE', 'FUNCTION porter.cancel_jobs(text, text, timestamptz, text, integer)'),
+    ('worker', 'EXECUTE', 'FUNCTION porter.delete_jobs(interval, text, text, text, integer)');
+SELECT porter.refresh_grants();
+"""#),
     ]
 }

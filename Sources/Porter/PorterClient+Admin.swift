@@ -26,7 +26,6 @@ extension PorterClient {
                     throw PorterError(
                         code: .invalidState, message: "job \(id) is \(status); only failed or canceled jobs can be retried")
                 }
-                var waitsForParents = false
                 for parent in try transaction.query(AdminQueries.unfinishedParents(dependsOn ?? [])) {
                     let (parentID, method, parentStatus) = try parent.decode((Int64, String, String).self)
                     if parentStatus == "failed" || parentStatus == "canceled" {
@@ -34,11 +33,11 @@ extension PorterClient {
                             code: .invalidState,
                             message: "job \(id) depends on job \(parentID) (\(method)), which \(parentStatus); retry job \(parentID) first, and its canceled dependants come back with it")
                     }
-                    waitsForParents = true
                 }
-                let queue = try transaction.query(AdminQueries.retry(id: id, waitForParents: waitsForParents)).single(String.self)
-                try transaction.query(AdminQueries.reviveDependants(of: id))
-                if !waitsForParents { try transaction.query(AdminQueries.notifyEnqueued(queue: queue)) }
+                // Deferred while a parent runs, else queued and its queue woken; the
+                // dependants its failure canceled come back with it. The same statement as
+                // a bulk retry's.
+                try transaction.query(AdminQueries.requeue(ids: [id]))
             }
         } catch let error as PQError where error.sqlState == .uniqueViolation {
             throw PorterError(

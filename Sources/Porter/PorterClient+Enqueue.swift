@@ -32,6 +32,7 @@ extension PorterClient {
         } catch {
             throw PorterError.fromEnqueue(error, jobID: request.options.jobID)
         }
+        if id != nil { JobMetrics.of(queue: request.options.queue, method: request.method).enqueued.increment() }
         return Self.result(id: id, request: request)
     }
 
@@ -53,9 +54,13 @@ extension PorterClient {
         }
         var results: [EnqueueResult] = []
         results.reserveCapacity(requests.count)
+        var enqueued: [JobMetricsKey: Int] = [:]
         for (row, request) in zip(rows, requests) {
-            results.append(Self.result(id: try row.decode(Int64?.self, at: 1), request: request))
+            let result = Self.result(id: try row.decode(Int64?.self, at: 1), request: request)
+            if case .enqueued = result { enqueued[JobMetricsKey(queue: request.options.queue, method: request.method), default: 0] += 1 }
+            results.append(result)
         }
+        for (key, count) in enqueued { JobMetrics.of(queue: key.queue, method: key.method).enqueued.increment(by: count) }
         return results
     }
 

@@ -56,6 +56,16 @@ public final class PorterClient: Sendable {
         return try await pool.withConnection { try await migrator.migrate(on: $0) }
     }
 
+    /// Whether the database has every migration this build embeds, as a worker requires at
+    /// start (`porter migrate` brings it there). Throws when the database cannot be reached.
+    public func isSchemaCurrent() async throws -> Bool {
+        do {
+            return try await pool.query(MigrationQueries.latestApplied).single(Int.self) >= (Migration.all.last?.version ?? 0)
+        } catch let error as PQError where error.sqlState == .undefinedTable || error.sqlState == SQLState("3F000") {
+            return false
+        }
+    }
+
     /// One job by id, or `nil`.
     public func job(id: Int64) async throws -> JobRecord? {
         do {
@@ -81,12 +91,11 @@ public final class PorterClient: Sendable {
         }
     }
 
-    /// The worker processes registered in `porter.workers`, oldest first: those alive, and
-    /// any that died since the last rescue (see `heartbeatAt`).
+    /// The worker processes registered in `porter.workers`, alive or not yet removed.
     public func workers() async throws -> [WorkerRecord] {
         do {
             return try await pool.query(WorkerQueries.list).map(WorkerRecord.init(row:))
-        } catch {
+        } catch let error as PQError {
             throw PorterError.schemaMissing(error)
         }
     }

@@ -1,10 +1,9 @@
 import Foundation
 import PorterPostgres
 
-/// A row of `porter.workers`: a worker process that registered and heartbeats, with the number
-/// of jobs it is running.
+/// A worker process as `porter.workers` shows it (`porter workers`).
 public struct WorkerRecord: Sendable, Hashable {
-    /// The worker's id, `host:pid:random`, as `porter.jobs.worker_id` names it.
+    /// The worker's id, as in `porter.jobs.worker_id`: host, pid and a random part.
     public var id: String
     /// The host it runs on.
     public var host: String
@@ -12,24 +11,22 @@ public struct WorkerRecord: Sendable, Hashable {
     public var pid: Int
     /// The queues it serves.
     public var queues: [String]
+    /// The methods it runs: its registered ones, and `sql:schema.*` per allowed schema.
+    public var methods: [String]
+    /// Its job slots over all its queues.
+    public var slots: Int
+    /// How many of its slots ran a job at its last heartbeat.
+    public var slotsBusy: Int
     /// When it registered.
     public var startedAt: Date
-    /// Its last heartbeat. A worker silent for its `rescue_after` is taken for dead and its
-    /// row removed by the next rescue.
+    /// Its last heartbeat.
     public var heartbeatAt: Date
-    /// The jobs it holds as `started`.
-    public var runningJobs: Int
-
-    /// The columns `init(row:)` reads, in order.
-    static let columns = "w.id, w.host, w.pid, w.queues, w.started_at, w.heartbeat_at"
+    /// Whether its last heartbeat is more recent than its `rescue_after`; a dead worker stays
+    /// listed until a rescuer removes it.
+    public var alive: Bool
 
     init(row: PQRow) throws {
-        id = try row.decode(String.self, at: 0)
-        host = try row.decode(String.self, at: 1)
-        pid = try row.decode(Int.self, at: 2)
-        queues = try row.decode([String].self, at: 3)
-        startedAt = try row.decode(Date.self, at: 4)
-        heartbeatAt = try row.decode(Date.self, at: 5)
-        runningJobs = try row.decode(Int.self, at: 6)
+        (id, host, pid, queues, methods, slots, slotsBusy, startedAt, heartbeatAt, alive) = try row.decode(
+            (String, String, Int, [String], [String], Int, Int, Date, Date, Bool).self)
     }
 }

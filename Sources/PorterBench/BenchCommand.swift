@@ -13,6 +13,7 @@ struct BenchCommand: AsyncParsableCommand {
         subcommands: [
             EnqueueBenchCommand.self, BurndownBenchCommand.self, ContinuousBenchCommand.self, LatencyBenchCommand.self,
             RescueBenchCommand.self,
+            StatsBenchCommand.self,
         ])
 }
 

@@ -119,6 +119,9 @@ struct BurndownBenchCommand: AsyncParsableCommand {
     @Flag(name: .customLong("no-job-events"), help: "Run the worker with job_events off (no started/finished events).")
     var noJobEvents = false
 
+    @Flag(help: "Record Porter's metrics into a Prometheus registry, as `porter worker --metrics-port` does, to measure what they cost.")
+    var metrics = false
+
     @OptionGroup var connection: ConnectionOptions
 
     static let jobsRange = FlagRange("--jobs", 1...10_000_000)
@@ -131,6 +134,13 @@ struct BurndownBenchCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
+        if metrics {
+            guard let web = PorterCLI.web else {
+                throw CommandFailure(message: "--metrics needs the porter executable, which carries the Prometheus registry")
+            }
+            web.bootstrapMetrics()
+        }
+        print("metrics=\(metrics ? "on" : "off")")
         let bench = try await WorkerBench.start(connection, slots: concurrency, jobEvents: !noJobEvents)
         let clock = ContinuousClock()
         if history > 0 {
@@ -168,7 +178,7 @@ struct BurndownBenchCommand: AsyncParsableCommand {
         let processCPU = Int(cpu.process * 1e6 / Double(jobs))
         let machineCPU = Int(cpu.machine * 1e6 / Double(jobs))
         print("CPU per job: \(processCPU) µs in this process, \(machineCPU) µs on the whole machine (PostgreSQL included)")
-        print("jobs=\(jobs) concurrency=\(concurrency) history=\(history) jobs_per_s=\(Int(rate))"
+        print("jobs=\(jobs) concurrency=\(concurrency) history=\(history) metrics=\(metrics ? "on" : "off") jobs_per_s=\(Int(rate))"
             + (baseline.map { " baseline_jobs_per_s=\(Int($0))" } ?? "")
             + (raw.map { " raw_jobs_per_s=\(Int($0)) ratio_to_raw=\(format(rate / $0))" } ?? "")
             + " process_cpu_us_per_job=\(processCPU) machine_cpu_us_per_job=\(machineCPU)")

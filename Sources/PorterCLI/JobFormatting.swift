@@ -15,26 +15,6 @@ package enum JobFormatting {
         return aligned([header] + rows)
     }
 
-    /// `porter workers`: one line per worker, its last heartbeat as an age.
-    static func table(_ workers: [WorkerRecord], now: Date) -> String {
-        let header = ["HOST", "PID", "QUEUES", "RUNNING", "STARTED_AT", "HEARTBEAT", "ID"]
-        let rows = workers.map { worker in
-            [
-                worker.host, String(worker.pid), worker.queues.joined(separator: ","), String(worker.runningJobs),
-                timestamp(worker.startedAt), age(of: worker.heartbeatAt, at: now), worker.id,
-            ]
-        }
-        return aligned([header] + rows)
-    }
-
-    /// `3 s ago`, `2 min ago`, `5 h ago`, to the unit a person reads at a glance.
-    static func age(of date: Date, at now: Date) -> String {
-        let seconds = max(0, Int(now.timeIntervalSince(date).rounded()))
-        if seconds < 120 { return "\(seconds) s ago" }
-        if seconds < 7200 { return "\(seconds / 60) min ago" }
-        return "\(seconds / 3600) h ago"
-    }
-
     /// Rows as columns, each as wide as its widest cell.
     static func aligned(_ rows: [[String]]) -> String {
         let widths = (rows.first ?? []).indices.map { column in rows.map { $0[column].count }.max() ?? 0 }
@@ -115,16 +95,6 @@ package enum JobFormatting {
                 object[key] = parsed
             }
         }
-        let data = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes])) ?? Data()
-        return String(decoding: data, as: UTF8.self)
-    }
-
-    /// A worker as one JSON object: id, host, pid, queues, running, started_at, heartbeat_at.
-    static func json(_ worker: WorkerRecord) -> String {
-        let object: [String: Any] = [
-            "id": worker.id, "host": worker.host, "pid": worker.pid, "queues": worker.queues, "running": worker.runningJobs,
-            "started_at": timestamp(worker.startedAt), "heartbeat_at": timestamp(worker.heartbeatAt),
-        ]
         let data = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes])) ?? Data()
         return String(decoding: data, as: UTF8.self)
     }

@@ -17,6 +17,10 @@ public enum PorterCLI {
     /// benchmarks, which no product carries). Set once by `main(registry:adding:)`.
     nonisolated(unsafe) static var addedCommands: [any ParsableCommand.Type] = []
 
+    /// The `porter` executable's HTTP servers (the metrics endpoint and the dashboard), set by
+    /// its main before `main(registry:)`; nil in an executable built on PorterCLI alone.
+    nonisolated(unsafe) package static var web: (any WebServices)?
+
     /// Parses the command line and runs the command, with these handlers registered.
     public static func main(registry: JobRegistry = JobRegistry()) async {
         await main(registry: registry, adding: [])
@@ -48,7 +52,8 @@ struct PorterCommand: AsyncParsableCommand {
             subcommands: [
                 MigrateCommand.self, EnqueueCommand.self, JobsCommand.self, JobCommand.self,
                 WorkerCommand.self, SchedulerCommand.self, ScheduleCommand.self, RetryCommand.self, CancelCommand.self,
-                WatchCommand.self, WorkersCommand.self, DevCommand.self,
+                WatchCommand.self, StatsCommand.self, WorkersCommand.self, PauseCommand.self, ResumeCommand.self,
+                DeleteCommand.self, DashboardCommand.self, DevCommand.self,
             ] + PorterCLI.addedCommands)
     }
 }

@@ -25,9 +25,32 @@ struct WorkerCommand: AsyncParsableCommand {
     @Flag(help: "Also run the scheduler (scheduler_events) in this process.")
     var scheduler = false
 
+    @Option(
+        name: .customLong("metrics-port"),
+        help: "Serve GET /metrics (Prometheus), /health/live and /health/ready on this port, \(WorkerCommand.metricsPortRange.text); 0 picks a free one.")
+    var metricsPort: Int?
+
+    @Option(name: .customLong("metrics-host"), help: "Address for --metrics-port; 0.0.0.0 lets a Prometheus on another machine scrape it.")
+    var metricsHost = "127.0.0.1"
+
     @OptionGroup var connection: ConnectionOptions
 
+    static let metricsPortRange = FlagRange("--metrics-port", 0...65_535)
+
+    func validate() throws {
+        try Self.metricsPortRange.check(metricsPort)
+    }
+
     func run() async throws {
+        let web = PorterCLI.web
+        if metricsPort != nil {
+            guard let web else {
+                throw CommandFailure(
+                    message: "this executable was built without the metrics endpoint; bootstrap swift-metrics in your own app, or run the porter executable's worker")
+            }
+            // Before the first handle is made: swift-metrics binds handles to the backend of the moment.
+            web.bootstrapMetrics()
+        }
         var configuration = try WorkerCommand.loadConfiguration(config)
         if pollOnly { configuration.pollOnly = true }
         let queues = try queue.map { list in
@@ -47,6 +70,10 @@ struct WorkerCommand: AsyncParsableCommand {
         if migrate { try await porter.migrate() }
         let worker = Worker(client: porter, configuration: configuration, queues: served, logger: logger)
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = [.init(service: worker)]
+        if let metricsPort, let web {
+            // First, so that shutdown (in reverse order) stops it last: it answers while the worker drains.
+            services.insert(.init(service: web.metricsEndpoint(host: metricsHost, port: metricsPort, client: porter, logger: logger)), at: 0)
+        }
         if scheduler {
             let schedule = try SchedulerCommand.loadSchedule(config)
             services.append(.init(service: Scheduler(client: porter, configuration: schedule, logger: logger)))
@@ -66,41 +93,6 @@ struct WorkerCommand: AsyncParsableCommand {
             return try WorkerConfiguration.load(path: path)
         } catch let error as ConfigurationError {
             throw CommandFailure(message: "\(path): \(error)")
-        }
-    }
-}
-
-/// `porter retry ID`: requeues a failed or canceled job.
-struct RetryCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "retry", abstract: "Requeue a failed or canceled job.")
-
-    @Argument(help: "The job's id.")
-    var id: Int64
-
-    @OptionGroup var connection: ConnectionOptions
-
-    func run() async throws {
-        let porter = try connection.makeClient(maximumConnections: 1)
-        try await porter.retry(id: id)
-        print("job \(id) is queued again")
-    }
-}
-
-/// `porter cancel ID`: cancels a queued job, or asks a running one to stop.
-struct CancelCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(
-        commandName: "cancel", abstract: "Cancel a queued job, or ask the worker running it to stop it.")
-
-    @Argument(help: "The job's id.")
-    var id: Int64
-
-    @OptionGroup var connection: ConnectionOptions
-
-    func run() async throws {
-        let porter = try connection.makeClient(maximumConnections: 1)
-        switch try await porter.cancel(id: id) {
-        case .canceled: print("job \(id) canceled")
-        case .requested: print("job \(id) is running; its worker was asked to stop it")
         }
     }
 }

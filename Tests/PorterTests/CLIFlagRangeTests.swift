@@ -39,6 +39,12 @@ struct NumericFlag: Sendable, CustomTestStringConvertible {
         NumericFlag(command: ["bench", "continuous"], flag: "--seconds", range: 1...86_400),
         NumericFlag(command: ["bench", "continuous"], flag: "--concurrency", range: 1...10_000),
         NumericFlag(command: ["bench", "latency"], flag: "--jobs", range: 1...1_000_000),
+        NumericFlag(command: ["bench", "stats"], flag: "--finished", range: 0...100_000_000),
+        NumericFlag(command: ["bench", "stats"], flag: "--queued", range: 0...100_000_000),
+        NumericFlag(command: ["bench", "stats"], flag: "--samples", range: 1...100_000),
+        NumericFlag(command: ["stats"], flag: "--interval", range: 1...3600),
+        NumericFlag(command: ["worker"], flag: "--metrics-port", range: 0...65_535),
+        NumericFlag(command: ["dashboard"], flag: "--port", range: 0...65_535),
     ]
 }
 
@@ -76,6 +82,24 @@ struct NumericFlag: Sendable, CustomTestStringConvertible {
     func runAtRefusesDelaysOfMoreThanAHundredYearsNamingTheFlag(_ text: String) throws {
         let error = #expect(throws: ValidationError.self) { try EnqueueCommand.parseRunAt(text) }
         #expect(error?.message == "--run-at \(text) is too far ahead; use a delay of at most 100 years (+36525d, +876600h, +52596000m, +3155760000s) or an ISO 8601 time.")
+    }
+
+    @Test(arguments: [("30s", 30), ("15m", 900), ("2h", 7200), ("7d", 604_800), ("36525d", 3_155_760_000)])
+    func olderThanTakesSpansUpToAHundredYears(_ text: String, _ seconds: Int64) throws {
+        #expect(try AgeFlag.duration(text, flag: "--older-than") == .seconds(seconds))
+    }
+
+    @Test(arguments: ["36526d", "99999999999999999999999s", "7 d", "d", "-1d", "1w", ""])
+    func olderThanRefusesAnythingElseNamingTheFlag(_ text: String) throws {
+        let error = #expect(throws: ValidationError.self) { try AgeFlag.duration(text, flag: "--older-than") }
+        #expect(error?.message.hasPrefix("--older-than \(text) is") == true)
+    }
+
+    @Test func sinceTakesATimeOrASpanAgo() throws {
+        let now = Date(timeIntervalSince1970: 2_000_000_000)
+        #expect(try AgeFlag.since("2h", now: now) == now.addingTimeInterval(-7200))
+        #expect(try AgeFlag.since("2026-12-01T09:00:00Z", now: now) == Date(timeIntervalSince1970: 1_796_115_600))
+        #expect(throws: ValidationError.self) { try AgeFlag.since("yesterday", now: now) }
     }
 
     @Test func dependsOnRefusesIDsBelowOne() throws {

@@ -112,7 +112,7 @@ import Testing
         let database = try await TestDatabase.create()
         let porter = database.makeClient()
         let none = try await runPorter(["workers", "--database-url", database.connectionString])
-        #expect(none.status == 0 && none.output.contains("no workers are running"), "\(none.output)")
+        #expect(none.status == 0 && none.output.contains("(no worker is registered)"), "\(none.output)")
         let worker = try WorkerProcess(
             database: database, config: #"{"workers": {"short": {}, "default": {}}}"#, arguments: ["--queue", "short,default"])
         try await waitUntil(timeout: .seconds(20), "the worker to register") {
@@ -126,7 +126,7 @@ import Testing
         let json = try await runPorter(["workers", "--json", "--database-url", database.connectionString])
         let object = try JSONSerialization.jsonObject(with: Data(json.output.utf8)) as? [String: Any]
         #expect((object?["pid"] as? NSNumber)?.int32Value == worker.pid)
-        #expect(object?["queues"] as? [String] == ["short", "default"] && (object?["running"] as? NSNumber)?.intValue == 0)
+        #expect(object?["queues"] as? [String] == ["short", "default"] && (object?["slots_busy"] as? NSNumber)?.intValue == 0)
         worker.kill(SIGTERM)
         #expect(try await worker.waitForExit() == 0)
         await porter.close()

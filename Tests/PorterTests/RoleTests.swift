@@ -130,11 +130,17 @@ func expectRefused(
         let progress = try await listener.currentProgress()
         #expect(progress.map(\.job) == [id])
         listener.stop()
+        // `porter stats` and the read-only dashboard as a reader.
+        #expect(try await reader.stats()[queue: "default"]?.started == 1)
+        _ = try await reader.pool.query("SELECT * FROM porter.paused_queues")
         for sql in [
             "SELECT * FROM porter.jobs", "SELECT * FROM porter.my_jobs", "SELECT porter.enqueue('x')",
             "SELECT porter.enqueue_many('[]')", "SELECT porter.publish_realtime('e')",
             "UPDATE porter.workers SET heartbeat_at = now()", "DELETE FROM porter.realtime_messages",
-            "SELECT porter.grant_reader(current_user)",
+            "SELECT porter.grant_reader(current_user)", "SELECT porter.pause_queue('default')",
+            "SELECT porter.resume_queue('default')", "SELECT porter.retry_jobs()", "SELECT porter.cancel_jobs()",
+            "SELECT porter.delete_jobs(interval '1 day')", "SELECT porter.requeue_jobs(ARRAY[1::bigint])",
+            "INSERT INTO porter.paused_queues (queue) VALUES ('default')",
         ] {
             await expectRefused(sql, on: reader)
         }
@@ -183,6 +189,12 @@ func expectRefused(
         try await waitForJob(owner, flaky, .failed)
         let waiting = try #require(try await app.enqueue(method: "shop.noop", options: EnqueueOptions(delay: .seconds(3600))).id)
         #expect(try await asWorker.cancel(id: waiting) == .canceled)
+        // And pause, resume and act in bulk (on a queue with no job, so the counts below stay).
+        #expect(try await asWorker.pauseQueue("shop"))
+        #expect(try await asWorker.resumeQueue("shop"))
+        #expect(try await asWorker.retryJobs(JobSelection(status: .canceled, queue: "shop")) == 0)
+        #expect(try await asWorker.cancelJobs(JobSelection(status: .queued, queue: "shop")) == 0)
+        #expect(try await asWorker.deleteJobs(JobSelection(status: .failed, queue: "shop"), olderThan: .seconds(3600)) == 0)
         try await worker.shutdown()
 
         // Its scheduler fires through porter.enqueue and keeps the schedule tables.

@@ -83,8 +83,9 @@ public struct Maintenance: Sendable {
                 maxOrphaned: configuration.maxOrphaned, everyStartedJob: everyStartedJob,
                 trustHeartbeats: trustHeartbeats, prober: prober))
         for row in rescued {
-            let (id, status) = try row.decode((Int64, String).self)
+            let (id, status, queue) = try row.decode((Int64, String, String).self)
             if status == "failed" { result.poisoned.append(id) } else { result.requeued.append(id) }
+            QueueMetrics.of(queue).rescued.increment()
         }
         if !result.requeued.isEmpty || !result.poisoned.isEmpty {
             logger.info(

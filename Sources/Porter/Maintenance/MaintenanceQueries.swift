@@ -29,7 +29,8 @@ enum MaintenanceQueries {
     /// rescuers apart; the re-checked `status = 'started'` keeps a job that just completed
     /// untouched. A rescued job keeps its run_at, so it keeps its place in the queue, ahead of
     /// the jobs enqueued after it. The count saturates, so a row stored with orphaned at the
-    /// integer's maximum cannot make every rescue fail.
+    /// integer's maximum cannot make every rescue fail. Returns each rescued job's id, new
+    /// status and queue.
     static func rescue(
         rescueAfter: Duration, sessionGrace: Duration, maxOrphaned: Int, everyStartedJob: Bool, trustHeartbeats: Bool = true,
         prober: String? = nil
@@ -73,7 +74,7 @@ enum MaintenanceQueries {
             SELECT pg_catalog.count(pg_catalog.pg_notify('porter_enqueue', q.queue)) AS queues
             FROM (SELECT DISTINCT queue FROM rescued WHERE status = 'queued') AS q
         )
-        SELECT r.id, r.status FROM rescued r CROSS JOIN woken
+        SELECT r.id, r.status, r.queue FROM rescued r CROSS JOIN woken
         """
     }
 

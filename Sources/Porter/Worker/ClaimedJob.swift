@@ -14,17 +14,19 @@ struct ClaimedJob: Sendable {
     /// How many times the job was orphaned before this attempt: rescued from a dead worker, or
     /// its connection lost.
     var orphaned: Int
+    /// Seconds from when the job could run (its run_at, or its enqueue if later) to this claim.
+    var waitSeconds: Double
 
     init(
         id: Int64, jobID: String? = nil, method: String, queue: String, args: PQJSON, attempt: Int = 1,
-        maxAttempts: Int? = nil, timeout: Int? = nil, orphaned: Int = 0
+        maxAttempts: Int? = nil, timeout: Int? = nil, orphaned: Int = 0, waitSeconds: Double = 0
     ) {
         (self.id, self.jobID, self.method, self.queue, self.args) = (id, jobID, method, queue, args)
-        (self.attempt, self.maxAttempts, self.timeout, self.orphaned) = (attempt, maxAttempts, timeout, orphaned)
+        (self.attempt, self.maxAttempts, self.timeout, self.orphaned, self.waitSeconds) = (attempt, maxAttempts, timeout, orphaned, waitSeconds)
     }
 
     init(row: PQRow) throws {
-        (id, jobID, method, queue, args, attempt, maxAttempts, timeout, orphaned) = try row.decode(
-            (Int64, String?, String, String, PQJSON, Int, Int?, Int?, Int).self)
+        (id, jobID, method, queue, args, attempt, maxAttempts, timeout, orphaned, waitSeconds) = try row.decode(
+            (Int64, String?, String, String, PQJSON, Int, Int?, Int?, Int, Double).self)
     }
 }

@@ -114,7 +114,7 @@ final class ForeignJobs: @unchecked Sendable {
     }
 
     private func attempt(_ job: ClaimedJob) -> JobAttempt {
-        JobAttempt(job: job, workerID: workerID, jobEvents: configuration.jobEvents)
+        JobAttempt(job: job, workerID: workerID, jobEvents: configuration.jobEvents, metrics: JobMetrics.of(queue: job.queue, method: job.method))
     }
 
     /// Gives jobs back untouched, without state events (their claim sent none either), and

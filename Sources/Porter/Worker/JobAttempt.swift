@@ -24,6 +24,10 @@ final class JobAttempt: @unchecked Sendable {
     let jobEvents: Bool
     /// Stop requests for the running handler.
     let control = JobControl()
+    /// The swift-metrics handles of the job's queue and method.
+    let metrics: JobMetrics
+    /// When the claim returned the job: its run time is measured from here.
+    let claimedAt: ContinuousClock.Instant
 
     var key: Key { Key(id: job.id, attempt: job.attempt) }
 
@@ -34,10 +38,12 @@ final class JobAttempt: @unchecked Sendable {
     private var endedInOwnTransaction = false
 
     /// `jobEvents` false means no `started` event will be sent, so nothing waits for one.
-    init(job: ClaimedJob, workerID: String, jobEvents: Bool) {
+    init(job: ClaimedJob, workerID: String, jobEvents: Bool, metrics: JobMetrics, claimedAt: ContinuousClock.Instant = .now) {
         self.job = job
         self.workerID = workerID
         self.jobEvents = jobEvents
+        self.metrics = metrics
+        self.claimedAt = claimedAt
         self.startedEventOut = !jobEvents
     }
 

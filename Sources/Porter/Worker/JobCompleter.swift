@@ -26,11 +26,14 @@ actor JobCompleter {
     private struct Completion: Sendable {
         var attempt: JobAttempt
         var transition: JobTransition
+        /// From the claim to the end.
+        var ran: Duration
     }
 
     private let pool: PQPool
     private let workerID: String
     private let configuration: WorkerConfiguration
+    private let statistics: WorkerStatistics
     private let statements: StatementPreparation
     private let logger: Logger
     private var pending: [Completion] = []
@@ -41,10 +44,14 @@ actor JobCompleter {
     /// Whether the current outage was logged as a warning already.
     private var outageLogged = false
 
-    init(pool: PQPool, workerID: String, configuration: WorkerConfiguration, statements: StatementPreparation, logger: Logger) {
+    init(
+        pool: PQPool, workerID: String, configuration: WorkerConfiguration, statistics: WorkerStatistics,
+        statements: StatementPreparation, logger: Logger
+    ) {
         self.pool = pool
         self.workerID = workerID
         self.configuration = configuration
+        self.statistics = statistics
         self.statements = statements
         self.logger = logger
     }
@@ -61,13 +68,22 @@ actor JobCompleter {
     /// next batch.
     func ended(_ attempt: JobAttempt, _ end: AttemptEnd) {
         let job = attempt.job
+        let ran = ContinuousClock.now - attempt.claimedAt
+        if end == .finishedInOwnTransaction { observe(attempt, .finished, ran: ran) }
         let transition = JobTransition.after(
             end, attempt: job.attempt, maxAttempts: job.maxAttempts ?? configuration.queue(job.queue).maxAttempts,
             orphaned: job.orphaned, maxOrphaned: configuration.maxOrphaned,
             retryDelay: { configuration.retryPolicy.delay(afterAttempt: $0) })
         guard let transition else { return }
-        pending.append(Completion(attempt: attempt, transition: transition))
+        pending.append(Completion(attempt: attempt, transition: transition, ran: ran))
         signal.continuation.yield()
+    }
+
+    /// Records an outcome once it is written: in swift-metrics and in the figures the
+    /// heartbeat reports (`WorkerStatistics`).
+    private func observe(_ attempt: JobAttempt, _ status: JobTransition.Status, ran: Duration) {
+        attempt.metrics.record(status, ran: ran)
+        if status != .queued { statistics.ended(queue: attempt.job.queue, finished: status == .finished, ran: ran) }
     }
 
     /// Writes until `finish()`, then writes what is left and returns.
@@ -186,6 +202,7 @@ actor JobCompleter {
         while let part = parts.popLast() {
             do {
                 try await execute(setState(part.map { ($0.attempt.key, $0.transition) }))
+                for completion in part { observe(completion.attempt, completion.transition.status, ran: completion.ran) }
             } catch where isWorthRetrying(error) {
                 pending = Array(part) + parts.reversed().flatMap { $0 } + pending
                 throw error
@@ -221,6 +238,7 @@ actor JobCompleter {
         for jobEvents in [configuration.jobEvents, false] {
             do {
                 try await execute(JobRunQueries.setStateIfRunning([(completion.attempt.key, failed)], workerID: workerID, jobEvents: jobEvents))
+                observe(completion.attempt, .failed, ran: completion.ran)
                 return
             } catch where isWorthRetrying(error) {
                 throw error

@@ -12,9 +12,11 @@ import PorterPostgres
 /// its search_path puts pg_catalog first, which covers operators and type names.
 enum JobRunQueries {
     /// Claims up to `limit` runnable jobs of one queue in one statement: at-front first, then
-    /// priority, run_at, id; jobs whose run_at is in the future are left alone. Walks
-    /// jobs_claim_idx in order and locks the rows it takes; SKIP LOCKED lets claimers on other
-    /// workers take other rows.
+    /// priority, run_at, id; jobs whose run_at is in the future are left alone, and so is a
+    /// paused queue (porter.queue_is_paused, one probe of paused_queues_pkey per claim, not per
+    /// row). Walks jobs_claim_idx in order and locks the rows it takes; SKIP LOCKED lets
+    /// claimers on other workers take other rows. Returns each job's wait: from when it could
+    /// run (run_at, or the enqueue if later) to the claim.
     ///
     /// `skipping` names jobs this worker handed back because another live worker can run them
     /// (`HandlerCoverage` names, see `ForeignJobs`); it is empty unless a rolling deploy is
@@ -54,6 +56,7 @@ enum JobRunQueries {
                 WITH next AS (
                     SELECT id FROM porter.jobs
                     WHERE queue = $1 AND status IN ('queued', 'scheduled') AND run_at <= pg_catalog.now()
+                        AND NOT porter.queue_is_paused($1)
                         AND \(asynchronousCommit) AND \(withoutJobEvents) \(skip)
                     ORDER BY at_front DESC, priority, run_at, id
                     LIMIT \(limit)
@@ -64,7 +67,8 @@ enum JobRunQueries {
                     attempts = least(j.attempts, 2147483646) + 1,
                     worker_id = $2, cancel_requested_at = NULL
                 FROM next WHERE j.id = next.id
-                RETURNING j.id, j.job_id, j.method, j.queue, j.args, j.attempts, j.max_attempts, j.timeout, j.orphaned
+                RETURNING j.id, j.job_id, j.method, j.queue, j.args, j.attempts, j.max_attempts, j.timeout, j.orphaned,
+                    pg_catalog.date_part('epoch', pg_catalog.now() - GREATEST(j.run_at, j.enqueued_at))::float8
                 """,
             binds: binds)
     }

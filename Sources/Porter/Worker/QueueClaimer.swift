@@ -26,6 +26,7 @@ final class QueueClaimer: Sendable {
     private let running: RunningAttempts
     private let fence: WorkerFence
     private let foreign: ForeignJobs
+    private let statistics: WorkerStatistics
     private let configuration: WorkerConfiguration
     private let statements: StatementPreparation
     private let outage: DatabaseOutage
@@ -35,7 +36,8 @@ final class QueueClaimer: Sendable {
     init(
         queue: String, capacity: Int, pool: PQPool, workerID: String, executor: JobExecutor,
         completer: JobCompleter, running: RunningAttempts, fence: WorkerFence, foreign: ForeignJobs,
-        configuration: WorkerConfiguration, statements: StatementPreparation, outage: DatabaseOutage, logger: Logger
+        statistics: WorkerStatistics, configuration: WorkerConfiguration, statements: StatementPreparation,
+        outage: DatabaseOutage, logger: Logger
     ) {
         self.queue = queue
         self.capacity = capacity
@@ -46,6 +48,7 @@ final class QueueClaimer: Sendable {
         self.running = running
         self.fence = fence
         self.foreign = foreign
+        self.statistics = statistics
         self.configuration = configuration
         self.statements = statements
         self.outage = outage
@@ -74,6 +77,8 @@ final class QueueClaimer: Sendable {
             let slots = SlotCount()
             var waiting = true  // jobs may be waiting: claim at start
             var stopping = false
+            // This loop's own lookup of the metrics handles, so a claim takes no lock for them.
+            var metrics: [String: JobMetrics] = [:]
             // While the database is unreachable, claims back off (wakes before `retryAt` pass).
             var failedClaims = 0
             var retryAt: ContinuousClock.Instant?
@@ -146,17 +151,29 @@ final class QueueClaimer: Sendable {
                 waiting = claimed.count == limit
                 guard !claimed.isEmpty else { continue }
                 let jobs = await foreign.settle(claimed, completer: completer)
-                let attempts = jobs.map { JobAttempt(job: $0, workerID: workerID, jobEvents: configuration.jobEvents) }
+                let claimedAt = ContinuousClock.now
+                let attempts = jobs.map { job in
+                    let handles = metrics[job.method] ?? JobMetrics.of(queue: queue, method: job.method)
+                    metrics[job.method] = handles
+                    return JobAttempt(
+                        job: job, workerID: workerID, jobEvents: configuration.jobEvents, metrics: handles, claimedAt: claimedAt)
+                }
                 // Before any of them runs, so that their started events precede their ends.
                 await completer.claimed(attempts)
                 for attempt in attempts {
                     slots.take()
                     running.add(attempt)
+                    attempt.metrics.started.increment()
+                    attempt.metrics.queue.wait.recordNanoseconds(Int64(min(max(attempt.job.waitSeconds, 0), 1e9) * 1e9))
+                    attempt.metrics.queue.slotsBusy.increment()
+                    statistics.started(queue: queue, wait: attempt.job.waitSeconds, at: claimedAt)
                     // Fenced off since the claim: the fence stopped what ran then, not this.
                     if fence.isFenced { attempt.control.stop(.fenced) }
-                    group.addTask { [executor, completer, running, events, capacity] in
+                    group.addTask { [executor, completer, running, statistics, events, capacity, queue] in
                         let end = await executor.run(attempt)
                         running.remove(attempt)
+                        attempt.metrics.queue.slotsBusy.decrement()
+                        statistics.freed(queue: queue)
                         await completer.ended(attempt, end)
                         // Wake the loop only when this slot makes a claim possible: the last
                         // one, or the one that brings the free slots to half. One wake-up per

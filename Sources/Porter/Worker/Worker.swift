@@ -56,9 +56,12 @@ public struct Worker: Service {
         // worker for dead, and so would a long vacuum or prune on a connection shared with it.
         let upkeep = PQPool(pool.configuration, maximumConnections: 1, logger: logger)
         let coverage = HandlerCoverage(registry: client.registry, sqlSchemas: configuration.sqlSchemas, sqlFunctions: configuration.sqlFunctions)
+        let slots = Dictionary(queues.map { ($0, configuration.queue($0).backgroundWorkers) }, uniquingKeysWith: +)
+        let statistics = WorkerStatistics(slots: slots)
         let session = WorkerSession(
             id: id, queues: queues, methods: coverage.names, connection: pool.configuration, configuration: configuration,
-            contact: contact, outage: outage, logger: logger)
+            contact: contact, outage: outage,
+            report: { [configuration] in Self.report(statistics.report(), configuration: configuration) }, logger: logger)
         let fence = WorkerFence(fenceAfter: configuration.fenceAfter, logger: logger)
         do {
             try await checkSchema(upkeep)
@@ -69,8 +72,11 @@ public struct Worker: Service {
             throw error
         }
         logger.info("worker started", metadata: ["porter.queues": "\(queues.joined(separator: ","))"])
+        for (queue, count) in slots { QueueMetrics.of(queue).slots.record(count) }
         let statements = StatementPreparation(prepared: configuration.preparedStatements)
-        let completer = JobCompleter(pool: pool, workerID: id, configuration: configuration, statements: statements, logger: logger)
+        let completer = JobCompleter(
+            pool: pool, workerID: id, configuration: configuration, statistics: statistics, statements: statements,
+            logger: logger)
         let running = RunningAttempts()
         let deadlines = JobDeadlines()
         let foreign = ForeignJobs(coverage: coverage, workerID: id, pool: pool, configuration: configuration, logger: logger)
@@ -88,6 +94,7 @@ public struct Worker: Service {
                 QueueClaimer(
                     queue: queue, capacity: slots / count + (index < slots % count ? 1 : 0), pool: pool, workerID: id,
                     executor: executor, completer: completer, running: running, fence: fence, foreign: foreign,
+                    statistics: statistics,
                     configuration: configuration, statements: statements, outage: outage, logger: logger)
             }
         }
@@ -205,6 +212,13 @@ public struct Worker: Service {
             code: .unsafeSearchPath,
             message: "this worker's search_path puts schema \(first) before pg_catalog, so a role that can create objects in \(first) could run code as the worker; name pg_catalog first or leave it out (PostgreSQL then searches it first), e.g. ALTER ROLE \"<worker role>\" SET search_path = pg_catalog, public, or remove the database's setting (SHOW search_path shows it)")
     }
+
+    /// What a worker reports in porter.workers.stats for porter.stats() and `porter workers`.
+    static func report(_ queues: [String: WorkerStatistics.QueueReport], configuration: WorkerConfiguration) -> PQJSON {
+        let report = WorkerStatistics.Report(rescueAfter: configuration.rescueAfter.seconds, queues: queues)
+        return (try? PQJSON(encoding: report)) ?? PQJSON(text: "{}")
+    }
+
     /// Runs `body`, waiting (with backoff) while the database cannot be reached; a missing
     /// Porter schema becomes `PorterError.schemaMissing`.
     @discardableResult
@@ -225,10 +239,30 @@ public struct Worker: Service {
         }
     }
 
+    /// Reads how many jobs of each served queue may run now, and how long the oldest has
+    /// waited, into the `porter_queue_depth` and `porter_queue_lag_seconds` gauges.
+    private func recordQueueGauges(_ pool: PQPool) async throws {
+        var depths = Dictionary(queues.map { ($0, (depth: 0, lag: 0.0)) }, uniquingKeysWith: { first, _ in first })
+        for row in try await pool.query(QueueQueries.depth(queues: queues)) {
+            let (queue, depth, lag) = try row.decode((String, Int, Double).self)
+            depths[queue] = (depth, lag)
+        }
+        for (queue, figures) in depths {
+            let metrics = QueueMetrics.of(queue)
+            metrics.depth.record(figures.depth)
+            metrics.lag.record(figures.lag)
+        }
+    }
+
     /// Rescues the jobs of dead workers, prunes old jobs and vacuums, every maintenance
-    /// interval; and stops skipping handed-back jobs that no live worker can run any more.
+    /// interval; stops skipping handed-back jobs that no live worker can run any more; then
+    /// reads the queues' depth and lag for the metrics backend, if there is one. Not on the
+    /// heartbeat's path: a slow count must never make a live worker look dead.
     private func maintain(_ pool: PQPool, foreign: ForeignJobs, claimers: [String: [QueueClaimer]]) async {
         let maintenance = Maintenance(pool: pool, configuration: configuration, logger: logger)
+        // The first reading waits one interval: counting every queued job of each queue just
+        // as the claimers start (every worker at once, in a deploy) would compete with them.
+        var gaugesDue = false
         while !Task.isCancelled {
             do {
                 let sentAt = ContinuousClock.now
@@ -245,6 +279,14 @@ public struct Worker: Service {
             for queue in await foreign.refresh() {
                 for claimer in claimers[queue] ?? [] { claimer.wake() }
             }
+            if gaugesDue && JobMetrics.backendBootstrapped {
+                do {
+                    try await recordQueueGauges(pool)
+                } catch {
+                    logger.info("could not read the queues' depth for the metrics", metadata: ["error": "\(error)"])
+                }
+            }
+            gaugesDue = true
             try? await Task.sleep(for: configuration.maintenanceInterval)
         }
     }

@@ -15,21 +15,24 @@ enum WorkerQueries {
     }
 
     /// Registers (or re-registers) a worker process with its session lock's key (NULL for
-    /// none) and what it can run, clearing any mark a rescuer left when it found the worker's
-    /// previous session gone. Served by workers_pkey.
-    static func register(id: String, host: String, pid: Int, queues: [String], methods: [String], lockKey: Int32?) -> PQQuery {
+    /// none), what it can run, and its figures for porter.stats() (`WorkerStatistics.Report`),
+    /// clearing any mark a rescuer left when it found the worker's previous session gone.
+    /// Served by workers_pkey.
+    static func register(
+        id: String, host: String, pid: Int, queues: [String], methods: [String], lockKey: Int32?, stats: PQJSON
+    ) -> PQQuery {
         """
-        INSERT INTO porter.workers (id, host, pid, queues, methods, lock_key)
-        VALUES (\(id), \(host), \(pid), \(queues)::text[], \(methods)::text[], \(lockKey))
+        INSERT INTO porter.workers (id, host, pid, queues, methods, lock_key, stats)
+        VALUES (\(id), \(host), \(pid), \(queues)::text[], \(methods)::text[], \(lockKey), \(stats)::jsonb)
         ON CONFLICT (id) DO UPDATE SET heartbeat_at = pg_catalog.now(), queues = excluded.queues, methods = excluded.methods,
-            lock_key = excluded.lock_key, session_lost_at = NULL
+            lock_key = excluded.lock_key, session_lost_at = NULL, stats = excluded.stats
         """
     }
 
-    /// Records that a worker is alive; no row back means a rescuer already declared it dead.
-    /// Served by workers_pkey.
-    static func heartbeat(id: String) -> PQQuery {
-        "UPDATE porter.workers SET heartbeat_at = pg_catalog.now() WHERE id = \(id) RETURNING id"
+    /// Records that a worker is alive, with its figures for porter.stats(); no row back means
+    /// a rescuer already declared it dead. Served by workers_pkey.
+    static func heartbeat(id: String, stats: PQJSON) -> PQQuery {
+        "UPDATE porter.workers SET heartbeat_at = pg_catalog.now(), stats = \(stats)::jsonb WHERE id = \(id) RETURNING id"
     }
 
     /// The schemas this session searches, in order, with those PostgreSQL adds itself
@@ -52,12 +55,15 @@ enum WorkerQueries {
         "DELETE FROM porter.workers WHERE id = \(id)"
     }
 
-    /// The registered workers, oldest first, each with its count of started jobs: a scan of
-    /// the small workers table, and per worker a probe of jobs_started_worker_idx.
+    /// Every registered worker with its figures from its last heartbeat, for `porter workers`
+    /// (`WorkerRecord`); a small table, read whole. Takes no lock. Methods are what the worker
+    /// registered (porter.workers.methods; none for a worker of an older build).
     static let list: PQQuery = """
-        SELECT \(unsafeRaw: WorkerRecord.columns),
-               (SELECT count(*) FROM porter.jobs j WHERE j.status = 'started' AND j.worker_id = w.id)
-        FROM porter.workers w
-        ORDER BY w.started_at, w.id
+        SELECT w.id, w.host, w.pid, w.queues, coalesce(w.methods, '{}'),
+               coalesce((SELECT sum((q.value->>'slots')::bigint) FROM jsonb_each(coalesce(w.stats->'queues', '{}')) q), 0),
+               coalesce((SELECT sum((q.value->>'busy')::bigint) FROM jsonb_each(coalesce(w.stats->'queues', '{}')) q), 0),
+               w.started_at, w.heartbeat_at,
+               w.heartbeat_at >= now() - make_interval(secs => coalesce((w.stats->>'rescue_after')::float8, 20))
+        FROM porter.workers w ORDER BY w.host, w.pid, w.id
         """
 }

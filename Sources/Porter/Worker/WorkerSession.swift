@@ -28,12 +28,15 @@ actor WorkerSession {
     private let contact: DatabaseContact
     /// Shared with the worker's other loops, so that an outage is logged once.
     private let outage: DatabaseOutage
+    /// This worker's figures for porter.stats(), written at registration and every heartbeat.
+    private let report: @Sendable () -> PQJSON
     private let logger: Logger
     private var connection: PQConnection?
 
     init(
         id: String, queues: [String], methods: [String], connection: PQConfiguration,
-        configuration: WorkerConfiguration, contact: DatabaseContact, outage: DatabaseOutage, logger: Logger
+        configuration: WorkerConfiguration, contact: DatabaseContact, outage: DatabaseOutage,
+        report: @escaping @Sendable () -> PQJSON, logger: Logger
     ) {
         self.id = id
         self.queues = queues
@@ -42,6 +45,7 @@ actor WorkerSession {
         self.configuration = configuration
         self.contact = contact
         self.outage = outage
+        self.report = report
         self.logger = logger
     }
 
@@ -141,7 +145,7 @@ actor WorkerSession {
         try await connection.query(
             WorkerQueries.register(
                 id: id, host: ProcessInfo.processInfo.hostName, pid: Int(getpid()), queues: queues, methods: methods,
-                lockKey: lockKey))
+                lockKey: lockKey, stats: report()))
     }
 
     /// Probes the other workers' session locks and rescues the jobs of the dead ones; the
@@ -174,7 +178,7 @@ actor WorkerSession {
     private func heartbeat(_ running: RunningAttempts, fence: WorkerFence, on connection: PQConnection) async {
         let sentAt = ContinuousClock.now
         do {
-            if try await connection.query(WorkerQueries.heartbeat(id: id)).isEmpty {
+            if try await connection.query(WorkerQueries.heartbeat(id: id, stats: report())).isEmpty {
                 // A rescuer took this worker for dead and gave its jobs away; the check below
                 // stops the runs it no longer holds.
                 logger.info("this worker was declared dead while running; registering again")
