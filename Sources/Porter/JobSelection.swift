@@ -14,6 +14,7 @@ public struct JobSelection: Sendable, Hashable {
     /// For a retry: only jobs that ended at or after this time; nil for any time.
     public var since: Date?
 
+    /// The jobs of `status`, narrowed to a queue, a method or an end time when given.
     public init(status: JobStatus, queue: String? = nil, method: String? = nil, since: Date? = nil) {
         self.status = status
         self.queue = queue

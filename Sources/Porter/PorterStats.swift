@@ -6,6 +6,7 @@ import Foundation
 public struct PorterStats: Sendable, Hashable, Codable {
     /// One queue's figures.
     public struct Queue: Sendable, Hashable, Codable {
+        /// The queue's name.
         public var queue: String
         /// Waiting jobs that may run now (status queued, or scheduled with its run_at passed).
         public var queued: Int
@@ -15,7 +16,9 @@ public struct PorterStats: Sendable, Hashable, Codable {
         public var deferred: Int
         /// Jobs running now.
         public var started: Int
+        /// Jobs that failed for good in the last hour.
         public var failedLastHour: Int
+        /// Jobs that failed for good in the last day.
         public var failedLastDay: Int
         /// Jobs the live workers finished in the last minute.
         public var finishedPerMinute: Int
@@ -24,13 +27,17 @@ public struct PorterStats: Sendable, Hashable, Codable {
         /// Wait (from when a job could run to its start) and run time percentiles over the last
         /// five minutes, from the live workers; nil without samples. Within 9 % of the exact value.
         public var waitP50Seconds: Double?
+        /// The 95th percentile of the wait, as `waitP50Seconds` is the median.
         public var waitP95Seconds: Double?
+        /// The median run time, from start to end, over the last five minutes; nil without samples.
         public var runP50Seconds: Double?
+        /// The 95th percentile of the run time.
         public var runP95Seconds: Double?
         /// Whether `porter pause` paused the queue.
         public var paused: Bool
-        /// The live workers' slots for this queue, and how many run a job.
+        /// The live workers' slots for this queue.
         public var slots: Int
+        /// How many of this queue's slots run a job.
         public var slotsBusy: Int
 
         enum CodingKeys: String, CodingKey {
@@ -43,11 +50,13 @@ public struct PorterStats: Sendable, Hashable, Codable {
         }
     }
 
+    /// Each queue's figures, one entry per queue.
     public var queues: [Queue]
     /// Live workers: their last heartbeat is more recent than their `rescue_after`.
     public var workers: Int
-    /// The live workers' slots running a job, and all their slots.
+    /// The live workers' slots running a job.
     public var slotsBusy: Int
+    /// All the live workers' slots.
     public var slots: Int
     /// The database's time when the figures were read.
     public var at: Date
