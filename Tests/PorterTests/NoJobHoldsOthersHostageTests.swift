@@ -93,6 +93,22 @@ import Testing
         await porter.close()
     }
 
+    @Test func aJobWrittenByHandWithAnInfiniteEnqueueTimeRunsAndLeavesTheQueueRunning() async throws {
+        let database = try await TestDatabase.create()
+        let porter = database.makeClient(registry: Self.registry())
+        // The claim measures each job's wait from its run_at or its enqueue, whichever is later;
+        // an enqueued_at of 'infinity' (which the table takes) once failed every claim of the
+        // queue with "cannot subtract infinite timestamps".
+        let odd = try await porter.pool.query(
+            "INSERT INTO porter.jobs (method, queue, enqueued_at) VALUES ('porter.noop', 'default', 'infinity') RETURNING id"
+        ).single(Int64.self)
+        let noops = try await porter.enqueueMany((0..<5).map { _ in EnqueueRequest(method: "porter.noop") }).compactMap(\.id)
+        let worker = RunningWorker(porter, fastConfiguration())
+        for id in noops + [odd] { try await waitForJob(porter, id, .finished) }
+        try await worker.shutdown()
+        await porter.close()
+    }
+
     @Test func aResultTheDatabaseRefusesFailsOnlyItsOwnJobSayingWhy() async throws {
         let (porter, failed) = try await runBeside { porter in
             try #require(try await porter.enqueue(method: "app.nul_result").id)

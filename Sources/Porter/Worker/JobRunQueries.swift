@@ -16,7 +16,9 @@ enum JobRunQueries {
     /// paused queue (porter.queue_is_paused, one probe of paused_queues_pkey per claim, not per
     /// row). Walks jobs_claim_idx in order and locks the rows it takes; SKIP LOCKED lets
     /// claimers on other workers take other rows. Returns each job's wait: from when it could
-    /// run (run_at, or the enqueue if later) to the claim.
+    /// run (run_at, or the enqueue if later) to the claim. run_at is finite (a table
+    /// constraint), enqueued_at need not be: it is capped at now(), so a row written by hand with
+    /// 'infinity' cannot fail every claim of its queue.
     ///
     /// `skipping` names jobs this worker handed back because another live worker can run them
     /// (`HandlerCoverage` names, see `ForeignJobs`); it is empty unless a rolling deploy is
@@ -68,7 +70,7 @@ enum JobRunQueries {
                     worker_id = $2, cancel_requested_at = NULL
                 FROM next WHERE j.id = next.id
                 RETURNING j.id, j.job_id, j.method, j.queue, j.args, j.attempts, j.max_attempts, j.timeout, j.orphaned,
-                    pg_catalog.date_part('epoch', pg_catalog.now() - GREATEST(j.run_at, j.enqueued_at))::float8
+                    pg_catalog.date_part('epoch', pg_catalog.now() - GREATEST(j.run_at, LEAST(j.enqueued_at, pg_catalog.now())))::float8
                 """,
             binds: binds)
     }
