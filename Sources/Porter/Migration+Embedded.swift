@@ -2027,14 +2027,23 @@ SET search_path = pg_catalog, pg_temp AS $$
 $$;
 
 -- Refuses a NULL or empty queue name, as porter.enqueue does.
+-- SECURITY DEFINER to read porter.settings (the limits), which only the schema's owner may.
 CREATE FUNCTION porter.check_queue_name(queue text, caller text) RETURNS void
-LANGUAGE plpgsql IMMUTABLE
+LANGUAGE plpgsql STABLE SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    limits porter.settings := porter.effective_settings();
 BEGIN
     IF queue IS NULL OR btrim(queue) = '' THEN
         RAISE EXCEPTION '%: queue must be a non-empty name', caller
             USING ERRCODE = CASE WHEN queue IS NULL THEN 'null_value_not_allowed' ELSE 'invalid_parameter_value' END,
-                  COLUMN = 'queue', HINT = 'name the queue, e.g. porter.pause_queue(''default'')';
+                  COLUMN = 'queue', HINT = format('name the queue, e.g. %s(''default'')', caller);
+    END IF;
+    -- A name no job can have (porter.enqueue refuses it), and one too long for the primary key.
+    IF octet_length(queue) > limits.max_queue_bytes THEN
+        RAISE EXCEPTION '%: queue is % bytes, over the limit of % bytes', caller, octet_length(queue), limits.max_queue_bytes
+            USING ERRCODE = 'program_limit_exceeded', COLUMN = 'queue',
+                  HINT = 'no job can be enqueued on such a queue; the schema''s owner may raise the limit with SELECT porter.set_limit(''max_queue_bytes'', n)';
     END IF;
 END
 $$;

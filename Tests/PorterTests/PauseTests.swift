@@ -89,6 +89,12 @@ import Testing
         } catch let error as PQError {
             #expect(error.sqlState == .nullValueNotAllowed && error.column == "queue")
         }
+        // A name longer than any queue can have (max_queue_bytes, 128) is refused too: a 10 kB
+        // one used to fail inside the primary key with an index-size error.
+        let long = String(repeating: "é", count: 5000)
+        let tooLong = await #expect(throws: PorterError.self) { try await porter.pauseQueue(long) }
+        #expect(tooLong?.sqlState == SQLState("54000") && "\(tooLong!)".contains("over the limit of 128 bytes"), "\(String(describing: tooLong))")
+        #expect(try await porter.pool.query("SELECT count(*) FROM porter.paused_queues").single(Int.self) == 0)
         await porter.close()
     }
 }
