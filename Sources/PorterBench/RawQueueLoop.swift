@@ -30,20 +30,7 @@ enum RawQueueLoop {
         try await setup.query(RawQueueSQL.fill(jobs))
         try await setup.query(RawQueueSQL.analyze)
         let elapsed = try await ContinuousClock().measure {
-            try await withThrowingTaskGroup(of: Void.self) { group in
-                for _ in 0..<4 {
-                    group.addTask {
-                        let connection = try await PQConnection.connect(configuration)
-                        while true {
-                            let ids = try await connection.query(RawQueueSQL.claim).map { try $0.decode(Int64.self) }
-                            if ids.isEmpty { break }
-                            try await connection.query(RawQueueSQL.complete(ids))
-                        }
-                        await connection.close()
-                    }
-                }
-                try await group.waitForAll()
-            }
+            try await claimAndComplete(configuration, claim: RawQueueSQL.claim, complete: RawQueueSQL.complete)
         }
         let finished = try await setup.query(RawQueueSQL.countFinished).single(Int.self)
         try await setup.query(RawQueueSQL.dropSchema)
@@ -51,6 +38,32 @@ enum RawQueueLoop {
             throw CommandFailure(message: "the raw loop finished \(finished) of \(jobs) rows")
         }
         return Double(jobs) / elapsed.seconds
+    }
+}
+
+/// Four connections, each running `claim` and then `complete` on the ids it returned, until a
+/// claim returns none: the loop both SQL baselines of `bench burndown` time.
+func claimAndComplete(
+    _ configuration: PQConfiguration, claim: PQQuery, complete: @escaping @Sendable ([Int64]) -> PQQuery
+) async throws {
+    try await withThrowingTaskGroup(of: Void.self) { group in
+        for _ in 0..<4 {
+            group.addTask {
+                let connection = try await PQConnection.connect(configuration)
+                do {
+                    while true {
+                        let ids = try await connection.query(claim).map { try $0.decode(Int64.self, at: 0) }
+                        if ids.isEmpty { break }
+                        try await connection.query(complete(ids))
+                    }
+                } catch {
+                    await connection.close()
+                    throw error
+                }
+                await connection.close()
+            }
+        }
+        try await group.waitForAll()
     }
 }
 

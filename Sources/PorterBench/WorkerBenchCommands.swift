@@ -203,20 +203,8 @@ struct BurndownBenchCommand: AsyncParsableCommand {
 
     /// The raw limit: 4 connections, each claiming 100 jobs and completing them, until none is left.
     private func bareLoop(_ bench: WorkerBench) async throws {
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            for _ in 0..<4 {
-                group.addTask {
-                    let connection = try await PQConnection.connect(bench.session.configuration)
-                    while true {
-                        let ids = try await connection.query(
-                            WorkerBenchSQL.bareClaim).map { try $0.decode(Int64.self, at: 0) }
-                        if ids.isEmpty { break }
-                        try await connection.query("UPDATE porter.jobs SET status = 'finished', ended_at = now() WHERE id = ANY(\(ids)::bigint[])")
-                    }
-                    await connection.close()
-                }
-            }
-            try await group.waitForAll()
+        try await claimAndComplete(bench.session.configuration, claim: WorkerBenchSQL.bareClaim) { ids in
+            "UPDATE porter.jobs SET status = 'finished', ended_at = now() WHERE id = ANY(\(ids)::bigint[])"
         }
     }
 }
