@@ -58,7 +58,7 @@ struct HandlerCoverage: Sendable {
     /// Names are compared byte for byte, as `SQLJobMethod` compares them: under Swift's `==`,
     /// `sql:\u{212A}app.f` (KELVIN SIGN) would be covered by a worker of schema `Kapp`.
     static func covers(_ names: [String], _ name: String) -> Bool {
-        func listed(_ name: String) -> Bool { names.contains { Array($0.utf8) == Array(name.utf8) } }
+        func listed(_ name: String) -> Bool { names.contains { $0.utf8.elementsEqual(name.utf8) } }
         if listed(name) { return true }
         if name.hasPrefix(DocumentJob.method + ":") { return listed(DocumentJob.method) }
         guard name.hasPrefix(SQLJobMethod.prefix), let schema = schema(of: name) else { return false }
