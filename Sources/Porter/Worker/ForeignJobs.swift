@@ -125,7 +125,7 @@ final class ForeignJobs: @unchecked Sendable {
         }
         let back = JobTransition(status: .queued)
         do {
-            try await pool.query(JobRunQueries.setStateIfRunning(
+            try await pool.query(JobRunQueries.endAttempts(
                 jobs.map { (JobAttempt.Key(id: $0.id, attempt: $0.attempt), back) }, workerID: workerID, jobEvents: false))
             for queue in Set(jobs.map(\.queue)) { try await pool.query(JobRunQueries.notifyWaiting(queue: queue)) }
             logger.info(

@@ -91,7 +91,7 @@ final class JobAttempt: @unchecked Sendable {
     /// uses for batches. False means the job is no longer this attempt's (rescued, canceled,
     /// already ended), and the caller must roll back.
     func write(_ transition: JobTransition, on connection: isolated PQConnection) throws -> Bool {
-        let statement = JobRunQueries.setStateIfRunning([(key, transition)], workerID: workerID, jobEvents: jobEvents)
+        let statement = JobRunQueries.endAttempts([(key, transition)], workerID: workerID, jobEvents: jobEvents)
         return try connection.query(statement).affectedRows == 1
     }
 

@@ -143,12 +143,32 @@ actor JobCompleter {
     }
 
     /// One pass: the ends that have arrived, after the `started` events of every attempt
-    /// claimed so far. Throws only for a transient failure (`isWorthRetrying`), with what is left put back.
+    /// claimed so far, in one statement when it succeeds. Throws only for a transient failure
+    /// (`isWorthRetrying`), with what is left put back.
     private func writeOnce() async throws {
         let batch = pending
         pending.removeAll()
         let announcing = unannounced
         unannounced.removeAll()
+        // The usual pass: the events and the ends in one statement, the events first. Every
+        // end here is of an attempt announced before or now: `claimed` precedes its run.
+        if !announcing.isEmpty, !batch.isEmpty {
+            do {
+                try await execute(JobRunQueries.endAttempts(
+                    batch.map { ($0.attempt.key, $0.transition) }, announcing: announcing,
+                    workerID: workerID, jobEvents: configuration.jobEvents))
+                for attempt in announcing { attempt.startedEventSent() }
+                for completion in batch { observe(completion.attempt, completion.transition.status, ran: completion.ran) }
+                return
+            } catch where isWorthRetrying(error) {
+                unannounced = announcing + unannounced
+                pending = batch + pending
+                throw error
+            } catch {
+                // Something in the batch is refused: the events go alone, and the ends are
+                // split around the job that makes them fail (`write`).
+            }
+        }
         do {
             try await announce(announcing)
         } catch {
@@ -237,7 +257,7 @@ actor JobCompleter {
         let failed = JobTransition(status: .failed, error: message)
         for jobEvents in [configuration.jobEvents, false] {
             do {
-                try await execute(JobRunQueries.setStateIfRunning([(completion.attempt.key, failed)], workerID: workerID, jobEvents: jobEvents))
+                try await execute(JobRunQueries.endAttempts([(completion.attempt.key, failed)], workerID: workerID, jobEvents: jobEvents))
                 observe(completion.attempt, .failed, ran: completion.ran)
                 return
             } catch where isWorthRetrying(error) {
@@ -252,7 +272,7 @@ actor JobCompleter {
     }
 
     private func setState(_ transitions: [(JobAttempt.Key, JobTransition)]) -> PQQuery {
-        JobRunQueries.setStateIfRunning(transitions, workerID: workerID, jobEvents: configuration.jobEvents)
+        JobRunQueries.endAttempts(transitions, workerID: workerID, jobEvents: configuration.jobEvents)
     }
 
     private func execute(_ query: PQQuery) async throws {

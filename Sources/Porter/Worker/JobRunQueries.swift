@@ -13,8 +13,9 @@ import PorterPostgres
 enum JobRunQueries {
     /// Claims up to `limit` runnable jobs of one queue in one statement: at-front first, then
     /// priority, run_at, id; jobs whose run_at is in the future are left alone, and so is a
-    /// paused queue (porter.queue_is_paused, one probe of paused_queues_pkey per claim, not per
-    /// row). Walks jobs_claim_idx in order and locks the rows it takes; SKIP LOCKED lets
+    /// paused queue (one probe of paused_queues_pkey per claim, not per row; read here rather
+    /// than through porter.queue_is_paused, a SECURITY DEFINER SQL function that PostgreSQL
+    /// parses and plans anew at every call). Walks jobs_claim_idx in order and locks the rows it takes; SKIP LOCKED lets
     /// claimers on other workers take other rows. Returns each job's wait: from when it could
     /// run (run_at, or the enqueue if later) to the claim. run_at is finite (a table
     /// constraint), enqueued_at need not be: it is capped at now(), so a row written by hand with
@@ -25,10 +26,11 @@ enum JobRunQueries {
     /// under way, and then the claim filters on the rows jobs_claim_idx finds, at the cost of
     /// walking past those jobs while they wait.
     ///
-    /// The claim sends no state event itself: building and queueing one notification per job
+    /// The claim marks itself as a worker's statement (`workerStatement`), so porter.jobs'
+    /// status trigger skips its rows. It sends no state event itself: building and queueing one notification per job
     /// would sit on the claim loop's path, and a notifying commit waits for NOTIFY's
     /// cluster-wide lock, which a completion holds through its WAL flush. The completer sends
-    /// the started events right after (`notifyStarted`).
+    /// the started events with the next batch of ends (`endAttempts`).
     ///
     /// The limit is written into the text, not bound: with `LIMIT $2` PostgreSQL's generic plan
     /// assumes a tenth of the queue, costs more than a custom plan, and so every claim was
@@ -58,8 +60,8 @@ enum JobRunQueries {
                 WITH next AS (
                     SELECT id FROM porter.jobs
                     WHERE queue = $1 AND status IN ('queued', 'scheduled') AND run_at <= pg_catalog.now()
-                        AND NOT porter.queue_is_paused($1)
-                        AND \(asynchronousCommit) AND \(withoutJobEvents) \(skip)
+                        AND NOT EXISTS (SELECT FROM porter.paused_queues p WHERE p.queue = $1)
+                        AND \(asynchronousCommit) AND \(workerStatement) \(skip)
                     ORDER BY at_front DESC, priority, run_at, id
                     LIMIT \(limit)
                     FOR UPDATE SKIP LOCKED
@@ -86,19 +88,11 @@ enum JobRunQueries {
 
     /// Sends the `started` events of claimed attempts, in claim order and in the trigger's
     /// payload (porter.job_event_payload, migrations 0010 and 0012), once their claim has
-    /// committed. Asynchronous commit like the claim's, so it holds NOTIFY's lock only briefly.
-    /// Reads nothing but its argument.
+    /// committed: the completer's way when sending them with a batch of ends failed.
+    /// Asynchronous commit like the claim's, so it holds NOTIFY's lock only briefly. Reads
+    /// nothing but its argument.
     static func notifyStarted(_ attempts: [JobAttempt]) -> PQQuery {
-        var json = "["
-        for (index, attempt) in attempts.enumerated() {
-            if index > 0 { json += "," }
-            json += "{\"id\":\(attempt.job.id),\"attempt\":\(attempt.job.attempt),\"method\":"
-            JSONElementValue.writeString(attempt.job.method, to: &json)
-            json += ",\"queue\":"
-            JSONElementValue.writeString(attempt.job.queue, to: &json)
-            json += "}"
-        }
-        json += "]"
+        let json = startedEvents(attempts)
         return """
             SELECT pg_catalog.count(pg_catalog.pg_notify('porter_realtime', porter.job_event_payload(s.id, 'started', s.method, s.queue, s.attempt, NULL)))
             FROM pg_catalog.jsonb_to_recordset(\(PQJSON(text: json))::jsonb) AS s(id bigint, method text, queue text, attempt integer)
@@ -107,18 +101,22 @@ enum JobRunQueries {
     }
 
     /// Ends attempts: moves each job to its transition's status, if the job is still started
-    /// by this worker in that attempt. The one statement for every way an attempt ends,
-    /// batched by the completer or run inside the job's own transaction. Served by jobs_pkey;
-    /// locks the rows it changes, in id order (the order in which an enqueue with depends_on
-    /// locks its parents). `ended_at` is `clock_timestamp()`: the moment of the write, not
-    /// the start of the transaction, which for an sql: job is the start of the job.
+    /// by this worker in that attempt, through porter.end_attempts (migration 0018), which also
+    /// sends the `started` events of `announcing` first, then the changed jobs' state events
+    /// (when `jobEvents`), and releases their dependants, with no trigger on the way. The one
+    /// statement for every way an attempt ends, batched by the completer or run inside the
+    /// job's own transaction. Served by jobs_pkey; locks the rows it changes, in id order (the
+    /// order in which an enqueue with depends_on locks its parents). `ended_at` is
+    /// `clock_timestamp()`: the moment of the write, not the start of the transaction, which
+    /// for an sql: job is the start of the job.
     ///
     /// `queued` gives the job back as if never started: the attempt is not counted, and the
     /// job keeps its run_at, so it keeps its place in the queue. A transition marked
     /// `orphaned` (a lost connection) adds one to `orphaned` and, for `queued`, stores its
     /// error. Returns the ids it changed.
-    static func setStateIfRunning(
-        _ transitions: [(key: JobAttempt.Key, transition: JobTransition)], workerID: String, jobEvents: Bool
+    static func endAttempts(
+        _ transitions: [(key: JobAttempt.Key, transition: JobTransition)], announcing: [JobAttempt] = [],
+        workerID: String, jobEvents: Bool
     ) -> PQQuery {
         var json = "["
         for (index, entry) in transitions.sorted(by: { $0.key.id < $1.key.id }).enumerated() {
@@ -132,26 +130,24 @@ enum JobRunQueries {
         }
         json += "]"
         return """
-            UPDATE porter.jobs AS j
-            SET status = o.status,
-                started_at = CASE WHEN o.status = 'queued' THEN NULL ELSE j.started_at END,
-                ended_at = CASE WHEN o.status IN ('finished', 'failed', 'canceled') THEN pg_catalog.clock_timestamp() END,
-                attempts = CASE WHEN o.status = 'queued' THEN greatest(j.attempts - 1, 0) ELSE j.attempts END,
-                result = CASE WHEN o.status = 'queued' THEN j.result ELSE o.result END,
-                error = CASE WHEN o.status = 'queued' THEN coalesce(o.error, j.error) ELSE o.error END,
-                orphaned = CASE WHEN o.orphaned THEN least(j.orphaned, 2147483646) + 1 ELSE j.orphaned END,
-                errors = CASE WHEN o.error IS NULL THEN j.errors
-                              ELSE j.errors || pg_catalog.jsonb_build_array(pg_catalog.jsonb_build_object(
-                                  'attempt', j.attempts, 'error', o.error, 'at', pg_catalog.clock_timestamp(), 'worker', j.worker_id)) END,
-                run_at = CASE WHEN o.status = 'scheduled' THEN pg_catalog.now() + pg_catalog.make_interval(secs => o.retry_in) ELSE j.run_at END,
-                worker_id = NULL,
-                cancel_requested_at = NULL
-            FROM pg_catalog.jsonb_to_recordset(\(PQJSON(text: json))::jsonb)
-                 AS o(id bigint, attempt integer, status text, result jsonb, error text, retry_in float8, orphaned boolean)
-            WHERE j.id = o.id AND j.status = 'started' AND j.worker_id = \(workerID) AND j.attempts = o.attempt
-                AND \(unsafeRaw: jobEvents ? "true" : withoutJobEvents)
-            RETURNING j.id
+            SELECT id FROM porter.end_attempts(\(workerID), \(PQJSON(text: startedEvents(announcing)))::jsonb,
+                                               \(PQJSON(text: json))::jsonb, \(jobEvents)) AS id
             """
+    }
+
+    /// The `started` events of `attempts` as porter.end_attempts and `notifyStarted` read them.
+    private static func startedEvents(_ attempts: [JobAttempt]) -> String {
+        var json = "["
+        for (index, attempt) in attempts.enumerated() {
+            if index > 0 { json += "," }
+            json += "{\"id\":\(attempt.job.id),\"attempt\":\(attempt.job.attempt),\"method\":"
+            JSONElementValue.writeString(attempt.job.method, to: &json)
+            json += ",\"queue\":"
+            JSONElementValue.writeString(attempt.job.queue, to: &json)
+            json += "}"
+        }
+        json += "]"
+        return json
     }
 
     /// Readies an sql: job's transaction: its statement timeout, its id for
@@ -188,7 +184,8 @@ enum JobRunQueries {
     /// condition that is always true and evaluated once, so it costs no round trip.
     private static let asynchronousCommit = "(SELECT pg_catalog.set_config('synchronous_commit', 'off', true)) = 'off'"
 
-    /// Switches job state events off for this transaction (see migration 0009), written the
-    /// same way.
-    private static let withoutJobEvents = "(SELECT pg_catalog.set_config('porter.job_events', 'off', true)) = 'off'"
+    /// Marks the statement's transaction as a worker's own, so porter.jobs' status trigger
+    /// skips the rows it changes (migration 0018): the worker sends their events itself.
+    /// Written the same way.
+    private static let workerStatement = "(SELECT pg_catalog.set_config('porter.worker_statement', 'on', true)) = 'on'"
 }

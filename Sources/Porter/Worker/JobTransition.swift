@@ -2,7 +2,7 @@ import PorterPostgres
 
 /// What the end of one attempt does to its job's row: the status it moves to and what is
 /// stored with it. Every way an attempt ends is decided here, in `after(_:attempt:maxAttempts:retryDelay:)`,
-/// and written by one statement (`JobRunQueries.setStateIfRunning`), batched by the completer
+/// and written by one statement (`JobRunQueries.endAttempts`), batched by the completer
 /// or inside the job's own transaction.
 struct JobTransition: Sendable, Hashable {
     enum Status: String, Sendable, Hashable {
