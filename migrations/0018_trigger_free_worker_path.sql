@@ -155,7 +155,10 @@ BEGIN
     INTO changed, ended, sent
     FROM updated u;
     PERFORM set_config('porter.worker_statement', coalesce(previous, ''), true);
-    PERFORM porter.release_dependants_of(ended);
+    -- Nothing is deferred, the usual case: one probe of jobs_deferred_idx and no call.
+    IF ended IS NOT NULL AND EXISTS (SELECT FROM porter.jobs WHERE status = 'deferred') THEN
+        PERFORM porter.release_dependants_of(ended);
+    END IF;
     RETURN QUERY SELECT unnest(changed);
 END
 $$;

@@ -22,6 +22,13 @@ public struct EnqueueRequest: Sendable, Hashable {
         self.init(method: J.method, args: try PQJSON(encoding: job), options: options)
     }
 
+    /// Requests for a batch of typed jobs, their arguments written by one encoder: making
+    /// one (`PQJSON.makeEncoder()`) per job was a tenth of `enqueueMany`'s time in Swift.
+    package static func batch<J: Job>(_ jobs: [J], options: EnqueueOptions) throws -> [EnqueueRequest] {
+        let encoder = PQJSON.makeEncoder()
+        return try jobs.map { EnqueueRequest(method: J.method, args: try PQJSON(encoding: $0, encoder: encoder), options: options) }
+    }
+
     /// The request as one element of `porter.enqueue_many`'s JSON array: its fields in key
     /// order, each only when it differs from what enqueue_many assumes for a missing key (args
     /// `{}`, false, priority 0): every key costs the server a field of jsonb_to_record. A list,

@@ -66,7 +66,7 @@ extension PorterClient {
 
     /// Enqueues typed jobs that share the options, in one statement.
     public func enqueueMany<J: Job>(_ jobs: [J], options: EnqueueOptions = EnqueueOptions(), on connection: isolated PQConnection) async throws -> [EnqueueResult] {
-        try await enqueueMany(try jobs.map { try EnqueueRequest($0, options: options) }, on: connection)
+        try await enqueueMany(try EnqueueRequest.batch(jobs, options: options), on: connection)
     }
 
     // MARK: On Porter's pool, in a transaction of its own
@@ -97,8 +97,7 @@ extension PorterClient {
 
     /// Enqueues typed jobs that share the options, in one statement, on Porter's pool.
     public func enqueueMany<J: Job>(_ jobs: [J], options: EnqueueOptions = EnqueueOptions()) async throws -> [EnqueueResult] {
-        let requests = try jobs.map { try EnqueueRequest($0, options: options) }
-        return try await enqueueMany(requests)
+        try await enqueueMany(try EnqueueRequest.batch(jobs, options: options))
     }
 
     // MARK: -

@@ -65,7 +65,7 @@ extension PostgresConnection {
     public func enqueueMany<J: Job>(
         _ jobs: [J], options: EnqueueOptions = EnqueueOptions(), logger: Logger
     ) async throws -> [EnqueueResult] {
-        try await enqueueMany(try jobs.map { try EnqueueRequest($0, options: options) }, logger: logger)
+        try await enqueueMany(try EnqueueRequest.batch(jobs, options: options), logger: logger)
     }
 
     // MARK: -

@@ -80,14 +80,21 @@ import Testing
                         continue
                     }
                     added += 1
+                    let options = request.options
                     let row = try #require(try await porter.pool.query("""
-                        SELECT method = \(request.method), queue = \(request.options.queue),
-                               job_id IS NOT DISTINCT FROM \(request.options.jobID), args = \(request.args)::jsonb,
-                               status IN ('queued', 'scheduled', 'deferred', 'canceled')
+                        SELECT method = \(request.method), queue = \(options.queue),
+                               job_id IS NOT DISTINCT FROM \(options.jobID), args = \(request.args)::jsonb,
+                               status IN ('queued', 'scheduled', 'deferred', 'canceled'),
+                               priority = \(options.priority) AND at_front = \(options.atFront)
+                                   AND timeout IS NOT DISTINCT FROM \(options.timeout)
+                                   AND max_attempts IS NOT DISTINCT FROM \(options.maxAttempts)
+                                   AND (\(options.runAt)::timestamptz IS NULL OR run_at = \(options.runAt)::timestamptz)
+                                   AND depends_on IS NOT DISTINCT FROM \(options.dependsOn.isEmpty ? nil : options.dependsOn)::bigint[]
                         FROM porter.jobs WHERE id = \(id)
                         """).first)
                     let (method, queue, jobID, args, status) = try row.decode((Bool, Bool, Bool, Bool, Bool).self)
                     #expect(method && queue && jobID && args && status, "job \(id) differs from its request")
+                    #expect(try row.decode(Bool.self, at: 5), "job \(id)'s options differ from its request: \(options)")
                 }
                 #expect(try await porter.pool.query("SELECT count(*) FROM porter.jobs").single(Int.self) == before + added)
                 enqueued += added
