@@ -2560,6 +2560,10 @@ DECLARE
     sent bigint;
     previous text := current_setting('porter.worker_statement', true);
 BEGIN
+    IF worker_id IS NULL THEN
+        RAISE EXCEPTION 'porter.end_attempts: worker_id must not be NULL'
+            USING ERRCODE = 'null_value_not_allowed', COLUMN = 'worker_id';
+    END IF;
     IF started IS NOT NULL AND jsonb_array_length(started) > 0 THEN
         SELECT count(pg_notify('porter_realtime', porter.job_event_payload(s.id, 'started', s.method, s.queue, s.attempt, NULL)))
         INTO sent
