@@ -196,11 +196,13 @@ struct BurndownBenchCommand: AsyncParsableCommand {
         await bench.stop()
         let processCPU = Int(cpu.process * 1e6 / Double(jobs))
         let machineCPU = Int(cpu.machine * 1e6 / Double(jobs))
+        let peakRSS = Int(CPUTime.peakResidentMiB().rounded())
         print("CPU per job: \(processCPU) µs in this process, \(machineCPU) µs on the whole machine (PostgreSQL included)")
+        print("peak resident memory of this process (worker, enqueues and all): \(peakRSS) MiB")
         print("jobs=\(jobs) concurrency=\(concurrency) history=\(history) metrics=\(metrics ? "on" : "off") jobs_per_s=\(Int(rate))"
             + (baseline.map { " baseline_jobs_per_s=\(Int($0))" } ?? "")
             + (raw.map { " raw_jobs_per_s=\(Int($0)) ratio_to_raw=\(format(rate / $0))" } ?? "")
-            + " process_cpu_us_per_job=\(processCPU) machine_cpu_us_per_job=\(machineCPU)")
+            + " process_cpu_us_per_job=\(processCPU) machine_cpu_us_per_job=\(machineCPU) peak_rss_mib=\(peakRSS)")
     }
 
     /// Works off N jobs untimed, then checkpoints. A fresh cluster has no spare WAL segment
