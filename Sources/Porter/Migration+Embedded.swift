@@ -2549,8 +2549,9 @@ CREATE TRIGGER jobs_status_changed
 -- ends (JobRunQueries.endAttempts). First sends the `started` events of `started` ({"id",
 -- "attempt", "method", "queue"}, attempts this worker claimed), then each changed job's state
 -- event when `job_events`, then releases the dependants of the jobs that ended. Returns the
--- ids it changed. Served by jobs_pkey; locks the rows it changes in id order (the caller sorts
--- `outcomes`), the order in which an enqueue with depends_on locks its parents.
+-- ids it changed. Served by jobs_started_worker_idx (the worker's started jobs) or jobs_pkey,
+-- as the planner chooses; locks the rows it changes in id order (the caller sorts `outcomes`),
+-- the order in which an enqueue with depends_on locks its parents.
 CREATE FUNCTION porter.end_attempts(worker_id text, started jsonb, outcomes jsonb, job_events boolean) RETURNS SETOF bigint
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp AS $$
@@ -2559,6 +2560,10 @@ DECLARE
     ended bigint[];
     sent bigint;
     previous text := current_setting('porter.worker_statement', true);
+    -- The moment of the write, for ended_at, the error's time and a retry's run_at alike, so
+    -- a retry is due exactly its delay after the failure it records. Not now(): in an sql:
+    -- job's transaction that is the start of the job, and here it is before the events above.
+    written_at timestamptz;
 BEGIN
     IF worker_id IS NULL THEN
         RAISE EXCEPTION 'porter.end_attempts: worker_id must not be NULL'
@@ -2578,19 +2583,20 @@ BEGIN
         PERFORM set_config('porter.job_events', 'off', true);
     END IF;
     PERFORM set_config('porter.worker_statement', 'on', true);
+    written_at := clock_timestamp();
     WITH updated AS (
         UPDATE porter.jobs AS j
         SET status = o.status,
             started_at = CASE WHEN o.status = 'queued' THEN NULL ELSE j.started_at END,
-            ended_at = CASE WHEN o.status IN ('finished', 'failed', 'canceled') THEN clock_timestamp() END,
+            ended_at = CASE WHEN o.status IN ('finished', 'failed', 'canceled') THEN written_at END,
             attempts = CASE WHEN o.status = 'queued' THEN greatest(j.attempts - 1, 0) ELSE j.attempts END,
             result = CASE WHEN o.status = 'queued' THEN j.result ELSE o.result END,
             error = CASE WHEN o.status = 'queued' THEN coalesce(o.error, j.error) ELSE o.error END,
             orphaned = CASE WHEN o.orphaned THEN least(j.orphaned, 2147483646) + 1 ELSE j.orphaned END,
             errors = CASE WHEN o.error IS NULL THEN j.errors
                           ELSE j.errors || jsonb_build_array(jsonb_build_object(
-                              'attempt', j.attempts, 'error', o.error, 'at', clock_timestamp(), 'worker', j.worker_id)) END,
-            run_at = CASE WHEN o.status = 'scheduled' THEN now() + make_interval(secs => o.retry_in) ELSE j.run_at END,
+                              'attempt', j.attempts, 'error', o.error, 'at', written_at, 'worker', j.worker_id)) END,
+            run_at = CASE WHEN o.status = 'scheduled' THEN written_at + make_interval(secs => o.retry_in) ELSE j.run_at END,
             worker_id = NULL,
             cancel_requested_at = NULL
         FROM jsonb_to_recordset(outcomes)

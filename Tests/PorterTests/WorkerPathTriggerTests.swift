@@ -82,4 +82,24 @@ import Testing
         #expect(Set(seen) == ["finished \(finishing)", "failed \(failing)", "queued \(released)", "canceled \(canceled)"])
         await porter.close()
     }
+
+    @Test func aRetryIsDueExactlyItsDelayAfterTheFailureItRecords() async throws {
+        let database = try await TestDatabase.create()
+        var registry = JobRegistry()
+        struct Refused: Error {}
+        registry.register(method: "app.flaky") { _, _ in throw Refused() }
+        let porter = database.makeClient(registry: registry)
+        // 30 s: the retry is not claimed while the test reads the row.
+        let worker = RunningWorker(porter, fastConfiguration {
+            $0.retryPolicy = RetryPolicy(base: .seconds(30), maximum: .seconds(60), jitter: 0)
+        })
+        let id = try #require(try await porter.enqueue(method: "app.flaky", options: EnqueueOptions(maxAttempts: 2)).id)
+        try await waitForJob(porter, id, .scheduled)
+        try await worker.shutdown()
+        let delay = try await porter.pool.query("""
+            SELECT extract(epoch FROM run_at - (errors->0->>'at')::timestamptz)::float8 FROM porter.jobs WHERE id = \(id)
+            """).single(Double.self)
+        #expect(abs(delay - 30) < 1e-6, "run_at is \(delay) s after the failure")
+        await porter.close()
+    }
 }

@@ -15,8 +15,8 @@ enum JobRunQueries {
     /// priority, run_at, id; jobs whose run_at is in the future are left alone, and so is a
     /// paused queue (one probe of paused_queues_pkey per claim, not per row; read here rather
     /// than through porter.queue_is_paused, a SECURITY DEFINER SQL function that PostgreSQL
-    /// parses and plans anew at every call). Walks jobs_claim_idx in order and locks the rows it takes; SKIP LOCKED lets
-    /// claimers on other workers take other rows. Returns each job's wait: from when it could
+    /// parses and plans anew at every call). Walks jobs_claim_idx in order and locks the rows
+    /// it takes; SKIP LOCKED lets claimers on other workers take other rows. Returns each job's wait: from when it could
     /// run (run_at, or the enqueue if later) to the claim. run_at is finite (a table
     /// constraint), enqueued_at need not be: it is capped at now(), so a row written by hand with
     /// 'infinity' cannot fail every claim of its queue.
@@ -27,8 +27,8 @@ enum JobRunQueries {
     /// walking past those jobs while they wait.
     ///
     /// The claim marks itself as a worker's statement (`workerStatement`), so porter.jobs'
-    /// status trigger skips its rows. It sends no state event itself: building and queueing one notification per job
-    /// would sit on the claim loop's path, and a notifying commit waits for NOTIFY's
+    /// status trigger skips its rows. It sends no state event itself: building and queueing
+    /// one notification per job would sit on the claim loop's path, and a notifying commit waits for NOTIFY's
     /// cluster-wide lock, which a completion holds through its WAL flush. The completer sends
     /// the started events with the next batch of ends (`endAttempts`).
     ///
@@ -105,10 +105,12 @@ enum JobRunQueries {
     /// sends the `started` events of `announcing` first, then the changed jobs' state events
     /// (when `jobEvents`), and releases their dependants, with no trigger on the way. The one
     /// statement for every way an attempt ends, batched by the completer or run inside the
-    /// job's own transaction. Served by jobs_pkey; locks the rows it changes, in id order (the
-    /// order in which an enqueue with depends_on locks its parents). `ended_at` is
-    /// `clock_timestamp()`: the moment of the write, not the start of the transaction, which
-    /// for an sql: job is the start of the job.
+    /// job's own transaction. Served by jobs_started_worker_idx (this worker's started jobs)
+    /// or jobs_pkey, as the planner chooses; locks the rows it changes, in id order (the order
+    /// in which an enqueue with depends_on locks its parents). `ended_at`, an error's time and
+    /// a retry's run_at count from one `clock_timestamp()` taken just before the change: the
+    /// moment of the write, not the start of the transaction, which for an sql: job is the
+    /// start of the job.
     ///
     /// `queued` gives the job back as if never started: the attempt is not counted, and the
     /// job keeps its run_at, so it keeps its place in the queue. A transition marked
