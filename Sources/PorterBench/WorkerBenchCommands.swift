@@ -173,14 +173,17 @@ struct BurndownBenchCommand: AsyncParsableCommand {
         try await warmUp(bench)
         var baseline: Double?
         var raw: Double?
+        var rawCPU: Int?
         if !noBaseline {
             try await bench.fill(jobs)
             let elapsed = try await clock.measure { try await bareLoop(bench) }
             baseline = Double(jobs) / elapsed.seconds
             print("bare SQL loop on porter.jobs, its triggers included (claim 100 + complete 100 per round, 4 connections): \(Int(baseline!)) jobs/s")
             try await bench.clear()
-            raw = try await RawQueueLoop.measure(bench.session.configuration, jobs: jobs)
-            print("raw SQL loop on a narrow table without triggers (claim 100 + complete 100 per round, 4 connections): \(Int(raw!)) jobs/s")
+            let figures = try await RawQueueLoop.measure(bench.session.configuration, jobs: jobs)
+            raw = figures.jobsPerSecond
+            rawCPU = Int(figures.machineCPUPerJob.seconds * 1e6)
+            print("raw SQL loop on a narrow table without triggers (claim 100 + complete 100 per round, 4 connections): \(Int(raw!)) jobs/s, \(rawCPU!) µs of machine CPU per job")
         }
         try await bench.fill(jobs)
         let cpuBefore = CPUTime.now()
@@ -202,6 +205,7 @@ struct BurndownBenchCommand: AsyncParsableCommand {
         print("jobs=\(jobs) concurrency=\(concurrency) history=\(history) metrics=\(metrics ? "on" : "off") jobs_per_s=\(Int(rate))"
             + (baseline.map { " baseline_jobs_per_s=\(Int($0))" } ?? "")
             + (raw.map { " raw_jobs_per_s=\(Int($0)) ratio_to_raw=\(format(rate / $0))" } ?? "")
+            + (rawCPU.map { " raw_machine_cpu_us_per_job=\($0)" } ?? "")
             + " process_cpu_us_per_job=\(processCPU) machine_cpu_us_per_job=\(machineCPU) peak_rss_mib=\(peakRSS)")
     }
 
