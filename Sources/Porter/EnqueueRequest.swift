@@ -1,3 +1,4 @@
+import Foundation
 import PorterPostgres
 
 /// One job to enqueue: a method, its JSON arguments and the options. `enqueueMany` takes a
@@ -19,14 +20,19 @@ public struct EnqueueRequest: Sendable, Hashable {
 
     /// A request for a typed job; its properties become the arguments.
     public init<J: Job>(_ job: J, options: EnqueueOptions = .init()) throws {
-        self.init(method: J.method, args: try PQJSON(encoding: job), options: options)
+        try self.init(job, options: options, encoder: PQJSON.makeEncoder())
     }
 
-    /// Requests for a batch of typed jobs, their arguments written by one encoder: making
-    /// one (`PQJSON.makeEncoder()`) per job was a tenth of `enqueueMany`'s time in Swift.
+    /// A request for a typed job whose arguments `encoder` writes (one of `PQJSON.makeEncoder()`).
+    init<J: Job>(_ job: J, options: EnqueueOptions, encoder: JSONEncoder) throws {
+        self.init(method: J.method, args: try PQJSON(encoding: job, encoder: encoder), options: options)
+    }
+
+    /// Requests for a batch of typed jobs, their arguments written by one encoder: a new
+    /// encoder costs about 0.25 µs of the 1.5 µs that writing a small job's arguments takes.
     package static func batch<J: Job>(_ jobs: [J], options: EnqueueOptions) throws -> [EnqueueRequest] {
         let encoder = PQJSON.makeEncoder()
-        return try jobs.map { EnqueueRequest(method: J.method, args: try PQJSON(encoding: $0, encoder: encoder), options: options) }
+        return try jobs.map { try EnqueueRequest($0, options: options, encoder: encoder) }
     }
 
     /// The request as one element of `porter.enqueue_many`'s JSON array: its fields in key

@@ -20,9 +20,9 @@ enum RawQueueLoop {
     static func measure(_ configuration: PQConfiguration, jobs: Int) async throws -> Figures {
         let setup = try await PQConnection.connect(configuration)
         do {
-            let rate = try await measure(configuration, jobs: jobs, setup: setup)
+            let figures = try await measure(configuration, jobs: jobs, setup: setup)
             await setup.close()
-            return rate
+            return figures
         } catch {
             await setup.close()
             throw error

@@ -345,7 +345,6 @@ struct LatencyBenchCommand: AsyncParsableCommand {
     }
 }
 
-
 /// A count shared by the no-op job's runs and the bench loop that waits on them.
 final class RunCount: Sendable {
     private let count = Atomic<Int>(0)
