@@ -14,8 +14,8 @@ public struct Migration: Sendable, Hashable {
         self.sql = sql
     }
 
-    /// A stable fingerprint of the SQL (FNV-1a, 64 bits), recorded when applied so an edited
-    /// migration can be noticed.
+    /// A stable fingerprint of the SQL (FNV-1a, 64 bits), recorded when applied so that a
+    /// migration edited after its release is refused (`Migrator`).
     public var checksum: String {
         var hash: UInt64 = 0xcbf2_9ce4_8422_2325
         for byte in sql.utf8 {
@@ -25,4 +25,23 @@ public struct Migration: Sendable, Hashable {
         let hex = String(hash, radix: 16)
         return String(repeating: "0", count: 16 - hex.count) + hex
     }
+
+    /// Whether `checksum`, recorded by a database, is this migration's: its text now, or a text
+    /// an earlier release shipped (`earlierReleasedChecksums`).
+    public func accepts(recordedChecksum checksum: String) -> Bool {
+        checksum == self.checksum || Self.earlierReleasedChecksums[version]?.contains(checksum) == true
+    }
+
+    /// The checksums of the texts that the first releases shipped for migrations 0001, 0002,
+    /// 0005 and 0006, before those files were corrected in place (commits 6c304c0, f4365de and
+    /// 38512de; the texts are in Tests/Fixtures/first-published-migrations). A database that
+    /// applied them reaches the same schema through the later migrations, as
+    /// `MigrationTests` shows, so they are accepted. No other migration ever changed after
+    /// its release, and none may: fix forward with a new migration.
+    static let earlierReleasedChecksums: [Int: Set<String>] = [
+        1: ["40698e780012848a"],
+        2: ["5dd72f9ee7a1794a"],
+        5: ["dc483c42d78d5274"],
+        6: ["7e4a5d563b365b53"],
+    ]
 }

@@ -5,10 +5,12 @@ import PorterPostgres
 ///
 /// Several processes may start at once: each takes the same session advisory lock first, so one
 /// applies what is missing and the others then find nothing to do. Every applied migration is
-/// recorded in `porter.schema_migrations` with its checksum.
+/// recorded in `porter.schema_migrations` with its checksum, and a migration whose recorded
+/// checksum is not its shipped text's makes `migrate(on:)` throw before it changes anything
+/// (`PorterError.Code.migrationChanged(version:)`): a released migration never changes.
 public struct Migrator: Sendable {
     /// The advisory lock key: the bytes of "porter" as a bigint.
-    public static let advisoryLockKey: Int64 = 0x706f_7274_6572
+    public static let advisoryLockKey: Int64 = PorterLockKey.migration
 
     /// The migrations to apply. Default: every embedded one.
     public var migrations: [Migration]
@@ -43,16 +45,11 @@ public struct Migrator: Sendable {
             let (version, checksum) = try row.decode((Int, String).self)
             recorded[version] = checksum
         }
+        // Refuse before changing anything: a database that applied another text of a released
+        // migration has a schema this code was not written for.
+        if let error = Self.changedMigration(in: recorded, migrations: migrations) { throw error }
         var applied: [Migration] = []
-        for migration in migrations {
-            if let checksum = recorded[migration.version] {
-                if checksum != migration.checksum {
-                    logger.info(
-                        "migration was edited after it was applied; forward-only migrations should not change",
-                        metadata: ["porter.migration": "\(migration.version)_\(migration.name)"])
-                }
-                continue
-            }
+        for migration in migrations where recorded[migration.version] == nil {
             logger.info("applying migration", metadata: ["porter.migration": "\(migration.version)_\(migration.name)"])
             let sql = migration.sql
             let record = MigrationQueries.record(migration)
@@ -63,5 +60,31 @@ public struct Migrator: Sendable {
             applied.append(migration)
         }
         return applied
+    }
+
+    /// The error for the first of `migrations` whose checksum recorded in `recorded` (version to
+    /// checksum, as `porter.schema_migrations` holds them) is not its text's; nil when none is.
+    static func changedMigration(in recorded: [Int: String], migrations: [Migration] = Migration.all) -> PorterError? {
+        for migration in migrations {
+            if let checksum = recorded[migration.version], !migration.accepts(recordedChecksum: checksum) {
+                return changedMigration(migration, recordedChecksum: checksum)
+            }
+        }
+        return nil
+    }
+
+    /// The error for a migration whose applied text differs from the shipped one: which one,
+    /// both checksums, and what to do.
+    static func changedMigration(_ migration: Migration, recordedChecksum: String) -> PorterError {
+        let number = String(migration.version)
+        let file = String(repeating: "0", count: max(0, 4 - number.count)) + number + "_" + migration.name
+        return PorterError(
+            code: .migrationChanged(version: migration.version),
+            message: """
+                migration \(file) was applied to this database with checksum \(recordedChecksum), but this Porter ships \
+                another text of it (checksum \(migration.checksum)); a released migration never changes, so nothing was \
+                migrated. If you edited migrations/\(file).sql, restore it (git checkout -- migrations/\(file).sql) and put \
+                the change in a new migration; otherwise run the Porter release that applied it, or one made from it
+                """)
     }
 }

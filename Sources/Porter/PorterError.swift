@@ -25,6 +25,9 @@ public struct PorterError: Error, Sendable, CustomStringConvertible {
         case invalidState
         /// The database has no (or an older) Porter schema: run `porter migrate`.
         case schemaMissing
+        /// A migration this database applied has another text than the one this Porter ships
+        /// (its checksum differs): a released migration never changes. The message names it.
+        case migrationChanged(version: Int)
         /// The worker's server sessions are shared with other clients (PgBouncer in transaction
         /// pooling mode), so prepared statements cannot work: run it with `--poll-only`.
         case sharedServerSession

@@ -49,6 +49,62 @@ import Testing
         await connection.close()
     }
 
+    /// A database that applied another text of a released migration is refused before
+    /// anything changes, with an error that names the migration and says what to do.
+    @Test func aMigrationChangedAfterItWasAppliedMakesMigrateRefuseNamingIt() async throws {
+        let database = try await TestDatabase.create(migrated: false)
+        let connection = try await database.connect()
+        try await Migrator(migrations: Migration.all.filter { $0.version <= 17 }).migrate(on: connection)
+        try await connection.execute("UPDATE porter.schema_migrations SET checksum = '00000000deadbeef' WHERE version = 3")
+        let porter = database.makeClient()
+        do {
+            try await porter.migrate()
+            Issue.record("migrate applied migrations over a changed one")
+        } catch let error as PorterError {
+            #expect(error.code == .migrationChanged(version: 3))
+            #expect(error.message.contains("migration 0003_worker was applied to this database with checksum 00000000deadbeef"))
+            #expect(error.message.contains("restore it"))
+        }
+        // Nothing after 0017 was applied.
+        #expect(try await connection.query("SELECT max(version) FROM porter.schema_migrations").single(Int.self) == 17)
+        // The command line says the same and fails.
+        let result = try await runPorter(["migrate", "--database-url", database.connectionString])
+        #expect(result.status != 0 && !result.crashed)
+        #expect(result.output.contains("migration 0003_worker was applied to this database with checksum 00000000deadbeef"), "\(result.output)")
+        #expect(try await connection.query("SELECT max(version) FROM porter.schema_migrations").single(Int.self) == 17)
+        await porter.close()
+        await connection.close()
+    }
+
+    /// The first published texts of 0001, 0002, 0005 and 0006 are accepted: a database that
+    /// applied them reaches today's schema (the test below), so refusing it would help no one.
+    @Test func theFirstPublishedTextsOfCorrectedMigrationsAreAccepted() throws {
+        let folder = Self.packageRoot.appendingPathComponent("Tests/Fixtures/first-published-migrations")
+        for file in try FileManager.default.contentsOfDirectory(atPath: folder.path).filter({ $0.hasSuffix(".sql") }) {
+            let version = try #require(Int(file.prefix(4)))
+            let current = try #require(Migration.all.first { $0.version == version })
+            var text = try String(contentsOf: folder.appendingPathComponent(file), encoding: .utf8)
+            if text.hasSuffix("\n") { text.removeLast() }
+            let first = Migration(version: version, name: current.name, sql: text)
+            #expect(first.checksum != current.checksum)
+            #expect(current.accepts(recordedChecksum: first.checksum), "\(file)")
+        }
+        #expect(!Migration.all[2].accepts(recordedChecksum: "00000000deadbeef"))
+    }
+
+    /// A worker refuses to start on a database that applied another text of a migration.
+    @Test func aWorkerRefusesADatabaseWithAChangedMigration() async throws {
+        let database = try await TestDatabase.create()
+        let porter = database.makeClient()
+        try await porter.pool.query("UPDATE porter.schema_migrations SET checksum = '00000000deadbeef' WHERE version = 5")
+        let worker = Worker(client: porter, configuration: fastConfiguration())
+        let error = await #expect(throws: PorterError.self) { try await worker.run() }
+        #expect(error?.code == .migrationChanged(version: 5))
+        #expect(error?.message.contains("migration 0005_realtime was applied to this database") == true, "\(String(describing: error))")
+        #expect(try await porter.pool.query("SELECT count(*) FROM porter.workers").single(Int.self) == 0)
+        await porter.close()
+    }
+
     /// Everything in schema porter that a migration creates, one line per object: columns
     /// with types and defaults, constraints and whether they are validated, indexes, triggers,
     /// views, function definitions, and every privilege.
@@ -95,7 +151,10 @@ import Testing
         func firstText(_ version: Int) throws -> Migration {
             let current = try #require(Migration.all.first { $0.version == version })
             let file = folder.appendingPathComponent(String(format: "%04d", version) + "_" + current.name + ".sql")
-            return Migration(version: version, name: current.name, sql: try String(contentsOf: file, encoding: .utf8))
+            // As a release embedded it: the file less its last newline (scripts/embed-migrations).
+            var text = try String(contentsOf: file, encoding: .utf8)
+            if text.hasSuffix("\n") { text.removeLast() }
+            return Migration(version: version, name: current.name, sql: text)
         }
         let current = { (version: Int) in Migration.all.first { $0.version == version }! }
         let old = try await TestDatabase.create(migrated: false)

@@ -1,0 +1,140 @@
+import Foundation
+import Porter
+import PorterPostgres
+import PorterTesting
+import Testing
+
+struct DumpFailed: Error, CustomStringConvertible {
+    var message: String
+    var description: String { message }
+}
+
+/// schema/porter.sql is the schema the migrations leave, in one file a reader can open: these
+/// tests keep it so, and keep released migrations from changing.
+@Suite struct SchemaFileTests {
+    static let schemaFile = MigrationTests.packageRoot.appendingPathComponent("schema/porter.sql")
+    static let releasedFile = MigrationTests.packageRoot.appendingPathComponent("migrations/RELEASED")
+
+    /// The file's opening comment: what it is, how it is made, and where the contract's lists live.
+    static let header = """
+        -- schema/porter.sql: the schema `porter` as migrations/0001… leave it on a fresh database,
+        -- dumped by pg_dump (schema only, no owners). Read it to see a table, an index or a function
+        -- as it is today; change it only through a new migration, then run scripts/dump-schema.
+        -- SchemaFileTests fails while this file and the migrations differ.
+        --
+        -- Where the contract's words live. Swift writes each list once, in Sources/Porter/Contract/;
+        -- SQL cannot share a constant between a constraint, an index predicate and a function
+        -- body, so each list below is defined once and repeated where PostgreSQL needs its text:
+        --   * every status: CHECK jobs_status_valid (Swift: JobStatus);
+        --   * active (queued, scheduled, started, deferred): the predicate of the unique index
+        --     jobs_job_id_active_key; enqueue, enqueue_many and retry_jobs repeat it, since an
+        --     ON CONFLICT clause must imply the predicate of the index it arbitrates on
+        --     (Swift: JobStatus.active);
+        --   * ended (finished, failed, canceled): CHECK jobs_ended_at_when_ended and index
+        --     jobs_ended_at_idx; end_attempts and job_status_changed repeat it (JobStatus.ended);
+        --   * claimable (queued, scheduled): the predicate of index jobs_claim_idx, which the
+        --     worker's claim repeats so that the planner can use it (JobStatus.claimable);
+        --   * NOTIFY channels: porter_enqueue (a queue has runnable jobs; payload the queue),
+        --     porter_realtime (job events, progress, publish_realtime; JSON), and porter_cancel
+        --     (sent by the Swift client; payload a job id) (Swift: PorterChannel);
+        --   * session settings read with current_setting: porter.job_events,
+        --     porter.worker_statement, porter.current_job_id, porter.relay_progress,
+        --     porter.max_args_bytes; limits live in the table porter.settings (Swift: PorterSetting);
+        --   * advisory lock keys are taken by Swift only (PorterLockKey).
+
+        """
+
+    /// What pg_dump prints of schema porter in `database`, less the lines that vary from run to
+    /// run (the server's and pg_dump's versions, \\restrict's random key).
+    static func dump(_ database: TestDatabase) throws -> String {
+        let output = FileManager.default.temporaryDirectory.appendingPathComponent("porter-schema-\(UUID().uuidString).sql")
+        let log = FileManager.default.temporaryDirectory.appendingPathComponent("porter-schema-\(UUID().uuidString).log")
+        defer {
+            try? FileManager.default.removeItem(at: output)
+            try? FileManager.default.removeItem(at: log)
+        }
+        let bin = try EmbeddedPostgres.findBinDirectory()
+        let status = try ChildProcess.run(
+            [bin + "/pg_dump", "--schema-only", "--schema=porter", "--no-owner", "--no-tablespaces",
+             "--file=" + output.path, "--dbname=" + database.connectionString],
+            outputPath: log.path)
+        guard status == 0 else {
+            let text = (try? String(contentsOf: log, encoding: .utf8)) ?? ""
+            throw DumpFailed(message: "pg_dump exited with \(status): \(text)")
+        }
+        let lines = try String(contentsOf: output, encoding: .utf8).components(separatedBy: "\n").filter { line in
+            !line.hasPrefix("\\restrict") && !line.hasPrefix("\\unrestrict")
+                && !line.hasPrefix("-- Dumped from database version") && !line.hasPrefix("-- Dumped by pg_dump version")
+        }
+        return header + lines.joined(separator: "\n")
+    }
+
+    /// The first line where two texts differ, for a failure message that fits on a screen.
+    static func firstDifference(_ expected: String, _ actual: String) -> String {
+        let left = expected.components(separatedBy: "\n")
+        let right = actual.components(separatedBy: "\n")
+        for index in 0..<max(left.count, right.count) {
+            let a = index < left.count ? left[index] : "(end of file)"
+            let b = index < right.count ? right[index] : "(end of file)"
+            if a != b { return "line \(index + 1): schema/porter.sql has\n  \(a)\nthe migrations give\n  \(b)" }
+        }
+        return "no difference"
+    }
+
+    /// With PORTER_WRITE_SCHEMA=1 (scripts/dump-schema) it writes the file instead of checking it.
+    @Test func theSchemaFileIsWhatTheMigrationsProduce() async throws {
+        let database = try await TestDatabase.create()
+        let dumped = try Self.dump(database)
+        if ProcessInfo.processInfo.environment["PORTER_WRITE_SCHEMA"] == "1" {
+            try FileManager.default.createDirectory(at: Self.schemaFile.deletingLastPathComponent(), withIntermediateDirectories: true)
+            try dumped.write(to: Self.schemaFile, atomically: true, encoding: .utf8)
+            return
+        }
+        let checkedIn = try String(contentsOf: Self.schemaFile, encoding: .utf8)
+        #expect(checkedIn == dumped, "schema/porter.sql is not what the migrations produce; run scripts/dump-schema. \(Self.firstDifference(checkedIn, dumped))")
+        // The file holds what a reader comes for: every function's body as it is now.
+        #expect(checkedIn.contains("CREATE FUNCTION porter.end_attempts("))
+        #expect(checkedIn.contains("CREATE TABLE porter.jobs ("))
+        try await database.drop()
+    }
+
+    /// A database migrated by an earlier main (b4b7a45, which shipped 0001–0017 with the texts
+    /// they have today), then by this one, has the schema of a fresh install: the schema file.
+    @Test func aDatabaseMigratedByAnEarlierMainThenByThisOneHasTheSchemaFileSchema() async throws {
+        let database = try await TestDatabase.create(migrated: false)
+        let connection = try await database.connect()
+        let earlier = try await Migrator(migrations: Migration.all.filter { $0.version <= 17 }).migrate(on: connection)
+        #expect(earlier.count == 17)
+        // Work the earlier release left behind goes on under the new schema.
+        let id = try await connection.query("SELECT porter.enqueue('reports.generate', job_id => 'before-upgrade')").single(Int64.self)
+        let applied = try await Migrator().migrate(on: connection)
+        #expect(applied.map(\.version) == Migration.all.filter { $0.version > 17 }.map(\.version))
+        await connection.close()
+        let dumped = try Self.dump(database)
+        let checkedIn = try String(contentsOf: Self.schemaFile, encoding: .utf8)
+        #expect(checkedIn == dumped, "an upgraded database differs from a fresh one. \(Self.firstDifference(checkedIn, dumped))")
+        let status = try await database.makeClient().jobStatus(id: id)
+        #expect(status == .queued)
+        try await database.drop()
+    }
+
+    /// migrations/RELEASED lists the checksum of every migration that has reached main. A
+    /// released migration whose text changes fails here, in CI, before any database meets it.
+    @Test func noReleasedMigrationHasChanged() throws {
+        let lines = try String(contentsOf: Self.releasedFile, encoding: .utf8).components(separatedBy: "\n")
+            .filter { !$0.hasPrefix("#") && !$0.trimmingCharacters(in: .whitespaces).isEmpty }
+        var listed: [Int: String] = [:]
+        for line in lines {
+            let fields = line.split(separator: " ", omittingEmptySubsequences: true)
+            let version = try #require(fields.first.flatMap { Int($0) }, "migrations/RELEASED: a line that is not `NNNN name checksum`: \(line)")
+            listed[version] = try #require(fields.last.map(String.init))
+        }
+        for migration in Migration.all {
+            guard let checksum = listed[migration.version] else {
+                Issue.record("migration \(migration.version) \(migration.name) is not in migrations/RELEASED; add `\(migration.version) \(migration.name) \(migration.checksum)` when it lands")
+                continue
+            }
+            #expect(checksum == migration.checksum, "released migration \(migration.version) \(migration.name) was changed (checksum \(migration.checksum), released \(checksum)): restore it and put the change in a new migration")
+        }
+    }
+}

@@ -1,0 +1,2111 @@
+-- schema/porter.sql: the schema `porter` as migrations/0001… leave it on a fresh database,
+-- dumped by pg_dump (schema only, no owners). Read it to see a table, an index or a function
+-- as it is today; change it only through a new migration, then run scripts/dump-schema.
+-- SchemaFileTests fails while this file and the migrations differ.
+--
+-- Where the contract's words live. Swift writes each list once, in Sources/Porter/Contract/;
+-- SQL cannot share a constant between a constraint, an index predicate and a function
+-- body, so each list below is defined once and repeated where PostgreSQL needs its text:
+--   * every status: CHECK jobs_status_valid (Swift: JobStatus);
+--   * active (queued, scheduled, started, deferred): the predicate of the unique index
+--     jobs_job_id_active_key; enqueue, enqueue_many and retry_jobs repeat it, since an
+--     ON CONFLICT clause must imply the predicate of the index it arbitrates on
+--     (Swift: JobStatus.active);
+--   * ended (finished, failed, canceled): CHECK jobs_ended_at_when_ended and index
+--     jobs_ended_at_idx; end_attempts and job_status_changed repeat it (JobStatus.ended);
+--   * claimable (queued, scheduled): the predicate of index jobs_claim_idx, which the
+--     worker's claim repeats so that the planner can use it (JobStatus.claimable);
+--   * NOTIFY channels: porter_enqueue (a queue has runnable jobs; payload the queue),
+--     porter_realtime (job events, progress, publish_realtime; JSON), and porter_cancel
+--     (sent by the Swift client; payload a job id) (Swift: PorterChannel);
+--   * session settings read with current_setting: porter.job_events,
+--     porter.worker_statement, porter.current_job_id, porter.relay_progress,
+--     porter.max_args_bytes; limits live in the table porter.settings (Swift: PorterSetting);
+--   * advisory lock keys are taken by Swift only (PorterLockKey).
+--
+-- PostgreSQL database dump
+--
+
+
+
+SET statement_timeout = 0;
+SET lock_timeout = 0;
+SET idle_in_transaction_session_timeout = 0;
+SET client_encoding = 'UTF8';
+SET standard_conforming_strings = on;
+SELECT pg_catalog.set_config('search_path', '', false);
+SET check_function_bodies = false;
+SET xmloption = content;
+SET client_min_messages = warning;
+SET row_security = off;
+
+--
+-- Name: porter; Type: SCHEMA; Schema: -; Owner: -
+--
+
+CREATE SCHEMA porter;
+
+
+--
+-- Name: cancel_jobs(text, text, timestamp with time zone, text, integer); Type: FUNCTION; Schema: porter; Owner: -
+--
+
+CREATE FUNCTION porter.cancel_jobs(queue text DEFAULT NULL::text, method text DEFAULT NULL::text, before timestamp with time zone DEFAULT NULL::timestamp with time zone, status text DEFAULT 'queued'::text, max_jobs integer DEFAULT 1000) RETURNS integer
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $_$
+DECLARE
+    changed integer;
+BEGIN
+    PERFORM porter.check_bulk('porter.cancel_jobs', cancel_jobs.status, ARRAY['queued', 'scheduled', 'deferred'], cancel_jobs.max_jobs);
+    EXECUTE $q$
+        WITH picked AS (
+            SELECT j.id FROM porter.jobs j
+            WHERE j.status = $1 AND ($2::text IS NULL OR j.queue = $2) AND ($3::text IS NULL OR j.method = $3)
+              AND j.enqueued_at < coalesce($4, now())
+            LIMIT $5
+            FOR UPDATE SKIP LOCKED
+        )
+        UPDATE porter.jobs AS j SET status = 'canceled', ended_at = now(), error = 'canceled', cancel_requested_at = NULL
+        FROM picked WHERE j.id = picked.id
+    $q$
+    USING cancel_jobs.status, cancel_jobs.queue, cancel_jobs.method, cancel_jobs.before, cancel_jobs.max_jobs;
+    GET DIAGNOSTICS changed = ROW_COUNT;
+    RETURN changed;
+END
+$_$;
+
+
+--
+-- Name: check_bulk(text, text, text[], integer); Type: FUNCTION; Schema: porter; Owner: -
+--
+
+CREATE FUNCTION porter.check_bulk(caller text, status text, allowed text[], max_jobs integer) RETURNS void
+    LANGUAGE plpgsql IMMUTABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+BEGIN
+    IF status IS NULL OR NOT status = ANY(allowed) THEN
+        RAISE EXCEPTION '%: status must be one of %, got %', caller, array_to_string(allowed, ', '), coalesce(status, 'NULL')
+            USING ERRCODE = CASE WHEN status IS NULL THEN 'null_value_not_allowed' ELSE 'invalid_parameter_value' END,
+                  COLUMN = 'status';
+    END IF;
+    IF max_jobs IS NULL OR max_jobs < 1 THEN
+        RAISE EXCEPTION '%: max_jobs must be at least 1, got %', caller, coalesce(max_jobs::text, 'NULL')
+            USING ERRCODE = 'invalid_parameter_value', COLUMN = 'max_jobs',
+                  HINT = 'each call changes at most max_jobs jobs; call it again until it returns 0';
+    END IF;
+END
+$$;
+
+
+--
+-- Name: check_enqueue(text, jsonb, text, text, boolean, integer, integer, timestamp with time zone); Type: FUNCTION; Schema: porter; Owner: -
+--
+
+CREATE FUNCTION porter.check_enqueue(method text, args jsonb, queue text, job_id text, deduplicate boolean, timeout integer, max_attempts integer, run_at timestamp with time zone DEFAULT NULL::timestamp with time zone) RETURNS boolean
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+DECLARE
+    limits porter.settings := porter.effective_settings();
+BEGIN
+    IF method IS NULL THEN
+        RAISE EXCEPTION 'porter.enqueue: method must not be NULL'
+            USING ERRCODE = 'null_value_not_allowed', COLUMN = 'method',
+                  HINT = 'pass the job''s method name, e.g. method => ''app.tasks.sync_stock''';
+    END IF;
+    IF btrim(method) = '' THEN
+        RAISE EXCEPTION 'porter.enqueue: method must not be empty'
+            USING ERRCODE = 'invalid_parameter_value', COLUMN = 'method',
+                  HINT = 'pass the job''s method name, e.g. method => ''app.tasks.sync_stock''';
+    END IF;
+    IF octet_length(method) > limits.max_method_bytes THEN
+        RAISE EXCEPTION 'porter.enqueue: method is % bytes, over the limit of % bytes', octet_length(method), limits.max_method_bytes
+            USING ERRCODE = 'program_limit_exceeded', COLUMN = 'method',
+                  HINT = 'use a shorter method name; the schema''s owner may raise the limit with SELECT porter.set_limit(''max_method_bytes'', n)';
+    END IF;
+    IF args IS NOT NULL AND jsonb_typeof(args) <> 'object' THEN
+        RAISE EXCEPTION 'porter.enqueue: args must be a JSON object, got a JSON %', jsonb_typeof(args)
+            USING ERRCODE = 'invalid_parameter_value', COLUMN = 'args',
+                  HINT = 'wrap the values in an object of named arguments, e.g. {"outlet": "A1"}';
+    END IF;
+    IF args IS NOT NULL AND pg_column_size(args) > limits.max_args_bytes THEN
+        RAISE EXCEPTION 'porter.enqueue: args are % bytes, over the limit of % bytes', pg_column_size(args), limits.max_args_bytes
+            USING ERRCODE = 'program_limit_exceeded', COLUMN = 'args',
+                  HINT = 'store large data in a table and pass its key; the schema''s owner may raise the limit with SELECT porter.set_limit(''max_args_bytes'', n)';
+    END IF;
+    IF queue IS NULL OR btrim(queue) = '' THEN
+        RAISE EXCEPTION 'porter.enqueue: queue must be a non-empty name'
+            USING ERRCODE = CASE WHEN queue IS NULL THEN 'null_value_not_allowed' ELSE 'invalid_parameter_value' END,
+                  COLUMN = 'queue', HINT = 'use short, default, long or a queue from your config';
+    END IF;
+    IF octet_length(queue) > limits.max_queue_bytes THEN
+        RAISE EXCEPTION 'porter.enqueue: queue is % bytes, over the limit of % bytes', octet_length(queue), limits.max_queue_bytes
+            USING ERRCODE = 'program_limit_exceeded', COLUMN = 'queue',
+                  HINT = 'use a shorter queue name; the schema''s owner may raise the limit with SELECT porter.set_limit(''max_queue_bytes'', n)';
+    END IF;
+    IF octet_length(job_id) > limits.max_job_id_bytes THEN
+        RAISE EXCEPTION 'porter.enqueue: job_id is % bytes, over the limit of % bytes', octet_length(job_id), limits.max_job_id_bytes
+            USING ERRCODE = 'program_limit_exceeded', COLUMN = 'job_id',
+                  HINT = 'use a shorter key, e.g. a hash of the long one; the schema''s owner may raise the limit with SELECT porter.set_limit(''max_job_id_bytes'', n)';
+    END IF;
+    IF timeout IS NOT NULL AND timeout <= 0 THEN
+        RAISE EXCEPTION 'porter.enqueue: timeout must be a positive number of seconds, got %', timeout
+            USING ERRCODE = 'invalid_parameter_value', COLUMN = 'timeout',
+                  HINT = 'leave timeout NULL to use the queue''s timeout';
+    END IF;
+    IF max_attempts IS NOT NULL AND max_attempts < 1 THEN
+        RAISE EXCEPTION 'porter.enqueue: max_attempts must be at least 1, got %', max_attempts
+            USING ERRCODE = 'invalid_parameter_value', COLUMN = 'max_attempts',
+                  HINT = 'max_attempts counts the first run: 1 means no retries';
+    END IF;
+    IF coalesce(deduplicate, false) AND job_id IS NULL THEN
+        RAISE EXCEPTION 'porter.enqueue: deduplicate requires a job_id'
+            USING ERRCODE = 'invalid_parameter_value', COLUMN = 'job_id',
+                  HINT = 'pass job_id => ''...'' naming the work to deduplicate, as frappe.enqueue requires';
+    END IF;
+    IF NOT isfinite(run_at) THEN
+        RAISE EXCEPTION 'porter.enqueue: run_at must be a finite time, got %', run_at
+            USING ERRCODE = 'invalid_parameter_value', COLUMN = 'run_at',
+                  HINT = 'a job with run_at infinity would never run; pass a time, or leave run_at NULL to run now';
+    END IF;
+    RETURN true;
+END
+$$;
+
+
+--
+-- Name: check_queue_name(text, text); Type: FUNCTION; Schema: porter; Owner: -
+--
+
+CREATE FUNCTION porter.check_queue_name(queue text, caller text) RETURNS void
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+DECLARE
+    limits porter.settings := porter.effective_settings();
+BEGIN
+    IF queue IS NULL OR btrim(queue) = '' THEN
+        RAISE EXCEPTION '%: queue must be a non-empty name', caller
+            USING ERRCODE = CASE WHEN queue IS NULL THEN 'null_value_not_allowed' ELSE 'invalid_parameter_value' END,
+                  COLUMN = 'queue', HINT = format('name the queue, e.g. %s(''default'')', caller);
+    END IF;
+    -- A name no job can have (porter.enqueue refuses it), and one too long for the primary key.
+    IF octet_length(queue) > limits.max_queue_bytes THEN
+        RAISE EXCEPTION '%: queue is % bytes, over the limit of % bytes', caller, octet_length(queue), limits.max_queue_bytes
+            USING ERRCODE = 'program_limit_exceeded', COLUMN = 'queue',
+                  HINT = 'no job can be enqueued on such a queue; the schema''s owner may raise the limit with SELECT porter.set_limit(''max_queue_bytes'', n)';
+    END IF;
+END
+$$;
+
+
+--
+-- Name: current_job_id(); Type: FUNCTION; Schema: porter; Owner: -
+--
+
+CREATE FUNCTION porter.current_job_id() RETURNS bigint
+    LANGUAGE sql STABLE
+    RETURN (NULLIF(current_setting('porter.current_job_id'::text, true), ''::text))::bigint;
+
+
+--
+-- Name: delete_jobs(interval, text, text, text, integer); Type: FUNCTION; Schema: porter; Owner: -
+--
+
+CREATE FUNCTION porter.delete_jobs(older_than interval, queue text DEFAULT NULL::text, method text DEFAULT NULL::text, status text DEFAULT 'failed'::text, max_jobs integer DEFAULT 1000) RETURNS integer
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $_$
+DECLARE
+    changed integer;
+BEGIN
+    PERFORM porter.check_bulk('porter.delete_jobs', delete_jobs.status, ARRAY['failed', 'canceled', 'finished'], delete_jobs.max_jobs);
+    IF older_than IS NULL OR older_than < interval '0' THEN
+        RAISE EXCEPTION 'porter.delete_jobs: older_than must be a positive interval, got %', coalesce(older_than::text, 'NULL')
+            USING ERRCODE = CASE WHEN older_than IS NULL THEN 'null_value_not_allowed' ELSE 'invalid_parameter_value' END,
+                  COLUMN = 'older_than', HINT = 'e.g. older_than => interval ''7 days''';
+    END IF;
+    EXECUTE $q$
+        DELETE FROM porter.jobs WHERE id IN (
+            SELECT j.id FROM porter.jobs j
+            WHERE j.status = $1 AND j.ended_at < now() - $2
+              AND ($3::text IS NULL OR j.queue = $3) AND ($4::text IS NULL OR j.method = $4)
+            LIMIT $5
+            FOR UPDATE SKIP LOCKED)
+    $q$
+    USING delete_jobs.status, delete_jobs.older_than, delete_jobs.queue, delete_jobs.method, delete_jobs.max_jobs;
+    GET DIAGNOSTICS changed = ROW_COUNT;
+    RETURN changed;
+END
+$_$;
+
+
+--
+-- Name: dependency_error(bigint, text, text); Type: FUNCTION; Schema: porter; Owner: -
+--
+
+CREATE FUNCTION porter.dependency_error(parent bigint, parent_method text, parent_status text) RETURNS text
+    LANGUAGE sql IMMUTABLE
+    RETURN format('canceled: job %s (%s), which this job depends on, %s'::text, parent, parent_method, parent_status);
+
+
+SET default_table_access_method = heap;
+
+--
+-- Name: settings; Type: TABLE; Schema: porter; Owner: -
+--
+
+CREATE TABLE porter.settings (
+    singleton boolean DEFAULT true NOT NULL,
+    max_args_bytes integer DEFAULT 1048576 NOT NULL,
+    max_method_bytes integer DEFAULT 256 NOT NULL,
+    max_queue_bytes integer DEFAULT 128 NOT NULL,
+    max_job_id_bytes integer DEFAULT 512 NOT NULL,
+    max_event_bytes integer DEFAULT 128 NOT NULL,
+    max_message_bytes integer DEFAULT 1048576 NOT NULL,
+    max_stored_messages integer DEFAULT 10000 NOT NULL,
+    CONSTRAINT settings_limits_in_range CHECK ((((max_args_bytes >= 1) AND (max_args_bytes <= 268435455)) AND ((max_message_bytes >= 1) AND (max_message_bytes <= 268435455)) AND ((max_method_bytes >= 1) AND (max_method_bytes <= 1048576)) AND ((max_queue_bytes >= 1) AND (max_queue_bytes <= 1048576)) AND ((max_job_id_bytes >= 1) AND (max_job_id_bytes <= 1048576)) AND ((max_event_bytes >= 1) AND (max_event_bytes <= 1048576)) AND ((max_stored_messages >= 0) AND (max_stored_messages <= 1000000000)))),
+    CONSTRAINT settings_one_row CHECK (singleton)
+);
+
+
+--
+-- Name: TABLE settings; Type: COMMENT; Schema: porter; Owner: -
+--
+
+COMMENT ON TABLE porter.settings IS 'Porter''s limits; change them with porter.set_limit (the schema''s owner only).';
+
+
+--
+-- Name: effective_settings(); Type: FUNCTION; Schema: porter; Owner: -
+--
+
+CREATE FUNCTION porter.effective_settings() RETURNS porter.settings
+    LANGUAGE plpgsql STABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $_$
+DECLARE
+    limits porter.settings;
+    lowered text := current_setting('porter.max_args_bytes', true);
+BEGIN
+    SELECT * INTO STRICT limits FROM porter.settings;
+    IF lowered ~ '^[0-9]{1,9}$' THEN
+        limits.max_args_bytes := least(limits.max_args_bytes, lowered::integer);
+    END IF;
+    RETURN limits;
+END
+$_$;
+
+
+--
+-- Name: end_attempts(text, jsonb, jsonb, boolean); Type: FUNCTION; Schema: porter; Owner: -
+--
+
+CREATE FUNCTION porter.end_attempts(worker_id text, started jsonb, outcomes jsonb, job_events boolean) RETURNS SETOF bigint
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+DECLARE
+    changed bigint[];
+    ended bigint[];
+    sent bigint;
+    previous text := current_setting('porter.worker_statement', true);
+    -- The moment of the write, for ended_at, the error's time and a retry's run_at alike, so
+    -- a retry is due exactly its delay after the failure it records. Not now(): in an sql:
+    -- job's transaction that is the start of the job, and here it is before the events above.
+    written_at timestamptz;
+BEGIN
+    IF worker_id IS NULL THEN
+        RAISE EXCEPTION 'porter.end_attempts: worker_id must not be NULL'
+            USING ERRCODE = 'null_value_not_allowed', COLUMN = 'worker_id';
+    END IF;
+    IF started IS NOT NULL AND jsonb_array_length(started) > 0 THEN
+        SELECT count(pg_notify('porter_realtime', porter.job_event_payload(s.id, 'started', s.method, s.queue, s.attempt, NULL)))
+        INTO sent
+        FROM jsonb_to_recordset(started) AS s(id bigint, method text, queue text, attempt integer);
+    END IF;
+    IF outcomes IS NULL OR jsonb_array_length(outcomes) = 0 THEN
+        RETURN;
+    END IF;
+    -- A worker with job events off sends none for this transaction, its dependants' included,
+    -- as the UPDATE it replaces did (migration 0009).
+    IF NOT job_events THEN
+        PERFORM set_config('porter.job_events', 'off', true);
+    END IF;
+    PERFORM set_config('porter.worker_statement', 'on', true);
+    written_at := clock_timestamp();
+    WITH updated AS (
+        UPDATE porter.jobs AS j
+        SET status = o.status,
+            started_at = CASE WHEN o.status = 'queued' THEN NULL ELSE j.started_at END,
+            ended_at = CASE WHEN o.status IN ('finished', 'failed', 'canceled') THEN written_at END,
+            attempts = CASE WHEN o.status = 'queued' THEN greatest(j.attempts - 1, 0) ELSE j.attempts END,
+            result = CASE WHEN o.status = 'queued' THEN j.result ELSE o.result END,
+            error = CASE WHEN o.status = 'queued' THEN coalesce(o.error, j.error) ELSE o.error END,
+            orphaned = CASE WHEN o.orphaned THEN least(j.orphaned, 2147483646) + 1 ELSE j.orphaned END,
+            errors = CASE WHEN o.error IS NULL THEN j.errors
+                          ELSE j.errors || jsonb_build_array(jsonb_build_object(
+                              'attempt', j.attempts, 'error', o.error, 'at', written_at, 'worker', j.worker_id)) END,
+            run_at = CASE WHEN o.status = 'scheduled' THEN written_at + make_interval(secs => o.retry_in) ELSE j.run_at END,
+            worker_id = NULL,
+            cancel_requested_at = NULL
+        FROM jsonb_to_recordset(outcomes)
+             AS o(id bigint, attempt integer, status text, result jsonb, error text, retry_in float8, orphaned boolean)
+        WHERE j.id = o.id AND j.status = 'started' AND j.worker_id = end_attempts.worker_id AND j.attempts = o.attempt
+        RETURNING j.id, j.status, j.method, j.queue, j.attempts, j.error
+    )
+    SELECT array_agg(u.id),
+           array_agg(u.id) FILTER (WHERE u.status IN ('finished', 'failed', 'canceled')),
+           count(CASE WHEN job_events THEN pg_notify('porter_realtime',
+                 porter.job_event_payload(u.id, u.status, u.method, u.queue, u.attempts, u.error)) END)
+    INTO changed, ended, sent
+    FROM updated u;
+    PERFORM set_config('porter.worker_statement', coalesce(previous, ''), true);
+    -- Nothing is deferred, the usual case: one probe of jobs_deferred_idx and no call.
+    IF ended IS NOT NULL AND EXISTS (SELECT FROM porter.jobs WHERE status = 'deferred') THEN
+        PERFORM porter.release_dependants_of(ended);
+    END IF;
+    RETURN QUERY SELECT unnest(changed);
+END
+$$;
+
+
+--
+-- Name: enqueue(text, jsonb, text, text, boolean, boolean, integer, timestamp with time zone, integer, integer, bigint[]); Type: FUNCTION; Schema: porter; Owner: -
+--
+
+CREATE FUNCTION porter.enqueue(method text, args jsonb DEFAULT '{}'::jsonb, queue text DEFAULT 'default'::text, job_id text DEFAULT NULL::text, deduplicate boolean DEFAULT false, at_front boolean DEFAULT false, timeout integer DEFAULT NULL::integer, run_at timestamp with time zone DEFAULT NULL::timestamp with time zone, priority integer DEFAULT 0, max_attempts integer DEFAULT NULL::integer, depends_on bigint[] DEFAULT NULL::bigint[]) RETURNS bigint
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $_$
+#variable_conflict use_column
+DECLARE
+    new_id bigint;
+    parents record;
+    waiting boolean := false;
+    dead_parent bigint;
+    dead_status text;
+    dead_method text;
+    -- A variable, so that porter.enqueue_valid below is inlined (an argument that is a call,
+    -- used several times, would stop it).
+    limits porter.settings;
+    lowered text := current_setting('porter.max_args_bytes', true);
+BEGIN
+    -- porter.effective_settings(), inline: the owner's limits, with max_args_bytes lowered by
+    -- the session's porter.max_args_bytes when that is set.
+    SELECT * INTO STRICT limits FROM porter.settings;
+    IF lowered ~ '^[0-9]{1,9}$' THEN
+        limits.max_args_bytes := least(limits.max_args_bytes, lowered::integer);
+    END IF;
+    -- Parameters are qualified with the function's name: they share names with columns.
+    -- check_enqueue only for its error: porter.enqueue_valid tests the same rules inline.
+    IF NOT coalesce(porter.enqueue_valid(enqueue.method, enqueue.args, enqueue.queue, enqueue.job_id, enqueue.deduplicate,
+                                         enqueue.timeout, enqueue.max_attempts, enqueue.run_at, limits), false) THEN
+        PERFORM porter.check_enqueue(enqueue.method, enqueue.args, enqueue.queue, enqueue.job_id,
+                                     enqueue.deduplicate, enqueue.timeout, enqueue.max_attempts, enqueue.run_at);
+    END IF;
+    IF cardinality(enqueue.depends_on) > 0 THEN
+        parents := porter.lock_parents(enqueue.depends_on);
+        waiting := parents.waiting;
+        dead_parent := parents.dead_parent;
+        dead_status := parents.dead_status;
+        dead_method := parents.dead_method;
+    END IF;
+    -- The two INSERTs differ only in ON CONFLICT, which a job without job_id cannot need.
+    IF enqueue.job_id IS NULL THEN
+        INSERT INTO porter.jobs AS j
+            (job_id, method, queue, args, status, priority, at_front, max_attempts, timeout, run_at,
+             depends_on, ended_at, error)
+        VALUES (NULL, enqueue.method, enqueue.queue, coalesce(enqueue.args, '{}'),
+                CASE WHEN dead_parent IS NOT NULL THEN 'canceled'
+                     WHEN waiting THEN 'deferred'
+                     WHEN enqueue.run_at > now() THEN 'scheduled' ELSE 'queued' END,
+                coalesce(enqueue.priority, 0), coalesce(enqueue.at_front, false), enqueue.max_attempts,
+                enqueue.timeout, coalesce(enqueue.run_at, now()), nullif(enqueue.depends_on, '{}'),
+                CASE WHEN dead_parent IS NOT NULL THEN now() END,
+                CASE WHEN dead_parent IS NOT NULL THEN porter.dependency_error(dead_parent, dead_method, dead_status) END)
+        RETURNING j.id INTO new_id;
+        RETURN new_id;
+    END IF;
+    INSERT INTO porter.jobs AS j
+        (job_id, method, queue, args, status, priority, at_front, max_attempts, timeout, run_at,
+         depends_on, ended_at, error)
+    VALUES (enqueue.job_id, enqueue.method, enqueue.queue, coalesce(enqueue.args, '{}'),
+            CASE WHEN dead_parent IS NOT NULL THEN 'canceled'
+                 WHEN waiting THEN 'deferred'
+                 WHEN enqueue.run_at > now() THEN 'scheduled' ELSE 'queued' END,
+            coalesce(enqueue.priority, 0), coalesce(enqueue.at_front, false), enqueue.max_attempts,
+            enqueue.timeout, coalesce(enqueue.run_at, now()), nullif(enqueue.depends_on, '{}'),
+            CASE WHEN dead_parent IS NOT NULL THEN now() END,
+            CASE WHEN dead_parent IS NOT NULL THEN porter.dependency_error(dead_parent, dead_method, dead_status) END)
+    ON CONFLICT (job_id) WHERE job_id IS NOT NULL AND status IN ('queued', 'scheduled', 'started', 'deferred') DO NOTHING
+    RETURNING j.id INTO new_id;
+    IF new_id IS NULL AND NOT coalesce(enqueue.deduplicate, false) THEN
+        PERFORM porter.raise_duplicate_job_id(enqueue.job_id);
+    END IF;
+    RETURN new_id;
+END
+$_$;
+
+
+--
+-- Name: enqueue_doc(text, text, text, jsonb, text, text, boolean, boolean, integer, timestamp with time zone, integer, integer, bigint[]); Type: FUNCTION; Schema: porter; Owner: -
+--
+
+CREATE FUNCTION porter.enqueue_doc(doctype text, name text, method text, args jsonb DEFAULT '{}'::jsonb, queue text DEFAULT 'default'::text, job_id text DEFAULT NULL::text, deduplicate boolean DEFAULT false, at_front boolean DEFAULT false, timeout integer DEFAULT NULL::integer, run_at timestamp with time zone DEFAULT NULL::timestamp with time zone, priority integer DEFAULT 0, max_attempts integer DEFAULT NULL::integer, depends_on bigint[] DEFAULT NULL::bigint[]) RETURNS bigint
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+BEGIN
+    IF doctype IS NULL OR btrim(doctype) = '' THEN
+        RAISE EXCEPTION 'porter.enqueue_doc: doctype must be a non-empty name'
+            USING ERRCODE = CASE WHEN doctype IS NULL THEN 'null_value_not_allowed' ELSE 'invalid_parameter_value' END,
+                  COLUMN = 'doctype', HINT = 'pass the registered document type, e.g. doctype => ''Outlet''';
+    END IF;
+    IF name IS NULL OR name = '' THEN
+        RAISE EXCEPTION 'porter.enqueue_doc: name must be the document''s name'
+            USING ERRCODE = CASE WHEN name IS NULL THEN 'null_value_not_allowed' ELSE 'invalid_parameter_value' END,
+                  COLUMN = 'name', HINT = 'pass the name of the record to load, e.g. name => ''OUT-0001''';
+    END IF;
+    IF method IS NULL OR btrim(method) = '' THEN
+        RAISE EXCEPTION 'porter.enqueue_doc: method must name a method of the document type'
+            USING ERRCODE = CASE WHEN method IS NULL THEN 'null_value_not_allowed' ELSE 'invalid_parameter_value' END,
+                  COLUMN = 'method', HINT = 'e.g. method => ''sync_stock''';
+    END IF;
+    IF args IS NOT NULL AND jsonb_typeof(args) <> 'object' THEN
+        RAISE EXCEPTION 'porter.enqueue_doc: args must be a JSON object, got a JSON %', jsonb_typeof(args)
+            USING ERRCODE = 'invalid_parameter_value', COLUMN = 'args',
+                  HINT = 'the method''s keyword arguments, e.g. {"force": true}';
+    END IF;
+    RETURN porter.enqueue(
+        method => 'porter.run_doc_method',
+        args => jsonb_build_object('doctype', doctype, 'name', name, 'doc_method', method,
+                                   'kwargs', coalesce(args, '{}')),
+        queue => queue, job_id => job_id, deduplicate => deduplicate, at_front => at_front,
+        timeout => timeout, run_at => run_at, priority => priority, max_attempts => max_attempts,
+        depends_on => depends_on);
+END
+$$;
+
+
+--
+-- Name: enqueue_many(jsonb); Type: FUNCTION; Schema: porter; Owner: -
+--
+
+CREATE FUNCTION porter.enqueue_many(jobs jsonb) RETURNS TABLE(ord bigint, id bigint)
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $_$
+#variable_conflict use_column
+DECLARE
+    limits porter.settings := porter.effective_settings();
+BEGIN
+    IF jobs IS NULL OR jsonb_typeof(jobs) <> 'array' THEN
+        RAISE EXCEPTION 'porter.enqueue_many: jobs must be a JSON array of job objects'
+            USING ERRCODE = 'invalid_parameter_value', COLUMN = 'jobs';
+    END IF;
+    IF NOT jsonb_path_exists(jobs, '$[*].depends_on[*]') THEN
+        RETURN QUERY
+        WITH spec AS (
+            SELECT e.ord, x.method, x.args, x.job_id, x.deduplicate, x.at_front, x.timeout,
+                   x.priority, x.max_attempts,
+                   -- A missing queue key means 'default'; an explicit null is refused.
+                   CASE WHEN e.spec ? 'queue' THEN x.queue ELSE 'default' END AS queue,
+                   coalesce(x.run_at, now() + make_interval(secs => coalesce(x.delay, 0))) AS effective_run_at
+            FROM jsonb_array_elements(jobs) WITH ORDINALITY AS e(spec, ord)
+            CROSS JOIN LATERAL jsonb_to_record(e.spec) AS x(
+                method text, args jsonb, queue text, job_id text, deduplicate boolean, at_front boolean,
+                timeout integer, run_at timestamptz, delay double precision, priority integer, max_attempts integer)
+        ), input AS MATERIALIZED (
+            SELECT s.*,
+                   nextval(pg_get_serial_sequence('porter.jobs', 'id')) AS new_id,
+                   CASE WHEN porter.enqueue_valid(s.method, s.args, s.queue, s.job_id, s.deduplicate, s.timeout,
+                                                  s.max_attempts, s.effective_run_at, limits)
+                        THEN true
+                        ELSE porter.check_enqueue(s.method, s.args, s.queue, s.job_id, s.deduplicate, s.timeout,
+                                                  s.max_attempts, s.effective_run_at) END AS valid
+            FROM spec s
+        ), inserted AS (
+            INSERT INTO porter.jobs AS j
+                (id, job_id, method, queue, args, status, priority, at_front, max_attempts, timeout, run_at)
+            SELECT i.new_id, i.job_id, i.method, i.queue, coalesce(i.args, '{}'),
+                   CASE WHEN i.effective_run_at > now() THEN 'scheduled' ELSE 'queued' END,
+                   coalesce(i.priority, 0), coalesce(i.at_front, false), i.max_attempts, i.timeout,
+                   i.effective_run_at
+            FROM input i
+            ORDER BY i.ord
+            ON CONFLICT (job_id) WHERE job_id IS NOT NULL AND status IN ('queued', 'scheduled', 'started', 'deferred') DO NOTHING
+            RETURNING j.id
+        )
+        SELECT i.ord,
+               CASE WHEN ins.id IS NULL AND NOT coalesce(i.deduplicate, false)
+                    THEN porter.raise_duplicate_job_id(i.job_id)
+                    ELSE ins.id END
+        FROM input i
+        LEFT JOIN inserted ins ON ins.id = i.new_id
+        ORDER BY i.ord;
+        RETURN;
+    END IF;
+    RETURN QUERY
+    SELECT e.ord,
+           porter.enqueue(x.method, x.args, CASE WHEN e.spec ? 'queue' THEN x.queue ELSE 'default' END,
+                          x.job_id, x.deduplicate, x.at_front, x.timeout,
+                          coalesce(x.run_at, now() + make_interval(secs => coalesce(x.delay, 0))),
+                          x.priority, x.max_attempts, x.depends_on)
+    FROM jsonb_array_elements(jobs) WITH ORDINALITY AS e(spec, ord)
+    CROSS JOIN LATERAL jsonb_to_record(e.spec) AS x(
+        method text, args jsonb, queue text, job_id text, deduplicate boolean, at_front boolean,
+        timeout integer, run_at timestamptz, delay double precision, priority integer, max_attempts integer,
+        depends_on bigint[])
+    ORDER BY e.ord;
+END
+$_$;
+
+
+--
+-- Name: enqueue_row_event(); Type: FUNCTION; Schema: porter; Owner: -
+--
+
+CREATE FUNCTION porter.enqueue_row_event() RETURNS trigger
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+DECLARE
+    method text := TG_ARGV[0];
+    queue text := coalesce(TG_ARGV[1], 'default');
+    args jsonb;
+BEGIN
+    IF TG_LEVEL <> 'ROW' OR TG_WHEN <> 'AFTER' OR TG_OP NOT IN ('INSERT', 'UPDATE', 'DELETE') THEN
+        RAISE EXCEPTION 'porter.enqueue_row_event: trigger % on % must be AFTER INSERT, UPDATE or DELETE ... FOR EACH ROW', TG_NAME, TG_TABLE_NAME
+            USING ERRCODE = 'invalid_parameter_value',
+                  HINT = 'CREATE TRIGGER ... AFTER INSERT OR UPDATE OR DELETE ON t FOR EACH ROW EXECUTE FUNCTION porter.enqueue_row_event(''app.method'', ''short'')';
+    END IF;
+    IF TG_NARGS < 1 OR btrim(method) = '' THEN
+        RAISE EXCEPTION 'porter.enqueue_row_event: trigger % on % names no method', TG_NAME, TG_TABLE_NAME
+            USING ERRCODE = 'invalid_parameter_value', COLUMN = 'method',
+                  HINT = 'pass the method as the first trigger argument: EXECUTE FUNCTION porter.enqueue_row_event(''app.method'', ''short'')';
+    END IF;
+    args := jsonb_build_object(
+        'event', CASE TG_OP WHEN 'INSERT' THEN 'after_insert' WHEN 'UPDATE' THEN 'on_update' ELSE 'on_trash' END,
+        'table', format('%I.%I', TG_TABLE_SCHEMA, TG_TABLE_NAME),
+        'row', to_jsonb(CASE WHEN TG_OP = 'DELETE' THEN OLD ELSE NEW END));
+    IF TG_OP = 'UPDATE' THEN
+        args := args || jsonb_build_object('old', to_jsonb(OLD));
+    END IF;
+    PERFORM porter.enqueue(method => method, args => args, queue => queue);
+    RETURN NULL;
+END
+$$;
+
+
+--
+-- Name: enqueue_valid(text, jsonb, text, text, boolean, integer, integer, timestamp with time zone, porter.settings); Type: FUNCTION; Schema: porter; Owner: -
+--
+
+CREATE FUNCTION porter.enqueue_valid(method text, args jsonb, queue text, job_id text, deduplicate boolean, timeout integer, max_attempts integer, run_at timestamp with time zone, limits porter.settings) RETURNS boolean
+    LANGUAGE sql STABLE PARALLEL SAFE
+    RETURN ((method IS NOT NULL) AND (btrim(method) <> ''::text) AND (octet_length(method) <= (limits).max_method_bytes) AND ((args IS NULL) OR ((jsonb_typeof(args) = 'object'::text) AND (pg_column_size(args) <= (limits).max_args_bytes))) AND (queue IS NOT NULL) AND (btrim(queue) <> ''::text) AND (octet_length(queue) <= (limits).max_queue_bytes) AND ((job_id IS NULL) OR (octet_length(job_id) <= (limits).max_job_id_bytes)) AND ((timeout IS NULL) OR (timeout > 0)) AND ((max_attempts IS NULL) OR (max_attempts >= 1)) AND ((job_id IS NOT NULL) OR (NOT COALESCE(deduplicate, false))) AND ((run_at IS NULL) OR isfinite(run_at)));
+
+
+--
+-- Name: grant_enqueuer(text); Type: FUNCTION; Schema: porter; Owner: -
+--
+
+CREATE FUNCTION porter.grant_enqueuer(role_name text) RETURNS void
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+BEGIN
+    PERFORM porter.grant_privileges(role_name, 'enqueuer');
+END
+$$;
+
+
+--
+-- Name: grant_privileges(text, text); Type: FUNCTION; Schema: porter; Owner: -
+--
+
+CREATE FUNCTION porter.grant_privileges(role_name text, kind text) RETURNS void
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+DECLARE
+    granted record;
+BEGIN
+    IF NOT EXISTS (SELECT 1 FROM pg_roles r WHERE r.rolname = grant_privileges.role_name) THEN
+        RAISE EXCEPTION 'porter: role % does not exist', quote_ident(coalesce(role_name, 'NULL'))
+            USING ERRCODE = 'undefined_object', COLUMN = 'role_name',
+                  HINT = format('create it first, e.g. CREATE ROLE %I LOGIN', coalesce(role_name, 'app'));
+    END IF;
+    INSERT INTO porter.grantees (role_name, kind) VALUES (grant_privileges.role_name, grant_privileges.kind)
+    ON CONFLICT ON CONSTRAINT grantees_pkey DO NOTHING;
+    FOR granted IN SELECT p.privilege, p.object FROM porter.privileges p WHERE p.kind = grant_privileges.kind LOOP
+        EXECUTE format('GRANT %s ON %s TO %I', granted.privilege, granted.object, role_name);
+    END LOOP;
+END
+$$;
+
+
+--
+-- Name: grant_reader(text); Type: FUNCTION; Schema: porter; Owner: -
+--
+
+CREATE FUNCTION porter.grant_reader(role_name text) RETURNS void
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+BEGIN
+    PERFORM porter.grant_privileges(role_name, 'reader');
+END
+$$;
+
+
+--
+-- Name: grant_worker(text); Type: FUNCTION; Schema: porter; Owner: -
+--
+
+CREATE FUNCTION porter.grant_worker(role_name text) RETURNS void
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+BEGIN
+    PERFORM porter.grant_privileges(role_name, 'worker');
+END
+$$;
+
+
+--
+-- Name: job_event_payload_long(bigint, text, text, text, integer, text); Type: FUNCTION; Schema: porter; Owner: -
+--
+
+CREATE FUNCTION porter.job_event_payload_long(job bigint, status text, method text, queue text, attempt integer, error text) RETURNS text
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+DECLARE
+    message jsonb := jsonb_build_object('status', status, 'method', method, 'queue', queue, 'attempt', attempt,
+                                        'error', porter.left_bytes(error, 4000));
+    payload text := format('{"job": %s, "event": %s, "message": %s}', job, to_json(status), message::text);
+    ref bigint;
+BEGIN
+    IF octet_length(payload) <= 7900 THEN
+        RETURN payload;
+    END IF;
+    INSERT INTO porter.realtime_messages (event, job, message) VALUES (status, job, message) RETURNING id INTO ref;
+    RETURN jsonb_build_object('event', status, 'job', job, 'ref', ref)::text;
+END
+$$;
+
+
+--
+-- Name: job_event_payload(bigint, text, text, text, integer, text); Type: FUNCTION; Schema: porter; Owner: -
+--
+
+CREATE FUNCTION porter.job_event_payload(job bigint, status text, method text, queue text, attempt integer, error text) RETURNS text
+    LANGUAGE sql
+    RETURN CASE WHEN (((octet_length(method) + octet_length(queue)) + COALESCE(octet_length(error), 0)) <= 1200) THEN format('{"job": %s, "event": %s, "message": {"error": %s, "queue": %s, "method": %s, "status": %s, "attempt": %s}}'::text, job, to_json(status), COALESCE((to_json(error))::text, 'null'::text), to_json(queue), to_json(method), to_json(status), attempt) ELSE porter.job_event_payload_long(job, status, method, queue, attempt, error) END;
+
+
+--
+-- Name: job_status_changed(); Type: FUNCTION; Schema: porter; Owner: -
+--
+
+CREATE FUNCTION porter.job_status_changed() RETURNS trigger
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+BEGIN
+    IF current_setting('porter.job_events', true) IS DISTINCT FROM 'off' THEN
+        PERFORM pg_notify('porter_realtime', porter.job_event_payload(NEW.id, NEW.status, NEW.method, NEW.queue, NEW.attempts, NEW.error));
+    END IF;
+    IF NEW.status IN ('finished', 'failed', 'canceled') THEN
+        PERFORM porter.release_dependants_of(ARRAY[NEW.id]);
+    END IF;
+    RETURN NULL;
+END
+$$;
+
+
+--
+-- Name: left_bytes(text, integer); Type: FUNCTION; Schema: porter; Owner: -
+--
+
+CREATE FUNCTION porter.left_bytes(value text, max_bytes integer) RETURNS text
+    LANGUAGE plpgsql IMMUTABLE STRICT PARALLEL SAFE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+DECLARE
+    keep integer;
+    excess integer;
+BEGIN
+    IF octet_length(value) <= max_bytes THEN
+        RETURN value;
+    END IF;
+    IF max_bytes <= 0 THEN
+        RETURN '';
+    END IF;
+    keep := least(length(value), max_bytes);
+    LOOP
+        excess := octet_length(left(value, keep)) - max_bytes;
+        EXIT WHEN excess <= 0;
+        keep := keep - greatest(1, (excess + 3) / 4);
+    END LOOP;
+    RETURN left(value, keep);
+END
+$$;
+
+
+--
+-- Name: lock_parents(bigint[]); Type: FUNCTION; Schema: porter; Owner: -
+--
+
+CREATE FUNCTION porter.lock_parents(parents bigint[], OUT waiting boolean, OUT dead_parent bigint, OUT dead_status text, OUT dead_method text) RETURNS record
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+DECLARE
+    missing bigint;
+BEGIN
+    waiting := false;
+    IF parents IS NULL OR cardinality(parents) = 0 THEN
+        RETURN;
+    END IF;
+    IF array_position(parents, NULL) IS NOT NULL THEN
+        RAISE EXCEPTION 'porter.enqueue: depends_on must not contain NULL'
+            USING ERRCODE = 'null_value_not_allowed', COLUMN = 'depends_on';
+    END IF;
+    -- Locked in id order, so concurrent enqueues never deadlock on each other.
+    PERFORM 1 FROM porter.jobs j WHERE j.id = ANY(parents) ORDER BY j.id FOR SHARE;
+    SELECT p INTO missing FROM unnest(parents) AS p
+    WHERE NOT EXISTS (SELECT 1 FROM porter.jobs j WHERE j.id = p) LIMIT 1;
+    IF missing IS NOT NULL THEN
+        RAISE EXCEPTION 'porter.enqueue: depends_on names job %, which does not exist', missing
+            USING ERRCODE = 'invalid_parameter_value', COLUMN = 'depends_on',
+                  HINT = 'enqueue the parent first and pass the id porter.enqueue returned; ended jobs are pruned after their retention';
+    END IF;
+    SELECT j.id, j.status, j.method INTO dead_parent, dead_status, dead_method FROM porter.jobs j
+    WHERE j.id = ANY(parents) AND j.status IN ('failed', 'canceled') ORDER BY j.id LIMIT 1;
+    waiting := EXISTS (SELECT 1 FROM porter.jobs j WHERE j.id = ANY(parents) AND j.status <> 'finished');
+END
+$$;
+
+
+--
+-- Name: may_act_on_job(bigint); Type: FUNCTION; Schema: porter; Owner: -
+--
+
+CREATE FUNCTION porter.may_act_on_job(job bigint) RETURNS boolean
+    LANGUAGE plpgsql STABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+BEGIN
+    RETURN job IS NULL
+        OR pg_has_role(session_user, (SELECT n.nspowner FROM pg_namespace n WHERE n.nspname = 'porter'), 'MEMBER')
+        OR EXISTS (SELECT 1 FROM porter.grantees g JOIN pg_roles r ON r.rolname = g.role_name
+                   WHERE g.kind = 'worker' AND pg_has_role(session_user, r.oid, 'MEMBER'))
+        OR EXISTS (SELECT 1 FROM porter.jobs j WHERE j.id = may_act_on_job.job AND j.enqueued_by = session_user);
+END
+$$;
+
+
+--
+-- Name: notify_enqueued(); Type: FUNCTION; Schema: porter; Owner: -
+--
+
+CREATE FUNCTION porter.notify_enqueued() RETURNS trigger
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+BEGIN
+    PERFORM pg_notify('porter_enqueue', queue) FROM (SELECT DISTINCT queue FROM inserted) AS queues;
+    RETURN NULL;
+END
+$$;
+
+
+--
+-- Name: pause_queue(text); Type: FUNCTION; Schema: porter; Owner: -
+--
+
+CREATE FUNCTION porter.pause_queue(queue text) RETURNS boolean
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+DECLARE
+    changed integer;
+BEGIN
+    PERFORM porter.check_queue_name(pause_queue.queue, 'porter.pause_queue');
+    INSERT INTO porter.paused_queues AS p (queue) VALUES (pause_queue.queue) ON CONFLICT ON CONSTRAINT paused_queues_pkey DO NOTHING;
+    GET DIAGNOSTICS changed = ROW_COUNT;
+    IF changed > 0 THEN
+        PERFORM porter.publish_realtime('queue_paused', jsonb_build_object('queue', pause_queue.queue), NULL);
+    END IF;
+    RETURN changed > 0;
+END
+$$;
+
+
+--
+-- Name: publish_job_progress(bigint, numeric, text, text); Type: FUNCTION; Schema: porter; Owner: -
+--
+
+CREATE FUNCTION porter.publish_job_progress(job bigint, percent numeric, title text DEFAULT NULL::text, description text DEFAULT NULL::text) RETURNS void
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+DECLARE
+    new_progress jsonb := jsonb_build_object('percent', percent, 'title', title, 'description', description);
+BEGIN
+    IF percent IS NULL OR percent < 0 OR percent > 100 THEN
+        RAISE EXCEPTION 'porter.publish_progress: percent must be between 0 and 100, got %', percent
+            USING ERRCODE = 'invalid_parameter_value', COLUMN = 'percent';
+    END IF;
+    IF publish_job_progress.job = porter.current_job_id() AND current_setting('porter.relay_progress', true) = 'on' THEN
+        RAISE NOTICE 'porter.progress' USING DETAIL = new_progress::text;
+        RETURN;
+    END IF;
+    IF NOT porter.may_act_on_job(publish_job_progress.job) THEN
+        RAISE EXCEPTION 'porter.publish_progress: job % was not enqueued by role %', job, session_user
+            USING ERRCODE = 'insufficient_privilege', COLUMN = 'job',
+                  HINT = 'an enqueuer reports progress only for the jobs it enqueued; workers and the schema''s owner for any job';
+    END IF;
+    UPDATE porter.jobs SET progress = new_progress WHERE id = publish_job_progress.job;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'porter.publish_progress: no job has id %', job
+            USING ERRCODE = 'invalid_parameter_value', COLUMN = 'job';
+    END IF;
+    PERFORM porter.publish_realtime('progress', new_progress, job);
+END
+$$;
+
+
+--
+-- Name: publish_progress(numeric, text, text); Type: FUNCTION; Schema: porter; Owner: -
+--
+
+CREATE FUNCTION porter.publish_progress(percent numeric, title text DEFAULT NULL::text, description text DEFAULT NULL::text) RETURNS void
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+BEGIN
+    IF porter.current_job_id() IS NULL THEN
+        RAISE EXCEPTION 'porter.publish_progress: not inside a Porter job'
+            USING ERRCODE = 'invalid_parameter_value',
+                  HINT = 'call it from an sql: job, or use porter.publish_job_progress(job, percent, ...)';
+    END IF;
+    PERFORM porter.publish_job_progress(porter.current_job_id(), percent, title, description);
+END
+$$;
+
+
+--
+-- Name: publish_realtime(text, jsonb, bigint); Type: FUNCTION; Schema: porter; Owner: -
+--
+
+CREATE FUNCTION porter.publish_realtime(event text, message jsonb DEFAULT '{}'::jsonb, job bigint DEFAULT porter.current_job_id()) RETURNS void
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+DECLARE
+    limits porter.settings := porter.effective_settings();
+    payload text;
+    ref bigint;
+    stored bigint;
+BEGIN
+    IF event IS NULL OR btrim(event) = '' THEN
+        RAISE EXCEPTION 'porter.publish_realtime: event must be a non-empty name'
+            USING ERRCODE = 'invalid_parameter_value', COLUMN = 'event', HINT = 'e.g. event => ''stock_sync_done''';
+    END IF;
+    IF octet_length(event) > limits.max_event_bytes THEN
+        RAISE EXCEPTION 'porter.publish_realtime: event is % bytes, over the limit of % bytes', octet_length(event), limits.max_event_bytes
+            USING ERRCODE = 'program_limit_exceeded', COLUMN = 'event',
+                  HINT = 'use a shorter event name; the schema''s owner may raise the limit with SELECT porter.set_limit(''max_event_bytes'', n)';
+    END IF;
+    IF event IN ('started', 'finished', 'failed', 'canceled', 'queued', 'scheduled', 'deferred') THEN
+        RAISE EXCEPTION 'porter.publish_realtime: % is a job state event, which only Porter sends', quote_literal(event)
+            USING ERRCODE = 'invalid_parameter_value', COLUMN = 'event',
+                  HINT = 'name the event after what happened, e.g. ''stock_sync_done''; a job''s status changes send their own events';
+    END IF;
+    IF pg_column_size(message) > limits.max_message_bytes THEN
+        RAISE EXCEPTION 'porter.publish_realtime: message is % bytes, over the limit of % bytes', pg_column_size(message), limits.max_message_bytes
+            USING ERRCODE = 'program_limit_exceeded', COLUMN = 'message',
+                  HINT = 'store large data in a table and publish its key; the schema''s owner may raise the limit with SELECT porter.set_limit(''max_message_bytes'', n)';
+    END IF;
+    IF NOT porter.may_act_on_job(job) THEN
+        RAISE EXCEPTION 'porter.publish_realtime: job % was not enqueued by role %', job, session_user
+            USING ERRCODE = 'insufficient_privilege', COLUMN = 'job',
+                  HINT = 'an enqueuer publishes only about the jobs it enqueued; workers and the schema''s owner publish about any job';
+    END IF;
+    payload := jsonb_build_object('event', event, 'job', job, 'message', coalesce(message, '{}'))::text;
+    IF octet_length(payload) > 7900 THEN
+        -- Counts at most the cap: served by realtime_messages_pkey.
+        SELECT count(*) INTO stored FROM (SELECT 1 FROM porter.realtime_messages LIMIT limits.max_stored_messages) AS kept;
+        IF stored >= limits.max_stored_messages THEN
+            RAISE EXCEPTION 'porter.publish_realtime: % messages too large for NOTIFY are stored, the limit', stored
+                USING ERRCODE = 'program_limit_exceeded', COLUMN = 'message',
+                      HINT = 'stored messages are kept for a day; publish smaller ones (up to about 7,900 bytes are not stored), or the schema''s owner may raise the limit with SELECT porter.set_limit(''max_stored_messages'', n)';
+        END IF;
+        INSERT INTO porter.realtime_messages (event, job, message)
+        VALUES (event, job, coalesce(message, '{}')) RETURNING id INTO ref;
+        payload := jsonb_build_object('event', event, 'job', job, 'ref', ref)::text;
+    END IF;
+    PERFORM pg_notify('porter_realtime', payload);
+END
+$$;
+
+
+--
+-- Name: queue_is_paused(text); Type: FUNCTION; Schema: porter; Owner: -
+--
+
+CREATE FUNCTION porter.queue_is_paused(queue text) RETURNS boolean
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+    SELECT EXISTS (SELECT 1 FROM porter.paused_queues p WHERE p.queue = queue_is_paused.queue)
+$$;
+
+
+--
+-- Name: raise_duplicate_job_id(text); Type: FUNCTION; Schema: porter; Owner: -
+--
+
+CREATE FUNCTION porter.raise_duplicate_job_id(job_id text) RETURNS bigint
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+BEGIN
+    RAISE EXCEPTION 'porter.enqueue: job_id % is already queued or running', quote_literal(job_id)
+        USING ERRCODE = 'unique_violation', CONSTRAINT = 'jobs_job_id_active_key', COLUMN = 'job_id',
+              DETAIL = format('An active (queued, scheduled or started) job has job_id %s.', quote_literal(job_id)),
+              HINT = 'pass deduplicate => true to skip enqueueing a duplicate, or wait until the active job ends';
+END
+$$;
+
+
+--
+-- Name: refresh_grants(); Type: FUNCTION; Schema: porter; Owner: -
+--
+
+CREATE FUNCTION porter.refresh_grants() RETURNS void
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+DECLARE
+    grantee record;
+BEGIN
+    DELETE FROM porter.grantees g WHERE NOT EXISTS (SELECT 1 FROM pg_roles r WHERE r.rolname = g.role_name);
+    FOR grantee IN SELECT g.role_name, g.kind FROM porter.grantees g ORDER BY g.role_name, g.kind LOOP
+        PERFORM porter.grant_privileges(grantee.role_name, grantee.kind);
+    END LOOP;
+END
+$$;
+
+
+--
+-- Name: release_dependants_of(bigint[]); Type: FUNCTION; Schema: porter; Owner: -
+--
+
+CREATE FUNCTION porter.release_dependants_of(ended bigint[]) RETURNS void
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+DECLARE
+    woken bigint;
+BEGIN
+    IF ended IS NULL OR cardinality(ended) = 0 THEN
+        RETURN;
+    END IF;
+    -- Nothing is deferred: the common case costs one probe of jobs_deferred_idx.
+    PERFORM 1 FROM porter.jobs WHERE status = 'deferred' LIMIT 1;
+    IF NOT FOUND THEN
+        RETURN;
+    END IF;
+    PERFORM 1 FROM porter.jobs d WHERE d.status = 'deferred' AND d.depends_on && ended ORDER BY d.id FOR UPDATE;
+    -- A parent failed or was canceled: cancel the dependant, naming the parent. This UPDATE
+    -- fires the row trigger, which cancels the dependant's own dependants.
+    UPDATE porter.jobs AS d
+    SET status = 'canceled', ended_at = now(),
+        error = porter.dependency_error(p.id, p.method, p.status),
+        errors = d.errors || jsonb_build_array(jsonb_build_object(
+            'attempt', d.attempts, 'error', porter.dependency_error(p.id, p.method, p.status), 'at', now()))
+    FROM porter.jobs p
+    WHERE d.status = 'deferred' AND d.depends_on && ended
+      AND p.id = ANY(d.depends_on) AND p.status IN ('failed', 'canceled');
+    -- Every parent finished: the dependant is queued (or scheduled, for a future run_at), and
+    -- its queue's workers are woken as for an enqueue. A parent row that is gone was pruned
+    -- after it ended, so it no longer holds anything back.
+    WITH released AS (
+        UPDATE porter.jobs AS d
+        SET status = CASE WHEN d.run_at > now() THEN 'scheduled' ELSE 'queued' END
+        WHERE d.status = 'deferred' AND d.depends_on && ended
+          AND NOT EXISTS (SELECT 1 FROM porter.jobs p WHERE p.id = ANY(d.depends_on) AND p.status <> 'finished')
+        RETURNING d.queue
+    )
+    SELECT count(pg_notify('porter_enqueue', q.queue)) INTO woken FROM (SELECT DISTINCT queue FROM released) AS q;
+END
+$$;
+
+
+--
+-- Name: release_inserted_dependant(); Type: FUNCTION; Schema: porter; Owner: -
+--
+
+CREATE FUNCTION porter.release_inserted_dependant() RETURNS trigger
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+DECLARE
+    parents record;
+BEGIN
+    parents := porter.lock_parents(NEW.depends_on);
+    IF parents.dead_parent IS NOT NULL THEN
+        UPDATE porter.jobs AS d
+        SET status = 'canceled', ended_at = now(),
+            error = porter.dependency_error(parents.dead_parent, parents.dead_method, parents.dead_status),
+            errors = d.errors || jsonb_build_array(jsonb_build_object(
+                'attempt', d.attempts, 'at', now(),
+                'error', porter.dependency_error(parents.dead_parent, parents.dead_method, parents.dead_status)))
+        WHERE d.id = NEW.id AND d.status = 'deferred';
+    ELSIF NOT parents.waiting THEN
+        UPDATE porter.jobs AS d SET status = CASE WHEN d.run_at > now() THEN 'scheduled' ELSE 'queued' END
+        WHERE d.id = NEW.id AND d.status = 'deferred';
+        PERFORM pg_notify('porter_enqueue', NEW.queue);
+    END IF;
+    RETURN NULL;
+END
+$$;
+
+
+--
+-- Name: requeue_jobs(bigint[]); Type: FUNCTION; Schema: porter; Owner: -
+--
+
+CREATE FUNCTION porter.requeue_jobs(ids bigint[]) RETURNS integer
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+DECLARE
+    requeued bigint[];
+BEGIN
+    IF ids IS NULL OR cardinality(ids) = 0 THEN
+        RETURN 0;
+    END IF;
+    PERFORM 1 FROM porter.jobs j WHERE j.id = ANY(ids) ORDER BY j.id FOR UPDATE;
+    PERFORM 1 FROM porter.jobs p
+    WHERE p.id IN (SELECT unnest(j.depends_on) FROM porter.jobs j WHERE j.id = ANY(ids)) AND p.status <> 'finished'
+    ORDER BY p.id FOR SHARE;
+    WITH targets AS (
+        SELECT j.id, EXISTS (SELECT 1 FROM porter.jobs p WHERE p.id = ANY(j.depends_on) AND p.status <> 'finished') AS waits
+        FROM porter.jobs j
+        WHERE j.id = ANY(ids) AND j.status IN ('failed', 'canceled')
+          AND NOT EXISTS (SELECT 1 FROM porter.jobs p WHERE p.id = ANY(j.depends_on) AND p.status IN ('failed', 'canceled'))
+    ), changed AS (
+        UPDATE porter.jobs AS j
+        SET status = CASE WHEN t.waits THEN 'deferred' ELSE 'queued' END, run_at = now(), ended_at = NULL,
+            started_at = NULL, attempts = 0, orphaned = 0, worker_id = NULL, cancel_requested_at = NULL
+        FROM targets t WHERE j.id = t.id
+        RETURNING j.id, j.status, j.queue
+    ), woken AS (
+        SELECT count(pg_notify('porter_enqueue', q.queue)) AS n
+        FROM (SELECT DISTINCT c.queue FROM changed c WHERE c.status = 'queued') AS q
+    )
+    SELECT array_agg(c.id) INTO requeued FROM changed c CROSS JOIN woken;
+    IF requeued IS NULL THEN
+        RETURN 0;
+    END IF;
+    -- Served by jobs_depends_on_idx, one probe per job of the chain.
+    WITH RECURSIVE chain(id) AS (
+        SELECT unnest(requeued)
+      UNION
+        SELECT d.id FROM porter.jobs d JOIN chain c ON d.depends_on @> ARRAY[c.id]
+        WHERE d.status = 'canceled' AND starts_with(d.error, format('canceled: job %s (', c.id))
+    )
+    UPDATE porter.jobs AS j SET status = 'deferred', ended_at = NULL
+    FROM chain WHERE j.id = chain.id AND j.id <> ALL(requeued);
+    RETURN cardinality(requeued);
+END
+$$;
+
+
+--
+-- Name: resume_queue(text); Type: FUNCTION; Schema: porter; Owner: -
+--
+
+CREATE FUNCTION porter.resume_queue(queue text) RETURNS boolean
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+DECLARE
+    changed integer;
+BEGIN
+    PERFORM porter.check_queue_name(resume_queue.queue, 'porter.resume_queue');
+    DELETE FROM porter.paused_queues p WHERE p.queue = resume_queue.queue;
+    GET DIAGNOSTICS changed = ROW_COUNT;
+    IF changed > 0 THEN
+        PERFORM pg_notify('porter_enqueue', resume_queue.queue);
+        PERFORM porter.publish_realtime('queue_resumed', jsonb_build_object('queue', resume_queue.queue), NULL);
+    END IF;
+    RETURN changed > 0;
+END
+$$;
+
+
+--
+-- Name: retry_jobs(text, text, timestamp with time zone, timestamp with time zone, text, integer); Type: FUNCTION; Schema: porter; Owner: -
+--
+
+CREATE FUNCTION porter.retry_jobs(queue text DEFAULT NULL::text, method text DEFAULT NULL::text, since timestamp with time zone DEFAULT NULL::timestamp with time zone, before timestamp with time zone DEFAULT NULL::timestamp with time zone, status text DEFAULT 'failed'::text, max_jobs integer DEFAULT 1000) RETURNS integer
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $_$
+DECLARE
+    picked bigint[];
+BEGIN
+    PERFORM porter.check_bulk('porter.retry_jobs', retry_jobs.status, ARRAY['failed', 'canceled'], retry_jobs.max_jobs);
+    -- EXECUTE plans with the values, so the partial indexes on status serve it.
+    EXECUTE $q$
+        SELECT array_agg(c.id) FROM (
+            SELECT j.id FROM porter.jobs j
+            WHERE j.status = $1 AND ($2::text IS NULL OR j.queue = $2) AND ($3::text IS NULL OR j.method = $3)
+              AND ($4::timestamptz IS NULL OR j.ended_at >= $4) AND j.ended_at < coalesce($5, now())
+              AND (j.job_id IS NULL OR NOT EXISTS (
+                    SELECT 1 FROM porter.jobs a
+                    WHERE a.job_id = j.job_id AND a.status IN ('queued', 'scheduled', 'started', 'deferred')))
+              AND (j.depends_on IS NULL OR NOT EXISTS (
+                    SELECT 1 FROM porter.jobs p WHERE p.id = ANY(j.depends_on) AND p.status IN ('failed', 'canceled')))
+            LIMIT $6
+            FOR UPDATE OF j SKIP LOCKED) AS c
+    $q$ INTO picked
+    USING retry_jobs.status, retry_jobs.queue, retry_jobs.method, retry_jobs.since, retry_jobs.before, retry_jobs.max_jobs;
+    -- Two picked jobs with one job_id cannot both be active: keep the newest.
+    picked := ARRAY(
+        SELECT DISTINCT ON (j.job_id, CASE WHEN j.job_id IS NULL THEN j.id END) j.id
+        FROM porter.jobs j WHERE j.id = ANY(picked)
+        ORDER BY j.job_id, CASE WHEN j.job_id IS NULL THEN j.id END, j.id DESC);
+    RETURN porter.requeue_jobs(picked);
+END
+$_$;
+
+
+--
+-- Name: revoke_grants(text); Type: FUNCTION; Schema: porter; Owner: -
+--
+
+CREATE FUNCTION porter.revoke_grants(role_name text) RETURNS void
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+DECLARE
+    granted record;
+BEGIN
+    FOR granted IN
+        SELECT DISTINCT p.privilege, p.object FROM porter.privileges p JOIN porter.grantees g ON g.kind = p.kind
+        WHERE g.role_name = revoke_grants.role_name
+    LOOP
+        -- Column lists are revoked as table privileges: REVOKE UPDATE takes every column's.
+        EXECUTE format('REVOKE %s ON %s FROM %I', regexp_replace(granted.privilege, '\s*\(.*\)', ''), granted.object, role_name);
+    END LOOP;
+    DELETE FROM porter.grantees g WHERE g.role_name = revoke_grants.role_name;
+END
+$$;
+
+
+--
+-- Name: set_limit(text, integer); Type: FUNCTION; Schema: porter; Owner: -
+--
+
+CREATE FUNCTION porter.set_limit(name text, value integer) RETURNS void
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    SET lock_timeout TO '5s'
+    AS $_$
+DECLARE
+    measure text;
+    constraint_name text;
+    too_big bigint;
+    lowest integer;
+    highest integer;
+BEGIN
+    CASE name
+        WHEN 'max_args_bytes' THEN measure := 'pg_column_size(args)';
+        WHEN 'max_method_bytes' THEN measure := 'octet_length(method)';
+        WHEN 'max_queue_bytes' THEN measure := 'octet_length(queue)';
+        WHEN 'max_job_id_bytes' THEN measure := 'octet_length(job_id)';
+        WHEN 'max_event_bytes', 'max_message_bytes', 'max_stored_messages' THEN measure := NULL;
+        ELSE
+            RAISE EXCEPTION 'porter.set_limit: no limit is named %', quote_literal(coalesce(name, 'NULL'))
+                USING ERRCODE = 'invalid_parameter_value', COLUMN = 'name',
+                      HINT = 'the limits are max_args_bytes, max_method_bytes, max_queue_bytes, max_job_id_bytes, max_event_bytes, max_message_bytes and max_stored_messages';
+    END CASE;
+    lowest := CASE WHEN name = 'max_stored_messages' THEN 0 ELSE 1 END;
+    highest := CASE WHEN name IN ('max_args_bytes', 'max_message_bytes') THEN 268435455
+                    WHEN name = 'max_stored_messages' THEN 1000000000 ELSE 1048576 END;
+    IF value IS NULL OR value < lowest OR value > highest THEN
+        RAISE EXCEPTION 'porter.set_limit: % cannot be %', name, coalesce(value::text, 'NULL')
+            USING ERRCODE = 'invalid_parameter_value', COLUMN = 'value',
+                  HINT = 'bytes of args and messages: 1 to 268435455; bytes of names: 1 to 1048576; stored messages: 0 to 1000000000';
+    END IF;
+    IF measure IS NOT NULL THEN
+        EXECUTE format('SELECT count(*) FROM porter.jobs WHERE status IN (''queued'', ''scheduled'', ''deferred'', ''started'') AND %s > %s',
+                       measure, value) INTO too_big;
+        IF too_big > 0 THEN
+            RAISE EXCEPTION 'porter.set_limit: % waiting or running jobs are over % = %', too_big, name, value
+                USING ERRCODE = 'invalid_parameter_value', COLUMN = 'value',
+                      HINT = 'lower the limit once they have ended, or cancel them first';
+        END IF;
+        constraint_name := 'jobs_' || replace(replace(name, 'max_', ''), '_bytes', '') || '_within_limit';
+        EXECUTE format('ALTER TABLE porter.jobs DROP CONSTRAINT IF EXISTS %I, ADD CONSTRAINT %I CHECK (%s <= %s) NOT VALID',
+                       constraint_name, constraint_name, measure, value);
+    END IF;
+    EXECUTE format('UPDATE porter.settings SET %I = $1', name) USING value;
+END
+$_$;
+
+
+--
+-- Name: stats(); Type: FUNCTION; Schema: porter; Owner: -
+--
+
+CREATE FUNCTION porter.stats() RETURNS jsonb
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    SET jit TO 'off'
+    SET max_parallel_workers_per_gather TO '0'
+    AS $$
+    WITH waiting AS (
+        -- One index-only pass over jobs_claim_idx.
+        SELECT j.queue,
+               count(*) FILTER (WHERE j.run_at <= now()) AS queued,
+               count(*) FILTER (WHERE j.run_at > now()) AS scheduled,
+               min(j.run_at) FILTER (WHERE j.run_at <= now()) AS oldest
+        FROM porter.jobs j WHERE j.status IN ('queued', 'scheduled') GROUP BY j.queue
+    ), started AS (
+        -- jobs_started_worker_idx: at most one row per busy slot.
+        SELECT j.queue, count(*) AS n FROM porter.jobs j WHERE j.status = 'started' GROUP BY j.queue
+    ), deferred AS (
+        -- jobs_deferred_idx.
+        SELECT j.queue, count(*) AS n FROM porter.jobs j WHERE j.status = 'deferred' GROUP BY j.queue
+    ), failed AS (
+        -- jobs_failed_queue_idx.
+        SELECT j.queue, count(*) FILTER (WHERE j.ended_at >= now() - interval '1 hour') AS last_hour, count(*) AS last_day
+        FROM porter.jobs j WHERE j.status = 'failed' AND j.ended_at >= now() - interval '1 day' GROUP BY j.queue
+    ), alive AS (
+        SELECT w.queues, w.stats FROM porter.workers w
+        WHERE w.heartbeat_at >= now() - make_interval(secs => coalesce((w.stats->>'rescue_after')::float8, 20))
+    ), reported AS (
+        SELECT q.key AS queue, q.value AS figures FROM alive a CROSS JOIN LATERAL jsonb_each(a.stats->'queues') AS q
+    ), served AS (
+        SELECT r.queue, sum((r.figures->>'slots')::bigint) AS slots, sum((r.figures->>'busy')::bigint) AS busy,
+               sum((r.figures->>'finished')::bigint) AS finished
+        FROM reported r GROUP BY r.queue
+    ), buckets AS (
+        SELECT r.queue, k.kind, b.key::integer AS bucket, sum(b.value::bigint) AS n
+        FROM reported r
+        CROSS JOIN (VALUES ('wait'), ('run')) AS k(kind)
+        CROSS JOIN LATERAL jsonb_each_text(coalesce(r.figures->k.kind, '{}')) AS b
+        GROUP BY r.queue, k.kind, b.key::integer
+    ), percentiles AS (
+        SELECT c.queue, c.kind,
+               round(porter.stats_bucket_seconds(min(c.bucket) FILTER (WHERE c.below >= 0.50 * c.total))::numeric, 4) AS p50,
+               round(porter.stats_bucket_seconds(min(c.bucket) FILTER (WHERE c.below >= 0.95 * c.total))::numeric, 4) AS p95
+        FROM (SELECT b.queue, b.kind, b.bucket,
+                     sum(b.n) OVER (PARTITION BY b.queue, b.kind ORDER BY b.bucket) AS below,
+                     sum(b.n) OVER (PARTITION BY b.queue, b.kind) AS total
+              FROM buckets b) AS c
+        GROUP BY c.queue, c.kind
+    ), names AS (
+        SELECT queue FROM waiting
+        UNION SELECT queue FROM started
+        UNION SELECT queue FROM deferred
+        UNION SELECT queue FROM failed
+        UNION SELECT queue FROM porter.paused_queues
+        UNION SELECT unnest(a.queues) FROM alive a
+        UNION SELECT queue FROM served
+    )
+    SELECT jsonb_build_object(
+        'queues', coalesce((
+            SELECT jsonb_agg(jsonb_build_object(
+                'queue', n.queue,
+                'queued', coalesce(w.queued, 0),
+                'scheduled', coalesce(w.scheduled, 0),
+                'deferred', coalesce(d.n, 0),
+                'started', coalesce(s.n, 0),
+                'failed_last_hour', coalesce(f.last_hour, 0),
+                'failed_last_day', coalesce(f.last_day, 0),
+                'finished_per_minute', coalesce(v.finished, 0),
+                'lag_seconds', coalesce(round(extract(epoch FROM now() - w.oldest), 3), 0),
+                'wait_p50_seconds', pw.p50,
+                'wait_p95_seconds', pw.p95,
+                'run_p50_seconds', pr.p50,
+                'run_p95_seconds', pr.p95,
+                'paused', EXISTS (SELECT 1 FROM porter.paused_queues p WHERE p.queue = n.queue),
+                'slots', coalesce(v.slots, 0),
+                'slots_busy', coalesce(v.busy, 0)) ORDER BY n.queue)
+            FROM names n
+            LEFT JOIN waiting w ON w.queue = n.queue
+            LEFT JOIN started s ON s.queue = n.queue
+            LEFT JOIN deferred d ON d.queue = n.queue
+            LEFT JOIN failed f ON f.queue = n.queue
+            LEFT JOIN served v ON v.queue = n.queue
+            LEFT JOIN percentiles pw ON pw.queue = n.queue AND pw.kind = 'wait'
+            LEFT JOIN percentiles pr ON pr.queue = n.queue AND pr.kind = 'run'), '[]'::jsonb),
+        'workers', (SELECT count(*) FROM alive),
+        'slots_busy', coalesce((SELECT sum(busy) FROM served), 0),
+        'slots', coalesce((SELECT sum(slots) FROM served), 0),
+        'at', now())
+$$;
+
+
+--
+-- Name: stats_bucket_seconds(integer); Type: FUNCTION; Schema: porter; Owner: -
+--
+
+CREATE FUNCTION porter.stats_bucket_seconds(bucket integer) RETURNS double precision
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    RETURN (0.0001 * power((2)::numeric, (((bucket)::numeric + 0.5) / 8.0)));
+
+
+--
+-- Name: grantees; Type: TABLE; Schema: porter; Owner: -
+--
+
+CREATE TABLE porter.grantees (
+    role_name text NOT NULL,
+    kind text NOT NULL,
+    granted_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT grantees_kind_valid CHECK ((kind = ANY (ARRAY['enqueuer'::text, 'worker'::text, 'reader'::text])))
+);
+
+
+--
+-- Name: TABLE grantees; Type: COMMENT; Schema: porter; Owner: -
+--
+
+COMMENT ON TABLE porter.grantees IS 'The roles porter.grant_enqueuer, grant_worker and grant_reader were given to.';
+
+
+--
+-- Name: jobs; Type: TABLE; Schema: porter; Owner: -
+--
+
+CREATE TABLE porter.jobs (
+    id bigint NOT NULL,
+    job_id text,
+    method text NOT NULL,
+    queue text DEFAULT 'default'::text NOT NULL,
+    args jsonb DEFAULT '{}'::jsonb NOT NULL,
+    status text DEFAULT 'queued'::text NOT NULL,
+    priority integer DEFAULT 0 NOT NULL,
+    at_front boolean DEFAULT false NOT NULL,
+    attempts integer DEFAULT 0 NOT NULL,
+    max_attempts integer,
+    timeout integer,
+    run_at timestamp with time zone DEFAULT now() NOT NULL,
+    enqueued_at timestamp with time zone DEFAULT now() NOT NULL,
+    started_at timestamp with time zone,
+    ended_at timestamp with time zone,
+    progress jsonb,
+    result jsonb,
+    error text,
+    errors jsonb DEFAULT '[]'::jsonb NOT NULL,
+    worker_id text,
+    orphaned integer DEFAULT 0 NOT NULL,
+    cancel_requested_at timestamp with time zone,
+    depends_on bigint[],
+    enqueued_by text DEFAULT SESSION_USER,
+    CONSTRAINT jobs_args_is_object CHECK ((jsonb_typeof(args) = 'object'::text)),
+    CONSTRAINT jobs_args_within_limit CHECK ((pg_column_size(args) <= 1048576)),
+    CONSTRAINT jobs_attempts_not_negative CHECK ((attempts >= 0)),
+    CONSTRAINT jobs_deferred_has_parents CHECK (((status <> 'deferred'::text) OR (COALESCE(cardinality(depends_on), 0) > 0))),
+    CONSTRAINT jobs_depends_on_no_nulls CHECK ((array_position(depends_on, NULL::bigint) IS NULL)),
+    CONSTRAINT jobs_depends_on_not_self CHECK ((NOT (id = ANY (depends_on)))),
+    CONSTRAINT jobs_ended_at_finite CHECK (isfinite(ended_at)),
+    CONSTRAINT jobs_ended_at_when_ended CHECK (((status = ANY (ARRAY['finished'::text, 'failed'::text, 'canceled'::text])) = (ended_at IS NOT NULL))),
+    CONSTRAINT jobs_errors_is_array CHECK ((jsonb_typeof(errors) = 'array'::text)),
+    CONSTRAINT jobs_job_id_within_limit CHECK ((octet_length(job_id) <= 512)),
+    CONSTRAINT jobs_max_attempts_positive CHECK ((max_attempts >= 1)),
+    CONSTRAINT jobs_method_not_empty CHECK ((btrim(method) <> ''::text)),
+    CONSTRAINT jobs_method_within_limit CHECK ((octet_length(method) <= 256)),
+    CONSTRAINT jobs_orphaned_not_negative CHECK ((orphaned >= 0)),
+    CONSTRAINT jobs_queue_not_empty CHECK ((btrim(queue) <> ''::text)),
+    CONSTRAINT jobs_queue_within_limit CHECK ((octet_length(queue) <= 128)),
+    CONSTRAINT jobs_run_at_finite CHECK (isfinite(run_at)),
+    CONSTRAINT jobs_status_valid CHECK ((status = ANY (ARRAY['queued'::text, 'scheduled'::text, 'started'::text, 'finished'::text, 'failed'::text, 'canceled'::text, 'deferred'::text]))),
+    CONSTRAINT jobs_timeout_positive CHECK ((timeout > 0))
+);
+
+
+--
+-- Name: TABLE jobs; Type: COMMENT; Schema: porter; Owner: -
+--
+
+COMMENT ON TABLE porter.jobs IS 'Porter background jobs: one row per job (see README for the status words).';
+
+
+--
+-- Name: job_states; Type: VIEW; Schema: porter; Owner: -
+--
+
+CREATE VIEW porter.job_states AS
+ SELECT jobs.id,
+    jobs.job_id,
+    jobs.method,
+    jobs.queue,
+    jobs.status,
+    jobs.priority,
+    jobs.at_front,
+    jobs.attempts,
+    jobs.max_attempts,
+    jobs.timeout,
+    jobs.run_at,
+    jobs.enqueued_at,
+    jobs.started_at,
+    jobs.ended_at,
+    jobs.progress,
+    jobs.worker_id,
+    jobs.orphaned,
+    jobs.cancel_requested_at,
+    jobs.depends_on,
+    jobs.enqueued_by
+   FROM porter.jobs;
+
+
+--
+-- Name: VIEW job_states; Type: COMMENT; Schema: porter; Owner: -
+--
+
+COMMENT ON VIEW porter.job_states IS 'Every job''s status, counts and timings, without args, result or errors.';
+
+
+--
+-- Name: jobs_id_seq; Type: SEQUENCE; Schema: porter; Owner: -
+--
+
+ALTER TABLE porter.jobs ALTER COLUMN id ADD GENERATED BY DEFAULT AS IDENTITY (
+    SEQUENCE NAME porter.jobs_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1
+);
+
+
+--
+-- Name: my_jobs; Type: VIEW; Schema: porter; Owner: -
+--
+
+CREATE VIEW porter.my_jobs WITH (security_barrier='true') AS
+ SELECT jobs.id,
+    jobs.job_id,
+    jobs.method,
+    jobs.queue,
+    jobs.args,
+    jobs.status,
+    jobs.priority,
+    jobs.at_front,
+    jobs.attempts,
+    jobs.max_attempts,
+    jobs.timeout,
+    jobs.run_at,
+    jobs.enqueued_at,
+    jobs.started_at,
+    jobs.ended_at,
+    jobs.progress,
+    jobs.result,
+    jobs.error,
+    jobs.errors,
+    jobs.worker_id,
+    jobs.orphaned,
+    jobs.cancel_requested_at,
+    jobs.depends_on,
+    jobs.enqueued_by
+   FROM porter.jobs
+  WHERE (jobs.enqueued_by = SESSION_USER);
+
+
+--
+-- Name: VIEW my_jobs; Type: COMMENT; Schema: porter; Owner: -
+--
+
+COMMENT ON VIEW porter.my_jobs IS 'The jobs this session''s login role enqueued, with their args and results.';
+
+
+--
+-- Name: paused_queues; Type: TABLE; Schema: porter; Owner: -
+--
+
+CREATE TABLE porter.paused_queues (
+    queue text NOT NULL,
+    paused_at timestamp with time zone DEFAULT now() NOT NULL
+);
+
+
+--
+-- Name: TABLE paused_queues; Type: COMMENT; Schema: porter; Owner: -
+--
+
+COMMENT ON TABLE porter.paused_queues IS 'Queues whose jobs no worker claims until porter.resume_queue (see README, Pause and resume).';
+
+
+--
+-- Name: privileges; Type: TABLE; Schema: porter; Owner: -
+--
+
+CREATE TABLE porter.privileges (
+    kind text NOT NULL,
+    privilege text NOT NULL,
+    object text NOT NULL,
+    CONSTRAINT privileges_kind_valid CHECK ((kind = ANY (ARRAY['enqueuer'::text, 'worker'::text, 'reader'::text])))
+);
+
+
+--
+-- Name: realtime_messages; Type: TABLE; Schema: porter; Owner: -
+--
+
+CREATE TABLE porter.realtime_messages (
+    id bigint NOT NULL,
+    event text NOT NULL,
+    job bigint,
+    message jsonb NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL
+);
+
+
+--
+-- Name: realtime_messages_id_seq; Type: SEQUENCE; Schema: porter; Owner: -
+--
+
+ALTER TABLE porter.realtime_messages ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
+    SEQUENCE NAME porter.realtime_messages_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1
+);
+
+
+--
+-- Name: schedule; Type: TABLE; Schema: porter; Owner: -
+--
+
+CREATE TABLE porter.schedule (
+    event text NOT NULL,
+    method text NOT NULL,
+    queue text NOT NULL,
+    last_fire_at timestamp with time zone,
+    next_fire_at timestamp with time zone NOT NULL
+);
+
+
+--
+-- Name: schedule_fires; Type: TABLE; Schema: porter; Owner: -
+--
+
+CREATE TABLE porter.schedule_fires (
+    event text NOT NULL,
+    method text NOT NULL,
+    fire_at timestamp with time zone NOT NULL,
+    job bigint,
+    fired_at timestamp with time zone DEFAULT now() NOT NULL
+);
+
+
+--
+-- Name: schema_migrations; Type: TABLE; Schema: porter; Owner: -
+--
+
+CREATE TABLE porter.schema_migrations (
+    version integer NOT NULL,
+    name text NOT NULL,
+    checksum text NOT NULL,
+    applied_at timestamp with time zone DEFAULT now() NOT NULL
+);
+
+
+--
+-- Name: workers; Type: TABLE; Schema: porter; Owner: -
+--
+
+CREATE TABLE porter.workers (
+    id text NOT NULL,
+    host text NOT NULL,
+    pid integer NOT NULL,
+    queues text[] NOT NULL,
+    started_at timestamp with time zone DEFAULT now() NOT NULL,
+    heartbeat_at timestamp with time zone DEFAULT now() NOT NULL,
+    lock_key integer,
+    session_lost_at timestamp with time zone,
+    methods text[],
+    stats jsonb DEFAULT '{}'::jsonb NOT NULL
+);
+
+
+--
+-- Name: grantees grantees_pkey; Type: CONSTRAINT; Schema: porter; Owner: -
+--
+
+ALTER TABLE ONLY porter.grantees
+    ADD CONSTRAINT grantees_pkey PRIMARY KEY (role_name, kind);
+
+
+--
+-- Name: jobs jobs_pkey; Type: CONSTRAINT; Schema: porter; Owner: -
+--
+
+ALTER TABLE ONLY porter.jobs
+    ADD CONSTRAINT jobs_pkey PRIMARY KEY (id);
+
+
+--
+-- Name: paused_queues paused_queues_pkey; Type: CONSTRAINT; Schema: porter; Owner: -
+--
+
+ALTER TABLE ONLY porter.paused_queues
+    ADD CONSTRAINT paused_queues_pkey PRIMARY KEY (queue);
+
+
+--
+-- Name: privileges privileges_pkey; Type: CONSTRAINT; Schema: porter; Owner: -
+--
+
+ALTER TABLE ONLY porter.privileges
+    ADD CONSTRAINT privileges_pkey PRIMARY KEY (kind, privilege, object);
+
+
+--
+-- Name: realtime_messages realtime_messages_pkey; Type: CONSTRAINT; Schema: porter; Owner: -
+--
+
+ALTER TABLE ONLY porter.realtime_messages
+    ADD CONSTRAINT realtime_messages_pkey PRIMARY KEY (id);
+
+
+--
+-- Name: schedule_fires schedule_fires_pkey; Type: CONSTRAINT; Schema: porter; Owner: -
+--
+
+ALTER TABLE ONLY porter.schedule_fires
+    ADD CONSTRAINT schedule_fires_pkey PRIMARY KEY (event, method, fire_at);
+
+
+--
+-- Name: schedule schedule_pkey; Type: CONSTRAINT; Schema: porter; Owner: -
+--
+
+ALTER TABLE ONLY porter.schedule
+    ADD CONSTRAINT schedule_pkey PRIMARY KEY (event, method);
+
+
+--
+-- Name: schema_migrations schema_migrations_pkey; Type: CONSTRAINT; Schema: porter; Owner: -
+--
+
+ALTER TABLE ONLY porter.schema_migrations
+    ADD CONSTRAINT schema_migrations_pkey PRIMARY KEY (version);
+
+
+--
+-- Name: settings settings_pkey; Type: CONSTRAINT; Schema: porter; Owner: -
+--
+
+ALTER TABLE ONLY porter.settings
+    ADD CONSTRAINT settings_pkey PRIMARY KEY (singleton);
+
+
+--
+-- Name: workers workers_pkey; Type: CONSTRAINT; Schema: porter; Owner: -
+--
+
+ALTER TABLE ONLY porter.workers
+    ADD CONSTRAINT workers_pkey PRIMARY KEY (id);
+
+
+--
+-- Name: jobs_claim_idx; Type: INDEX; Schema: porter; Owner: -
+--
+
+CREATE INDEX jobs_claim_idx ON porter.jobs USING btree (queue, at_front DESC, priority, run_at, id) WHERE (status = ANY (ARRAY['queued'::text, 'scheduled'::text]));
+
+
+--
+-- Name: jobs_deferred_depends_on_idx; Type: INDEX; Schema: porter; Owner: -
+--
+
+CREATE INDEX jobs_deferred_depends_on_idx ON porter.jobs USING gin (depends_on) WHERE (status = 'deferred'::text);
+
+
+--
+-- Name: jobs_deferred_idx; Type: INDEX; Schema: porter; Owner: -
+--
+
+CREATE INDEX jobs_deferred_idx ON porter.jobs USING btree (id) WHERE (status = 'deferred'::text);
+
+
+--
+-- Name: jobs_depends_on_idx; Type: INDEX; Schema: porter; Owner: -
+--
+
+CREATE INDEX jobs_depends_on_idx ON porter.jobs USING gin (depends_on) WHERE (depends_on IS NOT NULL);
+
+
+--
+-- Name: jobs_ended_at_idx; Type: INDEX; Schema: porter; Owner: -
+--
+
+CREATE INDEX jobs_ended_at_idx ON porter.jobs USING btree (status, ended_at) WHERE (status = ANY (ARRAY['finished'::text, 'failed'::text, 'canceled'::text]));
+
+
+--
+-- Name: jobs_failed_queue_idx; Type: INDEX; Schema: porter; Owner: -
+--
+
+CREATE INDEX jobs_failed_queue_idx ON porter.jobs USING btree (queue, ended_at) WHERE (status = 'failed'::text);
+
+
+--
+-- Name: jobs_job_id_active_key; Type: INDEX; Schema: porter; Owner: -
+--
+
+CREATE UNIQUE INDEX jobs_job_id_active_key ON porter.jobs USING btree (job_id) WHERE ((job_id IS NOT NULL) AND (status = ANY (ARRAY['queued'::text, 'scheduled'::text, 'started'::text, 'deferred'::text])));
+
+
+--
+-- Name: jobs_started_worker_idx; Type: INDEX; Schema: porter; Owner: -
+--
+
+CREATE INDEX jobs_started_worker_idx ON porter.jobs USING btree (worker_id) WHERE (status = 'started'::text);
+
+
+--
+-- Name: realtime_messages_created_at_idx; Type: INDEX; Schema: porter; Owner: -
+--
+
+CREATE INDEX realtime_messages_created_at_idx ON porter.realtime_messages USING btree (created_at);
+
+
+--
+-- Name: schedule_fires_fired_at_idx; Type: INDEX; Schema: porter; Owner: -
+--
+
+CREATE INDEX schedule_fires_fired_at_idx ON porter.schedule_fires USING btree (fired_at);
+
+
+--
+-- Name: jobs jobs_notify_enqueued; Type: TRIGGER; Schema: porter; Owner: -
+--
+
+CREATE TRIGGER jobs_notify_enqueued AFTER INSERT ON porter.jobs REFERENCING NEW TABLE AS inserted FOR EACH STATEMENT EXECUTE FUNCTION porter.notify_enqueued();
+
+
+--
+-- Name: jobs jobs_release_inserted_dependant; Type: TRIGGER; Schema: porter; Owner: -
+--
+
+CREATE TRIGGER jobs_release_inserted_dependant AFTER INSERT ON porter.jobs FOR EACH ROW WHEN ((new.status = 'deferred'::text)) EXECUTE FUNCTION porter.release_inserted_dependant();
+
+
+--
+-- Name: jobs jobs_status_changed; Type: TRIGGER; Schema: porter; Owner: -
+--
+
+CREATE TRIGGER jobs_status_changed AFTER UPDATE OF status ON porter.jobs FOR EACH ROW WHEN (((old.status IS DISTINCT FROM new.status) AND (current_setting('porter.worker_statement'::text, true) IS DISTINCT FROM 'on'::text))) EXECUTE FUNCTION porter.job_status_changed();
+
+
+--
+-- Name: FUNCTION cancel_jobs(queue text, method text, before timestamp with time zone, status text, max_jobs integer); Type: ACL; Schema: porter; Owner: -
+--
+
+REVOKE ALL ON FUNCTION porter.cancel_jobs(queue text, method text, before timestamp with time zone, status text, max_jobs integer) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION check_bulk(caller text, status text, allowed text[], max_jobs integer); Type: ACL; Schema: porter; Owner: -
+--
+
+REVOKE ALL ON FUNCTION porter.check_bulk(caller text, status text, allowed text[], max_jobs integer) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION check_enqueue(method text, args jsonb, queue text, job_id text, deduplicate boolean, timeout integer, max_attempts integer, run_at timestamp with time zone); Type: ACL; Schema: porter; Owner: -
+--
+
+REVOKE ALL ON FUNCTION porter.check_enqueue(method text, args jsonb, queue text, job_id text, deduplicate boolean, timeout integer, max_attempts integer, run_at timestamp with time zone) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION check_queue_name(queue text, caller text); Type: ACL; Schema: porter; Owner: -
+--
+
+REVOKE ALL ON FUNCTION porter.check_queue_name(queue text, caller text) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION current_job_id(); Type: ACL; Schema: porter; Owner: -
+--
+
+REVOKE ALL ON FUNCTION porter.current_job_id() FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION delete_jobs(older_than interval, queue text, method text, status text, max_jobs integer); Type: ACL; Schema: porter; Owner: -
+--
+
+REVOKE ALL ON FUNCTION porter.delete_jobs(older_than interval, queue text, method text, status text, max_jobs integer) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION dependency_error(parent bigint, parent_method text, parent_status text); Type: ACL; Schema: porter; Owner: -
+--
+
+REVOKE ALL ON FUNCTION porter.dependency_error(parent bigint, parent_method text, parent_status text) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION effective_settings(); Type: ACL; Schema: porter; Owner: -
+--
+
+REVOKE ALL ON FUNCTION porter.effective_settings() FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION end_attempts(worker_id text, started jsonb, outcomes jsonb, job_events boolean); Type: ACL; Schema: porter; Owner: -
+--
+
+REVOKE ALL ON FUNCTION porter.end_attempts(worker_id text, started jsonb, outcomes jsonb, job_events boolean) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION enqueue(method text, args jsonb, queue text, job_id text, deduplicate boolean, at_front boolean, timeout integer, run_at timestamp with time zone, priority integer, max_attempts integer, depends_on bigint[]); Type: ACL; Schema: porter; Owner: -
+--
+
+REVOKE ALL ON FUNCTION porter.enqueue(method text, args jsonb, queue text, job_id text, deduplicate boolean, at_front boolean, timeout integer, run_at timestamp with time zone, priority integer, max_attempts integer, depends_on bigint[]) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION enqueue_doc(doctype text, name text, method text, args jsonb, queue text, job_id text, deduplicate boolean, at_front boolean, timeout integer, run_at timestamp with time zone, priority integer, max_attempts integer, depends_on bigint[]); Type: ACL; Schema: porter; Owner: -
+--
+
+REVOKE ALL ON FUNCTION porter.enqueue_doc(doctype text, name text, method text, args jsonb, queue text, job_id text, deduplicate boolean, at_front boolean, timeout integer, run_at timestamp with time zone, priority integer, max_attempts integer, depends_on bigint[]) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION enqueue_many(jobs jsonb); Type: ACL; Schema: porter; Owner: -
+--
+
+REVOKE ALL ON FUNCTION porter.enqueue_many(jobs jsonb) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION enqueue_row_event(); Type: ACL; Schema: porter; Owner: -
+--
+
+REVOKE ALL ON FUNCTION porter.enqueue_row_event() FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION enqueue_valid(method text, args jsonb, queue text, job_id text, deduplicate boolean, timeout integer, max_attempts integer, run_at timestamp with time zone, limits porter.settings); Type: ACL; Schema: porter; Owner: -
+--
+
+REVOKE ALL ON FUNCTION porter.enqueue_valid(method text, args jsonb, queue text, job_id text, deduplicate boolean, timeout integer, max_attempts integer, run_at timestamp with time zone, limits porter.settings) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION grant_enqueuer(role_name text); Type: ACL; Schema: porter; Owner: -
+--
+
+REVOKE ALL ON FUNCTION porter.grant_enqueuer(role_name text) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION grant_privileges(role_name text, kind text); Type: ACL; Schema: porter; Owner: -
+--
+
+REVOKE ALL ON FUNCTION porter.grant_privileges(role_name text, kind text) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION grant_reader(role_name text); Type: ACL; Schema: porter; Owner: -
+--
+
+REVOKE ALL ON FUNCTION porter.grant_reader(role_name text) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION grant_worker(role_name text); Type: ACL; Schema: porter; Owner: -
+--
+
+REVOKE ALL ON FUNCTION porter.grant_worker(role_name text) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION job_event_payload_long(job bigint, status text, method text, queue text, attempt integer, error text); Type: ACL; Schema: porter; Owner: -
+--
+
+REVOKE ALL ON FUNCTION porter.job_event_payload_long(job bigint, status text, method text, queue text, attempt integer, error text) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION job_event_payload(job bigint, status text, method text, queue text, attempt integer, error text); Type: ACL; Schema: porter; Owner: -
+--
+
+REVOKE ALL ON FUNCTION porter.job_event_payload(job bigint, status text, method text, queue text, attempt integer, error text) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION job_status_changed(); Type: ACL; Schema: porter; Owner: -
+--
+
+REVOKE ALL ON FUNCTION porter.job_status_changed() FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION left_bytes(value text, max_bytes integer); Type: ACL; Schema: porter; Owner: -
+--
+
+REVOKE ALL ON FUNCTION porter.left_bytes(value text, max_bytes integer) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION lock_parents(parents bigint[], OUT waiting boolean, OUT dead_parent bigint, OUT dead_status text, OUT dead_method text); Type: ACL; Schema: porter; Owner: -
+--
+
+REVOKE ALL ON FUNCTION porter.lock_parents(parents bigint[], OUT waiting boolean, OUT dead_parent bigint, OUT dead_status text, OUT dead_method text) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION may_act_on_job(job bigint); Type: ACL; Schema: porter; Owner: -
+--
+
+REVOKE ALL ON FUNCTION porter.may_act_on_job(job bigint) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION notify_enqueued(); Type: ACL; Schema: porter; Owner: -
+--
+
+REVOKE ALL ON FUNCTION porter.notify_enqueued() FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION pause_queue(queue text); Type: ACL; Schema: porter; Owner: -
+--
+
+REVOKE ALL ON FUNCTION porter.pause_queue(queue text) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION publish_job_progress(job bigint, percent numeric, title text, description text); Type: ACL; Schema: porter; Owner: -
+--
+
+REVOKE ALL ON FUNCTION porter.publish_job_progress(job bigint, percent numeric, title text, description text) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION publish_progress(percent numeric, title text, description text); Type: ACL; Schema: porter; Owner: -
+--
+
+REVOKE ALL ON FUNCTION porter.publish_progress(percent numeric, title text, description text) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION publish_realtime(event text, message jsonb, job bigint); Type: ACL; Schema: porter; Owner: -
+--
+
+REVOKE ALL ON FUNCTION porter.publish_realtime(event text, message jsonb, job bigint) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION queue_is_paused(queue text); Type: ACL; Schema: porter; Owner: -
+--
+
+REVOKE ALL ON FUNCTION porter.queue_is_paused(queue text) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION raise_duplicate_job_id(job_id text); Type: ACL; Schema: porter; Owner: -
+--
+
+REVOKE ALL ON FUNCTION porter.raise_duplicate_job_id(job_id text) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION refresh_grants(); Type: ACL; Schema: porter; Owner: -
+--
+
+REVOKE ALL ON FUNCTION porter.refresh_grants() FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION release_dependants_of(ended bigint[]); Type: ACL; Schema: porter; Owner: -
+--
+
+REVOKE ALL ON FUNCTION porter.release_dependants_of(ended bigint[]) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION release_inserted_dependant(); Type: ACL; Schema: porter; Owner: -
+--
+
+REVOKE ALL ON FUNCTION porter.release_inserted_dependant() FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION requeue_jobs(ids bigint[]); Type: ACL; Schema: porter; Owner: -
+--
+
+REVOKE ALL ON FUNCTION porter.requeue_jobs(ids bigint[]) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION resume_queue(queue text); Type: ACL; Schema: porter; Owner: -
+--
+
+REVOKE ALL ON FUNCTION porter.resume_queue(queue text) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION retry_jobs(queue text, method text, since timestamp with time zone, before timestamp with time zone, status text, max_jobs integer); Type: ACL; Schema: porter; Owner: -
+--
+
+REVOKE ALL ON FUNCTION porter.retry_jobs(queue text, method text, since timestamp with time zone, before timestamp with time zone, status text, max_jobs integer) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION revoke_grants(role_name text); Type: ACL; Schema: porter; Owner: -
+--
+
+REVOKE ALL ON FUNCTION porter.revoke_grants(role_name text) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION set_limit(name text, value integer); Type: ACL; Schema: porter; Owner: -
+--
+
+REVOKE ALL ON FUNCTION porter.set_limit(name text, value integer) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION stats(); Type: ACL; Schema: porter; Owner: -
+--
+
+REVOKE ALL ON FUNCTION porter.stats() FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION stats_bucket_seconds(bucket integer); Type: ACL; Schema: porter; Owner: -
+--
+
+REVOKE ALL ON FUNCTION porter.stats_bucket_seconds(bucket integer) FROM PUBLIC;
+
+
+--
+-- PostgreSQL database dump complete
+--
+
+
