@@ -70,7 +70,7 @@ enum AdminQueries {
         """
         WITH target AS (
             SELECT id FROM porter.jobs
-            WHERE id = \(id) AND status IN ('queued', 'scheduled', 'started', 'deferred')
+            WHERE id = \(id) AND status IN \(unsafeRaw: JobStatus.sqlList(JobStatus.active))
             FOR UPDATE SKIP LOCKED
         )
         UPDATE porter.jobs AS j
@@ -90,6 +90,6 @@ enum AdminQueries {
 
     /// Wakes the worker running a job `porter cancel` asked to stop.
     static func notifyCancel(id: Int64) -> PQQuery {
-        "SELECT pg_catalog.pg_notify('porter_cancel', \(String(id)))"
+        "SELECT pg_catalog.pg_notify(\(PorterChannel.cancel), \(String(id)))"
     }
 }

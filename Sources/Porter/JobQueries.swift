@@ -20,29 +20,37 @@ package enum JobQueries {
             binds.append(value)
             return "$\(binds.count)"
         }
-        // porter.enqueue's parameters after method, in order: whether each is at the default
-        // of the function's signature (migration 0002), and how it is written when it is not.
+        // porter.enqueue's parameters after method: whether each is at the default of the
+        // function's signature, and how it is written when it is not.
         let hasRunAt = options.runAt != nil || options.delaySeconds != nil
-        let arguments: [(isDefault: Bool, write: () -> String)] = [
-            (request.args.text == "{}", { bind(request.args) + "::jsonb" }),
-            (options.queue == "default", { bind(options.queue) }),
-            (options.jobID == nil, { bind(options.jobID) }),
-            (!options.deduplicate, { bind(options.deduplicate) }),
-            (!options.atFront, { bind(options.atFront) }),
-            (options.timeout == nil, { bind(options.timeout) }),
-            (!hasRunAt, {
+        let byName: [String: (isDefault: Bool, write: () -> String)] = [
+            "args": (request.args.text == "{}", { bind(request.args) + "::jsonb" }),
+            "queue": (options.queue == "default", { bind(options.queue) }),
+            "job_id": (options.jobID == nil, { bind(options.jobID) }),
+            "deduplicate": (!options.deduplicate, { bind(options.deduplicate) }),
+            "at_front": (!options.atFront, { bind(options.atFront) }),
+            "timeout": (options.timeout == nil, { bind(options.timeout) }),
+            "run_at": (!hasRunAt, {
                 guard hasRunAt else { return "NULL" }
                 return "coalesce(\(bind(options.runAt))::timestamptz, pg_catalog.now() + pg_catalog.make_interval(secs => coalesce(\(bind(options.delaySeconds))::float8, 0)))"
             }),
-            (options.priority == 0, { bind(options.priority) }),
-            (options.maxAttempts == nil, { bind(options.maxAttempts) }),
-            (options.dependsOn.isEmpty, { bind(options.dependsOn) + "::bigint[]" }),
+            "priority": (options.priority == 0, { bind(options.priority) }),
+            "max_attempts": (options.maxAttempts == nil, { bind(options.maxAttempts) }),
+            "depends_on": (options.dependsOn.isEmpty, { bind(options.dependsOn) + "::bigint[]" }),
         ]
+        let arguments = enqueueParameters.dropFirst().map { byName[$0]! }
         let given = (arguments.lastIndex { !$0.isDefault } ?? -1) + 1
         var sql = "SELECT porter.enqueue($1"
         for argument in arguments.prefix(given) { sql += ", " + argument.write() }
         return PQQuery(unsafeSQL: sql + ")", binds: binds)
     }
+
+    /// porter.enqueue's parameters in its signature's order, the one place Swift writes that
+    /// order down; a test compares it with the database's (`pg_proc.proargnames`).
+    package static let enqueueParameters = [
+        "method", "args", "queue", "job_id", "deduplicate", "at_front", "timeout", "run_at", "priority", "max_attempts",
+        "depends_on",
+    ]
 
     /// Enqueues a document method through porter.enqueue_doc (which calls porter.enqueue).
     package static func enqueueDoc(_ job: DocumentJob, options: EnqueueOptions) -> PQQuery {

@@ -135,6 +135,12 @@ public struct JobRegistry: Sendable {
         return nil
     }
 
+    /// Why a worker with this registry cannot run a job of `method`: a job's error when it
+    /// fails for that, and what `ForeignJobs` tells other workers.
+    func unknownMethodMessage(_ method: String) -> String {
+        "unknown method \(method): no handler is registered for it in this worker (registered: \(methods.joined(separator: ", ")))"
+    }
+
     /// The handler for `method`, or an `unknownMethod` error that says how to register it.
     func requireHandler(for method: String) throws -> Handler {
         guard let handler = handler(for: method) else {

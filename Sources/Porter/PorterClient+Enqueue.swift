@@ -126,9 +126,10 @@ extension PorterClient {
             id: nil, method: request.method, queue: request.options.queue, attempt: 1, logger: logger, pool: pool)
         context.registry = registry
         context.queues = queues
-        let timeout = request.options.timeout ?? QueueConfiguration.settings(of: request.options.queue, in: queues).timeout
+        let timeout = QueueConfiguration.timeout(ofJob: request.options.timeout, queue: request.options.queue, in: queues)
         let end = await SupervisedHandler.run(
-            timeout: .seconds(timeout), cancelGrace: .seconds(5), control: JobControl(), logger: context.logger
+            timeout: .seconds(timeout), cancelGrace: WorkerConfiguration.defaultCancelGrace, control: JobControl(),
+            logger: context.logger
         ) { [context] in
             try await handler(request.args, context)
         }

@@ -26,7 +26,7 @@ enum QueueQueries {
         """
         SELECT queue, count(*), coalesce(extract(epoch FROM now() - min(run_at)), 0)::float8
         FROM porter.jobs
-        WHERE queue = ANY(\(queues)::text[]) AND status IN ('queued', 'scheduled') AND run_at <= now()
+        WHERE queue = ANY(\(queues)::text[]) AND status IN \(unsafeRaw: JobStatus.sqlList(JobStatus.claimable)) AND run_at <= now()
         GROUP BY queue
         """
     }

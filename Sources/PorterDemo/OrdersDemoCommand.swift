@@ -38,8 +38,8 @@ struct OrdersDemoCommand: AsyncParsableCommand {
 
         let listener = PQListener(session.configuration, logger: logger)
         defer { listener.stop() }
-        try await listener.listen("porter_enqueue")
-        var wakeUps = listener.notifications(channel: "porter_enqueue").makeAsyncIterator()
+        try await listener.listen(PorterChannel.enqueue)
+        var wakeUps = listener.notifications(channel: PorterChannel.enqueue).makeAsyncIterator()
 
         // 2. A business row and its job, in one transaction.
         print("\n2. In one transaction: insert an order and enqueue its confirmation job")

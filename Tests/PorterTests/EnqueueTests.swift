@@ -5,6 +5,19 @@ import PorterTesting
 import Testing
 
 @Suite struct EnqueueTests {
+    /// Swift calls porter.enqueue by position; the order it writes comes from one list, which
+    /// must be the function's own.
+    @Test func swiftPassesPorterEnqueuesArgumentsInItsSignaturesOrder() async throws {
+        let database = try await TestDatabase.create()
+        let connection = try await database.connect()
+        let signatures = try await connection.query("""
+            SELECT proargnames::text[] FROM pg_catalog.pg_proc
+            WHERE proname = 'enqueue' AND pronamespace = 'porter'::regnamespace
+            """).map { try $0.decode([String].self, at: 0) }
+        #expect(signatures == [JobQueries.enqueueParameters])
+        await connection.close()
+    }
+
     @Test func jobCommitsWithTheCallersTransaction() async throws {
         let database = try await TestDatabase.create()
         let porter = database.makeClient()

@@ -16,7 +16,5 @@ public enum JobStatus: String, Sendable, Hashable, CaseIterable, Codable {
     case deferred
 
     /// Queued, scheduled, started or deferred: the states in which a `job_id` blocks a duplicate.
-    public var isActive: Bool {
-        self == .queued || self == .scheduled || self == .started || self == .deferred
-    }
+    public var isActive: Bool { Self.active.contains(self) }
 }

@@ -14,7 +14,7 @@ import PorterPostgres
 /// row shows that status.
 public final class RealtimeListener: Sendable {
     /// The NOTIFY channel every event goes out on.
-    public static let channel = "porter_realtime"
+    public static let channel = PorterChannel.realtime
 
     private let listener: PQListener
     private let pool: PQPool

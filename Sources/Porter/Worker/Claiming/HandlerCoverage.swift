@@ -45,7 +45,7 @@ struct HandlerCoverage: Sendable {
             return registry.documentLookupError(doctype: document.doctype, docMethod: document.docMethod)?.message
         }
         if registry.handler(for: job.method) != nil { return nil }
-        return "unknown method \(job.method): no handler is registered for it in this worker (registered: \(registry.methods.joined(separator: ", ")))"
+        return registry.unknownMethodMessage(job.method)
     }
 
     /// The name other workers know `job` by (see the type's summary).

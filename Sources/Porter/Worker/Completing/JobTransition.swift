@@ -69,11 +69,9 @@ struct JobTransition: Sendable, Hashable {
             // As the rescue of a dead worker's job counts: a job that keeps losing its
             // connection (or its worker) fails as poison instead of looping.
             let times = orphaned + 1
-            if times >= maxOrphaned {
+            if PoisonRule.isPoison(orphanedTimes: times, maxOrphaned: maxOrphaned) {
                 return JobTransition(
-                    status: .failed,
-                    error: "failed as a poison job: orphaned \(times) times (its worker died or lost its connection while running it); last: \(message)",
-                    orphaned: true)
+                    status: .failed, error: PoisonRule.error(orphanedTimes: times) + "; last: \(message)", orphaned: true)
             }
             return JobTransition(
                 status: .queued, error: "connection lost while running the job; requeued without using an attempt: \(message)",

@@ -36,4 +36,10 @@ extension QueueConfiguration {
     static func settings(of name: String, in queues: [String: QueueConfiguration]) -> QueueConfiguration {
         queues[name] ?? queues["default"] ?? QueueConfiguration()
     }
+
+    /// A job's timeout in seconds: its own (`porter.jobs.timeout`), else its queue's in
+    /// `queues`. Workers and `now` runs both go by it.
+    static func timeout(ofJob jobTimeout: Int?, queue: String, in queues: [String: QueueConfiguration]) -> Int {
+        jobTimeout ?? settings(of: queue, in: queues).timeout
+    }
 }

@@ -101,7 +101,7 @@ public struct WorkerConfiguration: Sendable, Hashable {
         maintenanceInterval: Duration = .seconds(5),
         maxOrphaned: Int = 3,
         shutdownGrace: Duration = .seconds(30),
-        cancelGrace: Duration = .seconds(5),
+        cancelGrace: Duration = WorkerConfiguration.defaultCancelGrace,
         finishedRetention: Duration = .seconds(86_400),
         failedRetention: Duration = .seconds(7 * 86_400),
         retryPolicy: RetryPolicy = RetryPolicy()
@@ -120,6 +120,9 @@ public struct WorkerConfiguration: Sendable, Hashable {
         self.failedRetention = failedRetention
         self.retryPolicy = retryPolicy
     }
+
+    /// `cancelGrace`'s default, which `now` runs use too: 5 seconds.
+    public static let defaultCancelGrace: Duration = .seconds(5)
 
     /// A queue's settings; a queue not configured gets the `default` queue's.
     public func queue(_ name: String) -> QueueConfiguration {

@@ -3,15 +3,10 @@ import PorterPostgres
 /// The statements on `porter.workers`: the registry of live worker processes, which the
 /// rescuer reads to find the dead ones.
 enum WorkerQueries {
-    /// The first key of every worker's session advisory lock, `pg_advisory_lock(namespace,
-    /// lock_key)`: "Port" in ASCII, so the two-key locks Porter takes stay apart from an
-    /// application's (and from one-key locks, which PostgreSQL keeps apart anyway).
-    static let lockNamespace: Int32 = 0x506F_7274
-
     /// Takes this session's worker lock on `key` if no session holds it; true when taken.
     /// Held until the session ends: that is what tells a rescuer the worker is alive.
     static func takeSessionLock(key: Int32) -> PQQuery {
-        "SELECT pg_catalog.pg_try_advisory_lock(\(lockNamespace), \(key))"
+        "SELECT pg_catalog.pg_try_advisory_lock(\(PorterLockKey.workerSession), \(key))"
     }
 
     /// Registers (or re-registers) a worker process with its session lock's key (NULL for

@@ -4,9 +4,11 @@ import PorterPostgres
 /// Built-ins are named with `pg_catalog.`, as in `JobRunQueries`.
 enum MaintenanceQueries {
     /// Rescues the started jobs of dead workers, putting them back in the queue (or failing
-    /// them as poison once orphaned `maxOrphaned` times) and waking their queues' workers.
+    /// them as poison once orphaned `maxOrphaned` times, `PoisonRule`: the threshold
+    /// compared as `PoisonRule.isPoison` does, the error its format) and waking their queues'
+    /// workers.
     ///
-    /// A worker is dead when its session lock (WorkerQueries.lockNamespace, lock_key) has been
+    /// A worker is dead when its session lock (PorterLockKey.workerSession, lock_key) has been
     /// free for `sessionGrace`, or, when `trustHeartbeats`, when its heartbeat is `rescueAfter`
     /// old. A worker process that dies ends its session, and with it the lock, at once. The
     /// probe tries each lock for this transaction only (`pg_try_advisory_xact_lock`, released
@@ -37,7 +39,7 @@ enum MaintenanceQueries {
     ) -> PQQuery {
         """
         WITH probe AS MATERIALIZED (
-            SELECT id, lock_key, session_lost_at, pg_catalog.pg_try_advisory_xact_lock(\(WorkerQueries.lockNamespace), lock_key) AS gone
+            SELECT id, lock_key, session_lost_at, pg_catalog.pg_try_advisory_xact_lock(\(PorterLockKey.workerSession), lock_key) AS gone
             FROM porter.workers WHERE lock_key IS NOT NULL AND id IS DISTINCT FROM \(prober)
         ), marked AS (
             UPDATE porter.workers AS w SET session_lost_at = pg_catalog.now()
@@ -63,7 +65,7 @@ enum MaintenanceQueries {
                 status = CASE WHEN orphans.rescues >= \(maxOrphaned) THEN 'failed' ELSE 'queued' END,
                 ended_at = CASE WHEN orphans.rescues >= \(maxOrphaned) THEN pg_catalog.now() END,
                 error = CASE WHEN orphans.rescues >= \(maxOrphaned)
-                             THEN pg_catalog.format('failed as a poison job: orphaned %s times (its worker died or lost its connection while running it)', orphans.rescues)
+                             THEN pg_catalog.format(\(PoisonRule.errorFormat)::pg_catalog.text, orphans.rescues)
                              ELSE pg_catalog.format('worker %s died while running the job; requeued', coalesce(j.worker_id, '?')) END,
                 errors = j.errors || pg_catalog.jsonb_build_array(pg_catalog.jsonb_build_object(
                     'attempt', j.attempts, 'error', 'worker died while running the job', 'at', pg_catalog.now(), 'worker', j.worker_id)),
@@ -71,7 +73,7 @@ enum MaintenanceQueries {
             FROM orphans WHERE j.id = orphans.id
             RETURNING j.id, j.status, j.queue
         ), woken AS (
-            SELECT pg_catalog.count(pg_catalog.pg_notify('porter_enqueue', q.queue)) AS queues
+            SELECT pg_catalog.count(pg_catalog.pg_notify('\(unsafeRaw: PorterChannel.enqueue)', q.queue)) AS queues
             FROM (SELECT DISTINCT queue FROM rescued WHERE status = 'queued') AS q
         )
         SELECT r.id, r.status, r.queue FROM rescued r CROSS JOIN woken
@@ -91,7 +93,7 @@ enum MaintenanceQueries {
               AND ((\(trustHeartbeats) AND heartbeat_at < pg_catalog.now() - pg_catalog.make_interval(secs => \(rescueAfter.seconds)))
                    OR (lock_key IS NOT NULL AND (session_lost_at IS NOT NULL
                        OR heartbeat_at >= pg_catalog.now() - pg_catalog.make_interval(secs => \((rescueAfter / 2).seconds)))
-                       AND pg_catalog.pg_try_advisory_xact_lock(\(WorkerQueries.lockNamespace), lock_key)))
+                       AND pg_catalog.pg_try_advisory_xact_lock(\(PorterLockKey.workerSession), lock_key)))
         )
         """
     }
@@ -113,7 +115,7 @@ enum MaintenanceQueries {
     /// a time). Served by jobs_ended_at_idx.
     static func prune(finished: Duration, failed: Duration, limit: Int) -> PQQuery {
         """
-        WITH gate AS (SELECT pg_catalog.pg_try_advisory_xact_lock(\(Migrator.advisoryLockKey + 1)) AS won),
+        WITH gate AS (SELECT pg_catalog.pg_try_advisory_xact_lock(\(PorterLockKey.prune)) AS won),
         doomed AS (
             SELECT id FROM porter.jobs
             WHERE (SELECT won FROM gate)

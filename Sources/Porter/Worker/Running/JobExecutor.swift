@@ -18,7 +18,7 @@ struct JobExecutor: Sendable {
 
     /// The job's timeout: its own, else its queue's.
     func timeout(of job: ClaimedJob) -> Int {
-        job.timeout ?? configuration.queue(job.queue).timeout
+        QueueConfiguration.timeout(ofJob: job.timeout, queue: job.queue, in: configuration.queues)
     }
 
     func run(_ attempt: JobAttempt) async -> AttemptEnd {
@@ -27,9 +27,7 @@ struct JobExecutor: Sendable {
             return await runSQL(attempt)
         }
         guard let handler = registry.handler(for: job.method) else {
-            return .threw(
-                "unknown method \(job.method): no handler is registered for it in this worker (registered: \(registry.methods.joined(separator: ", ")))",
-                permanent: true)
+            return .threw(registry.unknownMethodMessage(job.method), permanent: true)
         }
         var context = JobContext(
             id: job.id, method: job.method, queue: job.queue, attempt: job.attempt, logger: logger, pool: pool)
