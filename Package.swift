@@ -210,6 +210,16 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // The pure parts (the claim loop's decisions, cron, end-of-attempt decisions, argument
+        // checks): no database, so they run in seconds anywhere.
+        .testTarget(
+            name: "PorterUnitTests",
+            dependencies: [
+                "Porter", "PorterPostgres",
+                .product(name: "PropertyBased", package: "swift-property-based"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         // PorterPostgresNIO and the example apps against a real PostgreSQL, over HTTP.
         .testTarget(
             name: "PorterServerTests",

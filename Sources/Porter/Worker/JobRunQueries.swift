@@ -35,8 +35,8 @@ enum JobRunQueries {
     /// The limit is written into the text, not bound: with `LIMIT $2` PostgreSQL's generic plan
     /// assumes a tenth of the queue, costs more than a custom plan, and so every claim was
     /// planned anew (0.2 ms, a tenth of a small worker's CPU). With the limit in the text each
-    /// prepared claim gets a generic plan as good as a custom one and keeps it. `claimSize`
-    /// keeps the number of distinct texts small.
+    /// prepared claim gets a generic plan as good as a custom one and keeps it.
+    /// `ClaimLoop.claimSize(free:)` keeps the number of distinct texts small.
     ///
     /// The attempt count saturates instead of overflowing: one row stored with attempts at the
     /// integer's maximum would otherwise fail the claim of its whole batch, every time.
@@ -59,7 +59,7 @@ enum JobRunQueries {
             unsafeSQL: """
                 WITH next AS (
                     SELECT id FROM porter.jobs
-                    WHERE queue = $1 AND status IN ('queued', 'scheduled') AND run_at <= pg_catalog.now()
+                    WHERE queue = $1 AND status IN \(JobStatus.sqlList(JobStatus.claimable)) AND run_at <= pg_catalog.now()
                         AND NOT EXISTS (SELECT FROM porter.paused_queues p WHERE p.queue = $1)
                         AND \(asynchronousCommit) AND \(workerStatement) \(skip)
                     ORDER BY at_front DESC, priority, run_at, id
@@ -77,15 +77,6 @@ enum JobRunQueries {
             binds: binds)
     }
 
-    /// The batch to claim for `free` slots: `free` itself up to 16, else the largest of a few
-    /// sizes not above it, so that claims use about 30 distinct statement texts at most.
-    static func claimSize(free: Int) -> Int {
-        guard free > 16 else { return free }
-        var size = 16
-        while size * 5 / 4 <= free { size = size * 5 / 4 }
-        return size
-    }
-
     /// Sends the `started` events of claimed attempts, in claim order and in the trigger's
     /// payload (porter.job_event_payload, migrations 0010 and 0012), once their claim has
     /// committed: the completer's way when sending them with a batch of ends failed.
@@ -94,7 +85,7 @@ enum JobRunQueries {
     static func notifyStarted(_ attempts: [JobAttempt]) -> PQQuery {
         let json = startedEvents(attempts)
         return """
-            SELECT pg_catalog.count(pg_catalog.pg_notify('porter_realtime', porter.job_event_payload(s.id, 'started', s.method, s.queue, s.attempt, NULL)))
+            SELECT pg_catalog.count(pg_catalog.pg_notify('\(unsafeRaw: PorterChannel.realtime)', porter.job_event_payload(s.id, 'started', s.method, s.queue, s.attempt, NULL)))
             FROM pg_catalog.jsonb_to_recordset(\(PQJSON(text: json))::jsonb) AS s(id bigint, method text, queue text, attempt integer)
             WHERE \(unsafeRaw: asynchronousCommit)
             """
@@ -159,8 +150,8 @@ enum JobRunQueries {
     static func prepareSQLJob(id: Int64, timeoutSeconds: Int) -> PQQuery {
         """
         SELECT pg_catalog.set_config('statement_timeout', \(String(min(timeoutSeconds, Int(Int32.max) / 1000) * 1000)), true),
-               pg_catalog.set_config('porter.current_job_id', \(String(id)), true),
-               pg_catalog.set_config('porter.relay_progress', 'on', true),
+               pg_catalog.set_config('\(unsafeRaw: PorterSetting.currentJobID)', \(String(id)), true),
+               pg_catalog.set_config('\(unsafeRaw: PorterSetting.relayProgress)', 'on', true),
                pg_catalog.set_config('client_min_messages', 'notice', true)
         """
     }
@@ -169,7 +160,7 @@ enum JobRunQueries {
     /// Reads no table; takes NOTIFY's cluster-wide lock briefly at commit, so it is sent only
     /// for jobs handed back, never on the claim path.
     static func notifyWaiting(queue: String) -> PQQuery {
-        "SELECT pg_catalog.pg_notify('porter_enqueue', \(queue))"
+        "SELECT pg_catalog.pg_notify(\(PorterChannel.enqueue), \(queue))"
     }
 
     /// The jobs (and attempts) the database shows as started by this worker, and whether
@@ -189,5 +180,5 @@ enum JobRunQueries {
     /// Marks the statement's transaction as a worker's own, so porter.jobs' status trigger
     /// skips the rows it changes (migration 0018): the worker sends their events itself.
     /// Written the same way.
-    private static let workerStatement = "(SELECT pg_catalog.set_config('porter.worker_statement', 'on', true)) = 'on'"
+    private static let workerStatement = "(SELECT pg_catalog.set_config('\(PorterSetting.workerStatement)', 'on', true)) = 'on'"
 }

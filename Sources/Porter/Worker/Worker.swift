@@ -58,10 +58,12 @@ public struct Worker: Service {
         let coverage = HandlerCoverage(registry: client.registry, sqlSchemas: configuration.sqlSchemas, sqlFunctions: configuration.sqlFunctions)
         let slots = Dictionary(queues.map { ($0, configuration.queue($0).backgroundWorkers) }, uniquingKeysWith: +)
         let statistics = WorkerStatistics(slots: slots)
+        let registration = WorkerSession.Registration(
+            id: id, queues: queues, methods: coverage.names,
+            report: { [configuration] in Self.report(statistics.report(), configuration: configuration) })
         let session = WorkerSession(
-            id: id, queues: queues, methods: coverage.names, connection: pool.configuration, configuration: configuration,
-            contact: contact, outage: outage,
-            report: { [configuration] in Self.report(statistics.report(), configuration: configuration) }, logger: logger)
+            registration: registration, connection: pool.configuration, configuration: configuration, contact: contact,
+            outage: outage, logger: logger)
         let fence = WorkerFence(fenceAfter: configuration.fenceAfter, logger: logger)
         do {
             try await checkSchema(upkeep)
@@ -87,15 +89,15 @@ public struct Worker: Service {
             deadlines: deadlines, logger: logger)
         // A claim of up to 100 jobs is one statement; a queue with more slots than that gets
         // one claimer per 100 slots (at most 4), claiming in parallel and sharing its slots.
+        let runtime = WorkerRuntime(
+            workerID: id, configuration: configuration, pool: pool, statements: statements, executor: executor,
+            completer: completer, running: running, fence: fence, foreign: foreign, outage: outage,
+            statistics: statistics, logger: logger)
         let claimers = queues.flatMap { queue in
             let slots = configuration.queue(queue).backgroundWorkers
             let count = min(4, max(1, slots / 100))
             return (0..<count).map { index in
-                QueueClaimer(
-                    queue: queue, capacity: slots / count + (index < slots % count ? 1 : 0), pool: pool, workerID: id,
-                    executor: executor, completer: completer, running: running, fence: fence, foreign: foreign,
-                    statistics: statistics,
-                    configuration: configuration, statements: statements, outage: outage, logger: logger)
+                QueueClaimer(queue: queue, capacity: slots / count + (index < slots % count ? 1 : 0), runtime: runtime)
             }
         }
         let byQueue = Dictionary(grouping: claimers, by: \.queue)
@@ -119,7 +121,9 @@ public struct Worker: Service {
                     return .other
                 }
                 background.addTask {
-                    await self.maintain(upkeep, foreign: foreign, claimers: byQueue)
+                    await MaintenanceLoop(
+                        pool: upkeep, queues: queues, runtime: runtime, contact: contact, claimers: byQueue
+                    ).run()
                     return .other
                 }
                 background.addTask {
@@ -133,7 +137,9 @@ public struct Worker: Service {
                 }
                 if !configuration.pollOnly {
                     background.addTask {
-                        await self.listen(pool.configuration, claimers: byQueue, running: running)
+                        await WakeListener(
+                            connection: pool.configuration, claimers: byQueue, running: running, logger: logger
+                        ).run()
                         return .other
                     }
                 }
@@ -184,18 +190,24 @@ public struct Worker: Service {
         case other
     }
 
-    /// Refuses a database whose Porter schema is older than this build's: its claims,
-    /// completions and triggers would not match.
+    /// Refuses a database whose Porter schema is older than this build's, or that applied
+    /// another text of a released migration: its claims, completions and triggers would not
+    /// match.
     private func checkSchema(_ pool: PQPool) async throws {
-        let applied = try await untilDatabaseAnswers("check the schema") {
-            try await pool.query(MigrationQueries.latestApplied).single(Int.self)
+        let recorded = try await untilDatabaseAnswers("check the schema") {
+            try await pool.query(MigrationQueries.listApplied).reduce(into: [Int: String]()) { recorded, row in
+                let (version, checksum) = try row.decode((Int, String).self)
+                recorded[version] = checksum
+            }
         }
+        let applied = recorded.keys.max() ?? 0
         let needed = Migration.all.last?.version ?? 0
         guard applied >= needed else {
             throw PorterError(
                 code: .schemaMissing,
                 message: "this database's Porter schema is at migration \(applied) and this worker needs \(needed); run `porter migrate`, start the worker with --migrate, or call PorterClient.migrate()")
         }
+        if let error = Migrator.changedMigration(in: recorded) { throw error }
     }
 
     /// Refuses a search_path that puts a schema before pg_catalog. PostgreSQL searches
@@ -236,86 +248,6 @@ public struct Worker: Service {
             } catch {
                 throw PorterError.schemaMissing(error)
             }
-        }
-    }
-
-    /// Reads how many jobs of each served queue may run now, and how long the oldest has
-    /// waited, into the `porter_queue_depth` and `porter_queue_lag_seconds` gauges.
-    private func recordQueueGauges(_ pool: PQPool) async throws {
-        var depths = Dictionary(queues.map { ($0, (depth: 0, lag: 0.0)) }, uniquingKeysWith: { first, _ in first })
-        for row in try await pool.query(QueueQueries.depth(queues: queues)) {
-            let (queue, depth, lag) = try row.decode((String, Int, Double).self)
-            depths[queue] = (depth, lag)
-        }
-        for (queue, figures) in depths {
-            let metrics = QueueMetrics.of(queue)
-            metrics.depth.record(figures.depth)
-            metrics.lag.record(figures.lag)
-        }
-    }
-
-    /// Rescues the jobs of dead workers, prunes old jobs and vacuums, every maintenance
-    /// interval; stops skipping handed-back jobs that no live worker can run any more; then
-    /// reads the queues' depth and lag for the metrics backend, if there is one. Not on the
-    /// heartbeat's path: a slow count must never make a live worker look dead.
-    private func maintain(_ pool: PQPool, foreign: ForeignJobs, claimers: [String: [QueueClaimer]]) async {
-        let maintenance = Maintenance(pool: pool, configuration: configuration, logger: logger)
-        // The first reading waits one interval: counting every queued job of each queue just
-        // as the claimers start (every worker at once, in a deploy) would compete with them.
-        var gaugesDue = false
-        while !Task.isCancelled {
-            do {
-                let sentAt = ContinuousClock.now
-                try await maintenance.runOnce(rescue: contact.hasLasted(configuration.rescueAfter))
-                contact.reached()
-                outage.succeeded(sentAt: sentAt)
-            } catch where outage.failed(error, during: "maintenance") {
-                // Logged once per outage; the next interval tries again.
-                contact.failed(error)
-            } catch {
-                contact.failed(error)
-                logger.info("maintenance failed; trying again next interval", metadata: ["error": "\(error)"])
-            }
-            for queue in await foreign.refresh() {
-                for claimer in claimers[queue] ?? [] { claimer.wake() }
-            }
-            if gaugesDue && JobMetrics.backendBootstrapped {
-                do {
-                    try await recordQueueGauges(pool)
-                } catch {
-                    logger.info("could not read the queues' depth for the metrics", metadata: ["error": "\(error)"])
-                }
-            }
-            gaugesDue = true
-            try? await Task.sleep(for: configuration.maintenanceInterval)
-        }
-    }
-
-    /// Wakes claimers on enqueue notifications and stops jobs on cancel notifications.
-    private func listen(_ configuration: PQConfiguration, claimers: [String: [QueueClaimer]], running: RunningAttempts) async {
-        let listener = PQListener(configuration, logger: logger)
-        defer { listener.stop() }
-        let events = listener.events()
-        do {
-            try await listener.listen("porter_enqueue")
-            try await listener.listen("porter_cancel")
-        } catch {
-            logger.info("could not listen; relying on polling", metadata: ["error": "\(error)"])
-            return
-        }
-        await withTaskCancellationHandler {
-            for await event in events {
-                switch event {
-                case .notification(let notification) where notification.channel == "porter_enqueue":
-                    for claimer in claimers[notification.payload] ?? [] { claimer.wake() }
-                case .notification(let notification):
-                    if let id = Int64(notification.payload) { running.stop(job: id, .canceled) }
-                case .reconnected:
-                    for claimer in claimers.values.joined() { claimer.wake() }
-                }
-            }
-        } onCancel: {
-            listener.stop()
         }
     }
 }

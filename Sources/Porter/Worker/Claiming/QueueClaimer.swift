@@ -8,51 +8,20 @@ import PorterPostgres
 /// the poll timer, or when enough slots have come free while jobs are waiting. On shutdown it
 /// stops claiming, lets running jobs finish within the grace period, then stops the rest,
 /// which go back in the queue. It claims nothing while the worker is fenced off (`WorkerFence`),
-/// and hands the jobs it cannot run to `ForeignJobs`.
+/// and hands the jobs it cannot run to `ForeignJobs`. Those decisions are `ClaimLoop`'s; this
+/// type carries them out.
 final class QueueClaimer: Sendable {
-    enum Event: Sendable {
-        case wake
-        case finished
-        case shutdown
-        case graceOver
-    }
-
     let queue: String
     let capacity: Int
-    private let pool: PQPool
-    private let workerID: String
-    private let executor: JobExecutor
-    private let completer: JobCompleter
-    private let running: RunningAttempts
-    private let fence: WorkerFence
-    private let foreign: ForeignJobs
-    private let statistics: WorkerStatistics
-    private let configuration: WorkerConfiguration
-    private let statements: StatementPreparation
-    private let outage: DatabaseOutage
+    private let runtime: WorkerRuntime
     private let logger: Logger
-    private let events = AsyncStream<Event>.makeStream()
+    private let events = AsyncStream<ClaimLoop.Event>.makeStream()
 
-    init(
-        queue: String, capacity: Int, pool: PQPool, workerID: String, executor: JobExecutor,
-        completer: JobCompleter, running: RunningAttempts, fence: WorkerFence, foreign: ForeignJobs,
-        statistics: WorkerStatistics, configuration: WorkerConfiguration, statements: StatementPreparation,
-        outage: DatabaseOutage, logger: Logger
-    ) {
+    init(queue: String, capacity: Int, runtime: WorkerRuntime) {
         self.queue = queue
         self.capacity = capacity
-        self.pool = pool
-        self.workerID = workerID
-        self.executor = executor
-        self.completer = completer
-        self.running = running
-        self.fence = fence
-        self.foreign = foreign
-        self.statistics = statistics
-        self.configuration = configuration
-        self.statements = statements
-        self.outage = outage
-        var logger = logger
+        self.runtime = runtime
+        var logger = runtime.logger
         logger[metadataKey: "porter.queue"] = "\(queue)"
         self.logger = logger
     }
@@ -64,8 +33,9 @@ final class QueueClaimer: Sendable {
     func shutdown() { events.continuation.yield(.shutdown) }
 
     func run() async {
+        let configuration = runtime.configuration
         await withDiscardingTaskGroup { group in
-            group.addTask { [events, configuration] in
+            group.addTask { [events] in
                 // The poll timer: catches anything a notification missed.
                 while !Task.isCancelled {
                     try? await Task.sleep(for: configuration.pollInterval)
@@ -75,126 +45,100 @@ final class QueueClaimer: Sendable {
             // Counted by the jobs themselves, so a claim sees every slot freed so far, not only
             // the ones whose events this loop has read.
             let slots = SlotCount()
-            var waiting = true  // jobs may be waiting: claim at start
-            var stopping = false
+            var loop = ClaimLoop(capacity: capacity)
             // This loop's own lookup of the metrics handles, so a claim takes no lock for them.
             var metrics: [String: JobMetrics] = [:]
-            // While the database is unreachable, claims back off (wakes before `retryAt` pass).
-            var failedClaims = 0
-            var retryAt: ContinuousClock.Instant?
-            // Whether claims are failing for another reason: warned about once, not once per poll.
-            var failing = false
             events.continuation.yield(.wake)
-            for await event in events.stream {
-                switch event {
-                case .wake:
-                    waiting = true
-                case .finished:
-                    break
-                case .shutdown:
-                    guard !stopping else { break }
-                    stopping = true
+            eventLoop: for await event in events.stream {
+                switch loop.next(after: event, inFlight: slots.inFlight, fenced: runtime.fence.isFenced, now: .now) {
+                case .idle:
+                    continue
+                case .exit:
+                    break eventLoop
+                case .startGraceTimer:
                     logger.info("stopped claiming; waiting for running jobs", metadata: ["porter.running": "\(slots.inFlight)"])
-                    group.addTask { [events, configuration] in
+                    group.addTask { [events] in
                         try? await Task.sleep(for: configuration.shutdownGrace)
                         events.continuation.yield(.graceOver)
                     }
-                case .graceOver:
-                    if slots.inFlight > 0 {
-                        logger.info("grace period over; stopping running jobs and requeueing them", metadata: ["porter.running": "\(slots.inFlight)"])
-                        running.stopAll(.shutdown)
+                case .stopRunningJobs:
+                    logger.info("grace period over; stopping running jobs and requeueing them", metadata: ["porter.running": "\(slots.inFlight)"])
+                    runtime.running.stopAll(.shutdown)
+                case .claim(let limit):
+                    guard let claimed = await claim(limit: limit, loop: &loop), !claimed.isEmpty else { continue }
+                    let jobs = await runtime.foreign.settle(claimed, completer: runtime.completer)
+                    let claimedAt = ContinuousClock.now
+                    let attempts = jobs.map { job in
+                        let handles = metrics[job.method] ?? JobMetrics.of(queue: queue, method: job.method)
+                        metrics[job.method] = handles
+                        return JobAttempt(
+                            job: job, workerID: runtime.workerID, jobEvents: configuration.jobEvents, metrics: handles,
+                            claimedAt: claimedAt)
                     }
-                }
-                let inFlight = slots.inFlight
-                if stopping {
-                    if inFlight == 0 { break }
-                    continue
-                }
-                let free = capacity - inFlight
-                // Claim when jobs may be waiting and enough slots are free to make a batch
-                // worth a round trip, or when nothing at all is running.
-                guard waiting, free > 0, inFlight == 0 || free * 2 >= capacity || event.isWake else { continue }
-                if let retryAt, ContinuousClock.now < retryAt { continue }
-                // Cut off from the database: a rescuer may give away whatever is claimed now.
-                guard !fence.isFenced else { continue }
-                let limit = JobRunQueries.claimSize(free: free)
-                let claimed: [ClaimedJob]
-                let sentAt = ContinuousClock.now
-                do {
-                    let claim = JobRunQueries.claimAvailable(
-                        queue: queue, limit: limit, workerID: workerID, skipping: foreign.skipped(in: queue))
-                    claimed = try await pool.query(statements.statement(claim)).map(ClaimedJob.init(row:))
-                } catch where statements.isSharedSessionError(error) {
-                    // The worker is stopping; nothing was claimed.
-                    logger.error("claim failed: prepared statements cannot work on shared server sessions; stopping", metadata: ["error": "\(error)"])
-                    continue
-                } catch where outage.failed(error, during: "claim") {
-                    failedClaims += 1
-                    retryAt = .now + DatabaseOutage.backoff(afterFailures: failedClaims)
-                    continue
-                } catch {
-                    if !failing {
-                        failing = true
-                        logger.warning("claim failed; retrying at every poll until one succeeds", metadata: ["error": "\(error)"])
-                    }
-                    continue
-                }
-                if failing {
-                    failing = false
-                    logger.info("claims succeed again")
-                }
-                if failedClaims > 0 {
-                    failedClaims = 0
-                    retryAt = nil
-                }
-                outage.succeeded(sentAt: sentAt)
-                waiting = claimed.count == limit
-                guard !claimed.isEmpty else { continue }
-                let jobs = await foreign.settle(claimed, completer: completer)
-                let claimedAt = ContinuousClock.now
-                let attempts = jobs.map { job in
-                    let handles = metrics[job.method] ?? JobMetrics.of(queue: queue, method: job.method)
-                    metrics[job.method] = handles
-                    return JobAttempt(
-                        job: job, workerID: workerID, jobEvents: configuration.jobEvents, metrics: handles, claimedAt: claimedAt)
-                }
-                // Before any of them runs, so that their started events precede their ends.
-                await completer.claimed(attempts)
-                for attempt in attempts {
-                    slots.take()
-                    running.add(attempt)
-                    attempt.metrics.started.increment()
-                    attempt.metrics.queue.wait.recordNanoseconds(Int64(min(max(attempt.job.waitSeconds, 0), 1e9) * 1e9))
-                    attempt.metrics.queue.slotsBusy.increment()
-                    statistics.started(queue: queue, wait: attempt.job.waitSeconds, at: claimedAt)
-                    // Fenced off since the claim: the fence stopped what ran then, not this.
-                    if fence.isFenced { attempt.control.stop(.fenced) }
-                    group.addTask { [executor, completer, running, statistics, events, capacity, queue] in
-                        let end = await executor.run(attempt)
-                        running.remove(attempt)
-                        attempt.metrics.queue.slotsBusy.decrement()
-                        statistics.freed(queue: queue)
-                        await completer.ended(attempt, end)
-                        // Wake the loop only when this slot makes a claim possible: the last
-                        // one, or the one that brings the free slots to half. One wake-up per
-                        // batch rather than one per job.
-                        let inFlight = slots.release()
-                        let free = capacity - inFlight
-                        if inFlight == 0 || (free * 2 >= capacity && (free - 1) * 2 < capacity) {
-                            events.continuation.yield(.finished)
-                        }
+                    // Before any of them runs, so that their started events precede their ends.
+                    await runtime.completer.claimed(attempts)
+                    for attempt in attempts {
+                        start(attempt, claimedAt: claimedAt, slots: slots, in: &group)
                     }
                 }
             }
             group.cancelAll()
         }
     }
-}
 
-extension QueueClaimer.Event {
-    var isWake: Bool {
-        if case .wake = self { return true }
-        return false
+    /// Claims up to `limit` jobs and records how it went in `loop`; nil when the claim failed.
+    private func claim(limit: Int, loop: inout ClaimLoop) async -> [ClaimedJob]? {
+        let sentAt = ContinuousClock.now
+        let result: ClaimLoop.ClaimResult
+        var claimed: [ClaimedJob]?
+        do {
+            let claim = JobRunQueries.claimAvailable(
+                queue: queue, limit: limit, workerID: runtime.workerID, skipping: runtime.foreign.skipped(in: queue))
+            claimed = try await runtime.pool.query(runtime.statements.statement(claim)).map(ClaimedJob.init(row:))
+            runtime.outage.succeeded(sentAt: sentAt)
+            result = .claimed(count: claimed?.count ?? 0, limit: limit)
+        } catch where runtime.statements.isSharedSessionError(error) {
+            // The worker is stopping; nothing was claimed.
+            logger.error("claim failed: prepared statements cannot work on shared server sessions; stopping", metadata: ["error": "\(error)"])
+            return nil
+        } catch where runtime.outage.failed(error, during: "claim") {
+            result = .unreachable
+        } catch {
+            result = .failed
+            if loop.record(result, now: .now) == .failing {
+                logger.warning("claim failed; retrying at every poll until one succeeds", metadata: ["error": "\(error)"])
+            }
+            return nil
+        }
+        if loop.record(result, now: .now) == .succeedingAgain {
+            logger.info("claims succeed again")
+        }
+        return claimed
+    }
+
+    /// Takes a slot for `attempt` and runs it in `group`; its end frees the slot and wakes the
+    /// loop when that makes a claim possible.
+    private func start(
+        _ attempt: JobAttempt, claimedAt: ContinuousClock.Instant, slots: SlotCount, in group: inout DiscardingTaskGroup
+    ) {
+        slots.take()
+        runtime.running.add(attempt)
+        attempt.metrics.started.increment()
+        attempt.metrics.queue.wait.recordNanoseconds(Int64(min(max(attempt.job.waitSeconds, 0), 1e9) * 1e9))
+        attempt.metrics.queue.slotsBusy.increment()
+        runtime.statistics.started(queue: queue, wait: attempt.job.waitSeconds, at: claimedAt)
+        // Fenced off since the claim: the fence stopped what ran then, not this.
+        if runtime.fence.isFenced { attempt.control.stop(.fenced) }
+        group.addTask { [runtime, events, capacity, queue] in
+            let end = await runtime.executor.run(attempt)
+            runtime.running.remove(attempt)
+            attempt.metrics.queue.slotsBusy.decrement()
+            runtime.statistics.freed(queue: queue)
+            await runtime.completer.ended(attempt, end)
+            if ClaimLoop.wakesLoop(inFlightAfterRelease: slots.release(), capacity: capacity) {
+                events.continuation.yield(.slotsFreed)
+            }
+        }
     }
 }
 

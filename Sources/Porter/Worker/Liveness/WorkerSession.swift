@@ -20,6 +20,18 @@ import PorterPostgres
 /// (PgBouncer's transaction pooling, where a session lock would stay on a server connection
 /// other clients share) holds no lock, and only its heartbeat tells rescuers it lives.
 actor WorkerSession {
+    /// What the worker registers in `porter.workers`, and reports at every heartbeat.
+    struct Registration: Sendable {
+        /// The worker's id.
+        var id: String
+        /// The queues it serves.
+        var queues: [String]
+        /// The methods it can run (`HandlerCoverage.names`).
+        var methods: [String]
+        /// Its figures for porter.stats(), read at registration and every heartbeat.
+        var report: @Sendable () -> PQJSON
+    }
+
     let id: String
     private let queues: [String]
     private let methods: [String]
@@ -34,18 +46,17 @@ actor WorkerSession {
     private var connection: PQConnection?
 
     init(
-        id: String, queues: [String], methods: [String], connection: PQConfiguration,
-        configuration: WorkerConfiguration, contact: DatabaseContact, outage: DatabaseOutage,
-        report: @escaping @Sendable () -> PQJSON, logger: Logger
+        registration: Registration, connection: PQConfiguration, configuration: WorkerConfiguration,
+        contact: DatabaseContact, outage: DatabaseOutage, logger: Logger
     ) {
-        self.id = id
-        self.queues = queues
-        self.methods = methods
+        self.id = registration.id
+        self.queues = registration.queues
+        self.methods = registration.methods
+        self.report = registration.report
         self.connectionConfiguration = connection
         self.configuration = configuration
         self.contact = contact
         self.outage = outage
-        self.report = report
         self.logger = logger
     }
 
