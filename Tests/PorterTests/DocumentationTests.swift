@@ -1,10 +1,12 @@
 import Foundation
+import Porter
 import Testing
 
 /// The README and the DocC articles show only Swift that CI compiles: each Swift block is a
 /// file in Snippets/, which `swift build` builds, and these tests keep the copies the same.
-/// Their SQL and shell blocks name only functions the migrations create and commands the
-/// `porter` executable has, and the README stays a ten-minute read whose links lead somewhere.
+/// Their config examples are accepted as written, their SQL and shell blocks name only
+/// functions the migrations create and commands the `porter` executable has, and the README
+/// stays a ten-minute read whose links lead somewhere.
 @Suite struct DocumentationTests {
     static let root = MigrationTests.packageRoot
     static let catalog = root.appendingPathComponent("Sources/Porter/Porter.docc")
@@ -144,6 +146,27 @@ import Testing
         }
     }
 
+    @Test func theConfigFileExamplesAreAcceptedAsWritten() throws {
+        var examples = 0
+        for document in try Self.documents() {
+            for block in Self.codeBlocks(in: document.text) where block.language == "json" {
+                examples += 1
+                // A worker reads the whole file, the scheduler's keys too, and refuses here what
+                // it would refuse at start-up.
+                do {
+                    _ = try WorkerConfiguration.parse(Data(block.code.utf8))
+                    if block.code.contains("scheduler_events") {
+                        let schedule = try ScheduleConfiguration.parse(Data(block.code.utf8))
+                        #expect(!schedule.events.isEmpty, "\(document.name)'s schedule has no events")
+                    }
+                } catch {
+                    Issue.record("\(document.name) shows a config that Porter refuses: \(error)\n\(block.code)")
+                }
+            }
+        }
+        #expect(examples >= 2)
+    }
+
     @Test func theSQLBlocksCallOnlyFunctionsTheMigrationsCreate() throws {
         var functions: Set<String> = []
         for migration in try Self.texts(under: "migrations", endingWith: ".sql") {
@@ -168,7 +191,7 @@ import Testing
     @Test func theShellBlocksRunOnlyCommandsPorterHas() throws {
         var commands: Set<String> = []
         for source in try Self.texts(under: "Sources", endingWith: ".swift") {
-            for match in source.matches(of: /commandName: "([a-z-]+)"/) { commands.insert(String(match.1)) }
+            for match in source.matches(of: /commandName: "([a-z\-]+)"/) { commands.insert(String(match.1)) }
         }
         #expect(commands.contains("worker"))
         var uses = 0
@@ -180,12 +203,12 @@ import Testing
                         // A command anywhere on the line (`$(porter dev url)`, `.build/release/porter
                         // bench`), its comment left out.
                         let command = line.hasPrefix("#") ? "" : line.components(separatedBy: " #")[0]
-                        verbs += command.matches(of: /(?:^|[\s\/\(])porter ([a-z][a-z-]*)/).map { String($0.1) }
+                        verbs += command.matches(of: /(?:^|[\s\/\(])porter ([a-z][a-z\-]*)/).map { String($0.1) }
                     } else if block.language.isEmpty {
                         // A synopsis or a terminal: lines that start with the command.
                         var command = line.trimmingCharacters(in: .whitespaces)
                         if command.hasPrefix("$ ") { command.removeFirst(2) }
-                        if let match = command.prefixMatch(of: /porter ([a-z][a-z-]*)/) { verbs.append(String(match.1)) }
+                        if let match = command.prefixMatch(of: /porter ([a-z][a-z\-]*)/) { verbs.append(String(match.1)) }
                     }
                 }
                 for verb in verbs {
