@@ -1,10 +1,15 @@
 import Foundation
+import Porter
 import Testing
 
 /// The README and the DocC articles show only Swift that CI compiles: each Swift block is a
 /// file in Snippets/, which `swift build` builds, and these tests keep the copies the same.
+/// Their config examples are accepted as written, their SQL and shell blocks name only
+/// functions the migrations create and commands the `porter` executable has, and the README
+/// stays a ten-minute read whose links lead somewhere.
 @Suite struct DocumentationTests {
     static let root = MigrationTests.packageRoot
+    static let catalog = root.appendingPathComponent("Sources/Porter/Porter.docc")
 
     /// What DocC shows of a snippet: the file without its leading comment (the snippet's
     /// explanation) and without the lines between `// snippet.hide` and `// snippet.show`.
@@ -26,13 +31,15 @@ import Testing
         return shown.joined(separator: "\n")
     }
 
-    /// The ```swift blocks of a Markdown file, each with the line before its fence.
-    static func swiftBlocks(in markdown: String) -> [(marker: String, code: String)] {
+    /// The fenced blocks of a Markdown file, each with its language (the word after the
+    /// fence, empty for none), the line before its fence, and its text.
+    static func codeBlocks(in markdown: String) -> [(language: String, marker: String, code: String)] {
         let lines = markdown.components(separatedBy: "\n")
-        var blocks: [(String, String)] = []
+        var blocks: [(language: String, marker: String, code: String)] = []
         var index = 0
         while index < lines.count {
-            if lines[index] == "```swift" {
+            if lines[index].hasPrefix("```") {
+                let language = String(lines[index].dropFirst(3)).trimmingCharacters(in: .whitespaces)
                 let marker = index > 0 ? lines[index - 1] : ""
                 var code: [String] = []
                 index += 1
@@ -40,17 +47,47 @@ import Testing
                     code.append(lines[index])
                     index += 1
                 }
-                blocks.append((marker, code.joined(separator: "\n")))
+                blocks.append((language: language, marker: marker, code: code.joined(separator: "\n")))
             }
             index += 1
         }
         return blocks
     }
 
+    /// The ```swift blocks of a Markdown file, each with the line before its fence.
+    static func swiftBlocks(in markdown: String) -> [(marker: String, code: String)] {
+        codeBlocks(in: markdown).filter { $0.language == "swift" }.map { (marker: $0.marker, code: $0.code) }
+    }
+
+    /// The article files of the catalog (Porter.md, the module's page, among them).
+    static func articles() throws -> [String] {
+        try FileManager.default.contentsOfDirectory(atPath: catalog.path).filter { $0.hasSuffix(".md") }.sorted()
+    }
+
+    /// The README and every article, by name, with their text.
+    static func documents() throws -> [(name: String, text: String)] {
+        let readme = try String(contentsOf: root.appendingPathComponent("README.md"), encoding: .utf8)
+        var documents: [(name: String, text: String)] = [(name: "README.md", text: readme)]
+        for article in try articles() {
+            let text = try String(contentsOf: catalog.appendingPathComponent(article), encoding: .utf8)
+            documents.append((name: article, text: text))
+        }
+        return documents
+    }
+
+    /// The text of every file under a directory of the package whose name ends with `suffix`.
+    static func texts(under directory: String, endingWith suffix: String) throws -> [String] {
+        let base = root.appendingPathComponent(directory)
+        let paths = try FileManager.default.subpathsOfDirectory(atPath: base.path)
+        return try paths.filter { $0.hasSuffix(suffix) }.map {
+            try String(contentsOf: base.appendingPathComponent($0), encoding: .utf8)
+        }
+    }
+
     @Test func everySwiftBlockOfTheReadmeIsItsSnippetLineForLine() throws {
         let readme = try String(contentsOf: Self.root.appendingPathComponent("README.md"), encoding: .utf8)
         let blocks = Self.swiftBlocks(in: readme)
-        #expect(blocks.count >= 6)
+        #expect(blocks.count >= 3)
         for block in blocks {
             // <!-- snippet: Name (...) -->
             let name = try #require(
@@ -61,15 +98,17 @@ import Testing
     }
 
     @Test func theArticlesShowSwiftOnlyThroughSnippetsThatExist() throws {
-        let catalog = Self.root.appendingPathComponent("Sources/Porter/Porter.docc")
-        let articles = try FileManager.default.contentsOfDirectory(atPath: catalog.path).filter { $0.hasSuffix(".md") }
-        for topic in ["GettingStarted", "EnqueueInYourTransaction", "WritingJobs", "RunningWorkers", "Realtime", "Scheduling",
-                      "Operations", "TestingYourJobs"] {
+        let articles = try Self.articles()
+        for topic in ["GettingStarted", "EnqueueInYourTransaction", "EnqueueFromSQL", "Schema", "WritingJobs",
+                      "ChainingAndDependencies", "RunningWorkers", "ConfigurationFile", "TimingContract", "Realtime",
+                      "Scheduling", "Operations", "MetricsAndHealthChecks", "Dashboard", "RolesAndPrivileges", "Limits",
+                      "HighAvailability", "PgBouncer", "PastOnePrimary", "CommandLineReference", "Benchmarks",
+                      "TestingYourJobs"] {
             #expect(articles.contains("\(topic).md"), "the catalog has no \(topic) article")
         }
         var snippets = 0
         for article in articles {
-            let text = try String(contentsOf: catalog.appendingPathComponent(article), encoding: .utf8)
+            let text = try String(contentsOf: Self.catalog.appendingPathComponent(article), encoding: .utf8)
             #expect(Self.swiftBlocks(in: text).isEmpty, "\(article) has a Swift block that is not a snippet")
             for match in text.matches(of: /@Snippet\(path: "porter\/Snippets\/(\w+)"\)/) {
                 snippets += 1
@@ -77,6 +116,119 @@ import Testing
                 #expect(FileManager.default.fileExists(atPath: file.path), "\(article) shows a missing snippet \(match.1)")
             }
         }
-        #expect(snippets >= 8)
+        #expect(snippets >= 14)
+    }
+
+    @Test func everySnippetIsShownInTheReadmeOrAnArticle() throws {
+        let shown = try Self.documents().map { $0.text }.joined(separator: "\n")
+        let files = try FileManager.default.contentsOfDirectory(atPath: Self.root.appendingPathComponent("Snippets").path)
+        let names = files.filter { $0.hasSuffix(".swift") }.map { String($0.dropLast(".swift".count)) }
+        #expect(names.count >= 11)
+        for name in names {
+            #expect(shown.contains("<!-- snippet: \(name) ") || shown.contains("@Snippet(path: \"porter/Snippets/\(name)\")"),
+                    "Snippets/\(name).swift is shown neither in the README nor in an article")
+        }
+    }
+
+    @Test func everyArticleHasATitleASummaryAndAPlaceInTheCatalogsTopics() throws {
+        let topics = try String(contentsOf: Self.catalog.appendingPathComponent("Porter.md"), encoding: .utf8)
+        for article in try Self.articles() {
+            let text = try String(contentsOf: Self.catalog.appendingPathComponent(article), encoding: .utf8)
+            let lines = text.components(separatedBy: "\n")
+            #expect(lines.first?.hasPrefix("# ") == true, "\(article) does not start with a # title")
+            let summary = lines.dropFirst().first(where: { !$0.trimmingCharacters(in: .whitespaces).isEmpty }) ?? ""
+            #expect(!summary.isEmpty && !["#", "-", "|", "@", "```"].contains(where: { summary.hasPrefix($0) }),
+                    "\(article) has no one-paragraph summary after its title")
+            if article != "Porter.md" {
+                let name = String(article.dropLast(".md".count))
+                #expect(topics.contains("- <doc:\(name)>"), "Porter.md's Topics do not list \(name)")
+            }
+        }
+    }
+
+    @Test func theConfigFileExamplesAreAcceptedAsWritten() throws {
+        var examples = 0
+        for document in try Self.documents() {
+            for block in Self.codeBlocks(in: document.text) where block.language == "json" {
+                examples += 1
+                // A worker reads the whole file, the scheduler's keys too, and refuses here what
+                // it would refuse at start-up.
+                do {
+                    _ = try WorkerConfiguration.parse(Data(block.code.utf8))
+                    if block.code.contains("scheduler_events") {
+                        let schedule = try ScheduleConfiguration.parse(Data(block.code.utf8))
+                        #expect(!schedule.events.isEmpty, "\(document.name)'s schedule has no events")
+                    }
+                } catch {
+                    Issue.record("\(document.name) shows a config that Porter refuses: \(error)\n\(block.code)")
+                }
+            }
+        }
+        #expect(examples >= 2)
+    }
+
+    @Test func theSQLBlocksCallOnlyFunctionsTheMigrationsCreate() throws {
+        var functions: Set<String> = []
+        for migration in try Self.texts(under: "migrations", endingWith: ".sql") {
+            for match in migration.matches(of: /CREATE (?:OR REPLACE )?FUNCTION porter\.(\w+)/) {
+                functions.insert(String(match.1))
+            }
+        }
+        #expect(functions.contains("enqueue"))
+        var calls = 0
+        for document in try Self.documents() {
+            for block in Self.codeBlocks(in: document.text) where block.language == "sql" {
+                for match in block.code.matches(of: /porter\.(\w+)\(/) {
+                    calls += 1
+                    #expect(functions.contains(String(match.1)),
+                            "\(document.name) calls porter.\(match.1), which no migration creates:\n\(block.code)")
+                }
+            }
+        }
+        #expect(calls >= 5)
+    }
+
+    @Test func theShellBlocksRunOnlyCommandsPorterHas() throws {
+        var commands: Set<String> = []
+        for source in try Self.texts(under: "Sources", endingWith: ".swift") {
+            for match in source.matches(of: /commandName: "([a-z\-]+)"/) { commands.insert(String(match.1)) }
+        }
+        #expect(commands.contains("worker"))
+        var uses = 0
+        for document in try Self.documents() {
+            for block in Self.codeBlocks(in: document.text) {
+                var verbs: [String] = []
+                for line in block.code.components(separatedBy: "\n") {
+                    if block.language == "sh" || block.language == "bash" {
+                        // A command anywhere on the line (`$(porter dev url)`, `.build/release/porter
+                        // bench`), its comment left out.
+                        let command = line.hasPrefix("#") ? "" : line.components(separatedBy: " #")[0]
+                        verbs += command.matches(of: /(?:^|[\s\/\(])porter ([a-z][a-z\-]*)/).map { String($0.1) }
+                    } else if block.language.isEmpty {
+                        // A synopsis or a terminal: lines that start with the command.
+                        var command = line.trimmingCharacters(in: .whitespaces)
+                        if command.hasPrefix("$ ") { command.removeFirst(2) }
+                        if let match = command.prefixMatch(of: /porter ([a-z][a-z\-]*)/) { verbs.append(String(match.1)) }
+                    }
+                }
+                for verb in verbs {
+                    uses += 1
+                    #expect(commands.contains(verb), "\(document.name) runs porter \(verb), which porter does not have:\n\(block.code)")
+                }
+            }
+        }
+        #expect(uses >= 30)
+    }
+
+    @Test func theReadmeIsATenMinuteReadWhoseLinksLeadSomewhere() throws {
+        let readme = try String(contentsOf: Self.root.appendingPathComponent("README.md"), encoding: .utf8)
+        #expect(readme.components(separatedBy: "\n").count <= 300)
+        var links = 0
+        for match in readme.matches(of: /\]\(([^\)\s]+)\)/) where !match.1.hasPrefix("http") {
+            links += 1
+            let path = Self.root.appendingPathComponent(String(match.1)).path
+            #expect(FileManager.default.fileExists(atPath: path), "the README links to \(match.1), which does not exist")
+        }
+        #expect(links >= 20)
     }
 }
