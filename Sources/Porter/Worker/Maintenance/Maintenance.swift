@@ -34,8 +34,7 @@ public struct Maintenance: Sendable {
 
     /// One rescue of every started job without a live worker (unless `rescue` is false), one
     /// prune, and a vacuum if one is due. A worker passes `rescue: false` until it has been in
-    /// contact with the database for `rescue_after` (see the README's "Running on a highly
-    /// available PostgreSQL").
+    /// contact with the database for `rescue_after` (see the HighAvailability article).
     @discardableResult
     public func runOnce(rescue: Bool = true) async throws -> Result {
         var result = rescue ? try await self.rescue(everyStartedJob: true) : Result(requeued: [], poisoned: [], pruned: 0)
@@ -58,7 +57,7 @@ public struct Maintenance: Sendable {
     /// `rescue_after`, or, when `trustHeartbeats`, whose heartbeat is `rescue_after` old. Cheap:
     /// it reads porter.workers and, only for dead workers, their jobs by worker id. A worker
     /// passes `trustHeartbeats: false` until it has been in contact with the database for
-    /// `rescue_after` (see the README's "Running on a highly available PostgreSQL").
+    /// `rescue_after` (see the HighAvailability article).
     @discardableResult
     public func rescueDeadWorkers(trustHeartbeats: Bool = true) async throws -> Result {
         try await Self.rescue(
