@@ -62,10 +62,15 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
-        // Shipped test helpers: a throwaway database per test.
+        // Shipped test helpers: a throwaway database per test, a worker harness, a job factory
+        // and expectations on enqueued jobs.
         .target(
             name: "PorterTesting",
-            dependencies: ["Porter", "PorterPostgres"],
+            dependencies: [
+                "Porter", "PorterPostgres",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
             swiftSettings: swiftSettings
         ),
         // The CLI as a library, so a user's own executable can register its Swift jobs and

@@ -14,7 +14,7 @@ func buildApplication(_ configuration: OrdersConfiguration, logger: Logger) asyn
     let settings = try PQConfiguration(configuration.databaseURL, applicationName: "orders")
     let postgres = PostgresClient(configuration: try .init(settings), backgroundLogger: logger)
     let porter = PorterClient(
-        pool: PQPool(settings, maximumConnections: 8, logger: logger), registry: jobs(configuration, logger: logger),
+        pool: PQPool(settings, maximumConnections: 8, logger: logger), registry: orderJobs(configuration, logger: logger),
         logger: logger)
     try await porter.migrate()
     var workerConfiguration = WorkerConfiguration()
@@ -34,8 +34,9 @@ func buildApplication(_ configuration: OrdersConfiguration, logger: Logger) asyn
     return app
 }
 
-/// The handlers Porter's worker runs in this service.
-private func jobs(_ configuration: OrdersConfiguration, logger: Logger) -> JobRegistry {
+/// The handlers Porter's worker runs in this service (internal, so its tests can run them
+/// under PorterTesting's worker).
+func orderJobs(_ configuration: OrdersConfiguration, logger: Logger) -> JobRegistry {
     var registry = JobRegistry()
     registry.register(SendConfirmation.self) { job, context in
         for step in 1...configuration.steps {

@@ -65,6 +65,30 @@ import Testing
         await porter.close()
     }
 
+    /// The confirmation job on its own, tested as an app tests its jobs with PorterTesting: the
+    /// order and its job committed together, the job found by its arguments, a worker run by
+    /// the harness, and the order's row checked after.
+    @Test func theConfirmationJobConfirmsItsOrderUnderPorterTestingsWorker() async throws {
+        let database = try await TestDatabase.create()
+        var configuration = OrdersConfiguration(databaseURL: database.connectionString, port: 0)
+        configuration.stepDuration = .milliseconds(10)
+        let porter = database.makeClient(registry: orderJobs(configuration, logger: testLogger))
+        try await porter.pool.query(PQQuery(unsafeSQL: OrdersSchema.create.sql))
+        let order = try await porter.pool.withTransaction { transaction in
+            let id = try transaction.query("INSERT INTO orders (customer, items) VALUES ('Scoop & Joy', 2) RETURNING id").single(Int.self)
+            try await porter.enqueue(SendConfirmation(orderID: id), options: EnqueueOptions(queue: "short"), on: transaction)
+            return id
+        }
+        let job = try await porter.requireEnqueued(SendConfirmation.self, status: .queued) { $0.orderID == order }
+        try await withWorker(porter, queues: ["short"]) { _ in
+            let finished = try await porter.waitForJob(job.id, toBe: .finished)
+            #expect(finished.result?.text == #"{"order": \#(order)}"#)
+            #expect(finished.progress != nil)
+        }
+        #expect(try await porter.pool.query("SELECT confirmed_at IS NOT NULL FROM orders WHERE id = \(order)").single(Bool.self))
+        await porter.close()
+    }
+
     /// `event: NAME` / `data: ...` blocks of a server-sent event stream.
     static func events(_ text: String) -> [(event: String, data: String)] {
         text.components(separatedBy: "\n\n").compactMap { block in

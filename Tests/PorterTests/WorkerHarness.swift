@@ -6,58 +6,35 @@ import PorterTesting
 import ServiceLifecycle
 import Testing
 
-/// Settings that make a worker react in tenths of seconds, for tests.
+/// PorterTesting's settings for tests (`WorkerConfiguration.forTests`), with schema `app`
+/// allowed for sql: jobs, as most of these tests create their functions there.
 func fastConfiguration(_ change: (inout WorkerConfiguration) -> Void = { _ in }) -> WorkerConfiguration {
-    var configuration = WorkerConfiguration(
-        // Heartbeats 30 apart from a rescue: the whole suite shares 2 cores with other work,
-        // and a heartbeat seconds late must neither get a live in-process worker taken for
-        // dead nor make it fence itself off (at three quarters of rescue_after, 4.5 s).
-        pollInterval: .milliseconds(100), heartbeatInterval: .milliseconds(200), rescueAfter: .seconds(6),
-        maintenanceInterval: .milliseconds(200), shutdownGrace: .seconds(5), cancelGrace: .milliseconds(300),
-        retryPolicy: RetryPolicy(base: .milliseconds(50), maximum: .seconds(1), jitter: 0))
-    configuration.sqlSchemas = ["app"]
-    change(&configuration)
-    return configuration
+    WorkerConfiguration.forTests { configuration in
+        configuration.sqlSchemas = ["app"]
+        change(&configuration)
+    }
 }
 
-/// A worker running in this process inside a ServiceGroup, as an app would run it.
-struct RunningWorker {
-    let group: ServiceGroup
-    let task: Task<Void, any Error>
-    /// The worker's id, as porter.workers and porter.jobs.worker_id show it.
-    let id: String
+/// PorterTesting's worker harness, as Porter's own tests have always called it.
+typealias RunningWorker = TestWorker
 
+extension TestWorker {
+    /// The positional form these tests use.
     init(_ porter: PorterClient, _ configuration: WorkerConfiguration, queues: [String]? = nil) {
-        var logger = Logger(label: "porter.test.worker")
-        logger.logLevel = .warning
-        let worker = Worker(client: porter, configuration: configuration, queues: queues, logger: logger)
-        self.id = worker.id
-        let group = ServiceGroup(configuration: .init(services: [.init(service: worker)], logger: logger))
-        self.group = group
-        self.task = Task { try await group.run() }
-    }
-
-    /// Graceful shutdown, as on SIGTERM; returns when the worker has exited.
-    func shutdown() async throws {
-        await group.triggerGracefulShutdown()
-        try await task.value
+        self.init(porter, configuration: configuration, queues: queues)
     }
 }
 
-/// Waits until job `id` has `status`, and returns its row.
+/// Waits until job `id` has `status`, and returns its row (PorterTesting's `waitForJob`,
+/// recording the failure as an issue of the test).
 @discardableResult
 func waitForJob(_ porter: PorterClient, _ id: Int64, _ status: JobStatus, timeout: Duration = .seconds(30)) async throws -> JobRecord {
-    var last: JobRecord?
     do {
-        try await waitUntil(timeout: timeout, "job \(id) to be \(status)") {
-            last = try await porter.job(id: id)
-            return last?.status == status
-        }
-    } catch {
-        Issue.record("job \(id) is \(last?.status.rawValue ?? "missing"), error: \(last?.error ?? "none")")
-        throw error
+        return try await porter.waitForJob(id, toBe: status, timeout: timeout)
+    } catch let failure as ExpectationFailed {
+        Issue.record("\(failure)")
+        throw failure
     }
-    return last!
 }
 
 /// A schema `app` with an effects table that sql: jobs write, and functions to call.
