@@ -1,4 +1,5 @@
 import Foundation
+import PorterPostgres
 
 /// CPU seconds used so far by this process (getrusage) and by the whole machine (the busy
 /// time in /proc/stat), so a benchmark can report CPU per job: on a machine whose cores are
@@ -47,5 +48,45 @@ struct CPUTime {
         guard ticks.count == 8 else { return 0 }
         let busy = ticks.reduce(0, +) - ticks[3] - ticks[4] - ticks[7]
         return busy / Double(sysconf(Int32(_SC_CLK_TCK)))
+    }
+
+    /// CPU seconds that the PostgreSQL server whose postmaster is `postmaster` has used so
+    /// far: the postmaster itself, every live child (backends, WAL writer, checkpointer, ...),
+    /// and every child that has exited, which the postmaster's cutime and cstime count once it
+    /// has reaped them. 0 where there is no /proc.
+    static func server(postmaster: Int32) -> Double {
+        let ticks = Double(sysconf(Int32(_SC_CLK_TCK)))
+        var total = 0.0
+        if let own = stat(of: postmaster) { total += own.cpu + own.childrenCPU }
+        let pids = (try? FileManager.default.contentsOfDirectory(atPath: "/proc"))?.compactMap { Int32($0) } ?? []
+        for pid in pids where pid != postmaster {
+            if let child = stat(of: pid), child.parent == postmaster { total += child.cpu }
+        }
+        return total / ticks
+    }
+
+    /// The postmaster of the server `connection` is on: its backend's parent. nil when the
+    /// server runs on another machine (the backend's pid is not in this machine's /proc).
+    static func postmaster(of connection: PQConnection) async -> Int32? {
+        guard let backend = try? await connection.query("SELECT pg_catalog.pg_backend_pid()").single(Int.self),
+              let process = stat(of: Int32(backend))
+        else { return nil }
+        return process.parent
+    }
+
+    /// A process's parent and CPU ticks from /proc/PID/stat: utime and stime (its own), cutime
+    /// and cstime (its reaped children's). The name, field 2, is in parentheses and may hold
+    /// spaces, so the fields are counted after its closing parenthesis.
+    private static func stat(of pid: Int32) -> (parent: Int32, cpu: Double, childrenCPU: Double)? {
+        guard let text = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+              let close = text.lastIndex(of: ")")
+        else { return nil }
+        // After the name: state (3), ppid (4), ... utime (14), stime (15), cutime (16), cstime (17).
+        let fields = text[text.index(after: close)...].split(separator: " ")
+        guard fields.count > 14, let parent = Int32(fields[1]),
+              let utime = Double(fields[11]), let stime = Double(fields[12]),
+              let cutime = Double(fields[13]), let cstime = Double(fields[14])
+        else { return nil }
+        return (parent, utime + stime, cutime + cstime)
     }
 }

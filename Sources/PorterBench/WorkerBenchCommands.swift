@@ -186,9 +186,12 @@ struct BurndownBenchCommand: AsyncParsableCommand {
             print("raw SQL loop on a narrow table without triggers (claim 100 + complete 100 per round, 4 connections): \(Int(raw!)) jobs/s, \(rawCPU!) µs of machine CPU per job")
         }
         try await bench.fill(jobs)
+        let postmaster = try await bench.porter.pool.withConnection { connection in await CPUTime.postmaster(of: connection) }
+        let serverBefore = postmaster.map(CPUTime.server(postmaster:))
         let cpuBefore = CPUTime.now()
         let elapsed = try await bench.workOff(slots: concurrency, jobs: jobs)
         let cpu = CPUTime.now() - cpuBefore
+        let serverCPU = postmaster.flatMap { pid in serverBefore.map { CPUTime.server(postmaster: pid) - $0 } }
         let finished = try await bench.count("finished")
         guard finished == jobs else {
             throw CommandFailure(message: "the worker finished \(finished) of \(jobs) jobs; the rest failed (see porter jobs --queue bench)")
@@ -200,13 +203,17 @@ struct BurndownBenchCommand: AsyncParsableCommand {
         let processCPU = Int(cpu.process * 1e6 / Double(jobs))
         let machineCPU = Int(cpu.machine * 1e6 / Double(jobs))
         let peakRSS = Int(CPUTime.peakResidentMiB().rounded())
-        print("CPU per job: \(processCPU) µs in this process, \(machineCPU) µs on the whole machine (PostgreSQL included)")
+        let databaseCPU = serverCPU.map { Int($0 * 1e6 / Double(jobs)) }
+        print("CPU per job: \(processCPU) µs in this process, "
+            + (databaseCPU.map { "\($0) µs in PostgreSQL's processes, " } ?? "")
+            + "\(machineCPU) µs on the whole machine (PostgreSQL included)")
         print("peak resident memory of this process (worker, enqueues and all): \(peakRSS) MiB")
         print("jobs=\(jobs) concurrency=\(concurrency) history=\(history) metrics=\(metrics ? "on" : "off") jobs_per_s=\(Int(rate))"
             + (baseline.map { " baseline_jobs_per_s=\(Int($0))" } ?? "")
             + (raw.map { " raw_jobs_per_s=\(Int($0)) ratio_to_raw=\(format(rate / $0))" } ?? "")
             + (rawCPU.map { " raw_machine_cpu_us_per_job=\($0)" } ?? "")
-            + " process_cpu_us_per_job=\(processCPU) machine_cpu_us_per_job=\(machineCPU) peak_rss_mib=\(peakRSS)")
+            + " process_cpu_us_per_job=\(processCPU)" + (databaseCPU.map { " database_cpu_us_per_job=\($0)" } ?? "")
+            + " machine_cpu_us_per_job=\(machineCPU) peak_rss_mib=\(peakRSS)")
     }
 
     /// Works off N jobs untimed, then checkpoints. A fresh cluster has no spare WAL segment
