@@ -1,5 +1,7 @@
 import Foundation
 import Porter
+import PorterPostgres
+import PorterTesting
 import Testing
 
 /// The README and the DocC articles show only Swift that CI compiles: each Swift block is a
@@ -186,6 +188,38 @@ import Testing
             }
         }
         #expect(calls >= 5)
+    }
+
+    /// What the SQL blocks take for granted: the app's table and function they name.
+    static let sqlBlockSetting = """
+        CREATE TABLE customers (id integer PRIMARY KEY, name text);
+        CREATE SCHEMA app;
+        CREATE FUNCTION app.refresh_totals(args jsonb) RETURNS void LANGUAGE sql AS $$ SELECT $$;
+        """
+
+    /// Every SQL block of the README and the articles runs, as written, on a migrated
+    /// database, each in a transaction that is rolled back (so the roles one creates, which
+    /// belong to the whole server, never outlive it).
+    @Test func everySQLBlockRunsAsWritten() async throws {
+        let database = try await TestDatabase.create()
+        let connection = try await database.connect()
+        var ran = 0
+        for document in try Self.documents() {
+            for block in Self.codeBlocks(in: document.text) where block.language == "sql" {
+                try await connection.execute("BEGIN")
+                do {
+                    try await connection.execute(Self.sqlBlockSetting)
+                    try await connection.execute(block.code)
+                    ran += 1
+                } catch {
+                    Issue.record("\(document.name)'s SQL block fails: \(error)\n\(block.code)")
+                }
+                try await connection.execute("ROLLBACK")
+            }
+        }
+        #expect(ran >= 5)
+        await connection.close()
+        try await database.drop()
     }
 
     @Test func theShellBlocksRunOnlyCommandsPorterHas() throws {
