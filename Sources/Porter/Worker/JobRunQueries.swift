@@ -165,6 +165,36 @@ enum JobRunQueries {
         """
     }
 
+    /// Reads who owns an sql: job's function, `schema.function(jsonb)` exactly (not a
+    /// procedure, an overload or a variadic lookalike), and whether this worker trusts that
+    /// owner (`SQLFunctionOwner`): its login role (`session_user`), the owner of schema porter,
+    /// or a role of `owners` (`sql_owners`), role names compared byte for byte. No row: no
+    /// such function. Run in the job's transaction right before the call, so a function
+    /// re-owned or replaced after the enqueue is judged as it is when it runs. Served by
+    /// pg_namespace_nspname_index and pg_proc_proname_args_nsp_index; takes no lock.
+    ///
+    /// The check is a statement of its own, not a condition in the call's: PostgreSQL runs an
+    /// IMMUTABLE function with constant arguments, and inlines a SQL function's body, while it
+    /// plans the statement, before any condition of it is evaluated. What that leaves open:
+    /// between this read and the call, one round trip later, the owner of the function's
+    /// schema may drop a trusted function there (a schema's owner may drop anything in it) and
+    /// create its own of that name, which the call would then run. Only a row lock on pg_proc
+    /// would hold the drop off, and only a superuser may take one. A function's owner, who may
+    /// change it at any time, is trusted anyway.
+    static func sqlFunctionOwner(schema: String, function: String, owners: Set<String>) -> PQQuery {
+        """
+        SELECT pg_catalog.pg_get_userbyid(p.proowner)::pg_catalog.text, session_user::pg_catalog.text,
+               pg_catalog.pg_get_userbyid(s.nspowner)::pg_catalog.text,
+               pg_catalog.pg_get_userbyid(p.proowner) = session_user OR p.proowner = s.nspowner
+                   OR pg_catalog.pg_get_userbyid(p.proowner)::pg_catalog.text = ANY(\(owners.sorted())::pg_catalog.text[])
+        FROM pg_catalog.pg_proc p, pg_catalog.pg_namespace s
+        WHERE s.nspname = 'porter'
+          AND p.pronamespace = (SELECT n.oid FROM pg_catalog.pg_namespace n WHERE n.nspname = \(schema)::pg_catalog.name)
+          AND p.proname = \(function)::pg_catalog.name
+          AND p.pronargs = 1 AND p.proargtypes[0] = 'pg_catalog.jsonb'::pg_catalog.regtype AND p.prokind = 'f'
+        """
+    }
+
     /// Wakes the workers of `queue`, as an enqueue does: a job went back to waiting there.
     /// Reads no table; takes NOTIFY's cluster-wide lock briefly at commit, so it is sent only
     /// for jobs handed back, never on the claim path.
