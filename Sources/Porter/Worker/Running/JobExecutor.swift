@@ -74,11 +74,13 @@ struct JobExecutor: Sendable {
                     try await pool.withTransaction { transaction in
                         transaction.setNoticeHandler(relay.noticeHandler)
                         defer { transaction.setNoticeHandler(nil) }
-                        try transaction.query(JobRunQueries.prepareSQLJob(id: job.id, timeoutSeconds: seconds))
+                        let prepared = try transaction.query(
+                            JobRunQueries.prepareSQLJob(
+                                id: job.id, timeoutSeconds: seconds, schema: target.schema, function: target.function,
+                                owners: sqlOwners)
+                        ).first
                         // Judged as the function is now, in the transaction that calls it.
-                        guard let owner = try transaction.query(
-                            JobRunQueries.sqlFunctionOwner(schema: target.schema, function: target.function, owners: sqlOwners)
-                        ).first.map({ try SQLFunctionOwner(row: $0) }) else {
+                        guard let owner = try prepared.flatMap({ try SQLFunctionOwner(row: $0) }) else {
                             throw SQLFunctionOwner.missing(target)
                         }
                         if let refusal = owner.refusal(for: target, sqlOwners: sqlOwners) { throw refusal }

@@ -1,7 +1,7 @@
 import PorterPostgres
 
 /// Who owns an `sql:` job's function, `schema.function(jsonb)` exactly, as the job's own
-/// transaction reads it just before the call (`JobRunQueries.sqlFunctionOwner`), and whether
+/// transaction reads it just before the call (`JobRunQueries.prepareSQLJob`), and whether
 /// the worker trusts that owner.
 ///
 /// A function runs with the rights of whoever calls it, here the worker, often a superuser.
@@ -58,8 +58,13 @@ struct SQLFunctionOwner: Sendable, Equatable {
 }
 
 extension SQLFunctionOwner {
-    /// A row of `JobRunQueries.sqlFunctionOwner`.
-    init(row: PQRow) throws {
-        (owner, workerRole, porterOwner, trusted) = try row.decode((String, String, String, Bool).self)
+    /// The owner's columns of `JobRunQueries.prepareSQLJob`'s row, the last four; nil when
+    /// they are NULL: there is no function `schema.function(jsonb)`.
+    init?(row: PQRow) throws {
+        guard let owner = try row.decode(String?.self, at: 4) else { return nil }
+        self.owner = owner
+        workerRole = try row.decode(String.self, at: 5)
+        porterOwner = try row.decode(String.self, at: 6)
+        trusted = try row.decode(Bool.self, at: 7)
     }
 }
