@@ -66,6 +66,13 @@ public final class PorterClient: Sendable {
         }
     }
 
+    /// Whether this client's connections log in as a superuser. A worker that does runs every
+    /// `sql:` function and every handler's statement with every right; `porter.grant_worker`
+    /// gives a role just what a worker needs. Throws when the database cannot be reached.
+    public func connectsAsSuperuser() async throws -> Bool {
+        try await pool.query(WorkerQueries.sessionIsSuperuser).singleOptional(Bool.self) ?? false
+    }
+
     /// One job by id, or `nil`.
     public func job(id: Int64) async throws -> JobRecord? {
         do {

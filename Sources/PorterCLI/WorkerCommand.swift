@@ -68,6 +68,11 @@ struct WorkerCommand: AsyncParsableCommand {
             pool: .init(try .init(try connection.resolvedURL()), maximumConnections: slots + served.count + 3, logger: logger),
             registry: PorterCLI.registry, queues: configuration.queues, logger: logger)
         if migrate { try await porter.migrate() }
+        // Once, at start. An unreachable database is the worker's to wait for and report.
+        if (try? await porter.connectsAsSuperuser()) == true {
+            logger.warning(
+                "this worker logs in as a superuser, so its sql: functions and handlers run with every right; connect it as a role given porter.grant_worker instead, e.g. SELECT porter.grant_worker('porter_worker') (see the README's \"Roles and privileges\")")
+        }
         let worker = Worker(client: porter, configuration: configuration, queues: served, logger: logger)
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = [.init(service: worker)]
         if let metricsPort, let web {

@@ -241,6 +241,7 @@ func expectRefused(
         for id in ids { try await waitForJob(setup.owner, id, .finished) }
         process.kill(SIGTERM)
         #expect(try await process.waitForExit() == 0, "\(process.output)")
+        #expect(!process.output.contains("superuser"), "\(process.output)")
         #expect(try await setup.owner.pool.query("SELECT count(DISTINCT worker_id) FROM porter.jobs").single(Int.self) == 0)
         await setup.close()
     }

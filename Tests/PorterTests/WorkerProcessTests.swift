@@ -155,6 +155,9 @@ final class WorkerProcess: @unchecked Sendable {
         worker.kill(SIGTERM)
         #expect(try await worker.waitForExit() == 0, "\(worker.output)")
         #expect(try await porter.job(id: id)?.status == .finished)
+        // The test database's role is a superuser: the worker said so once, with the alternative.
+        #expect(worker.output.components(separatedBy: "logs in as a superuser").count == 2, "\(worker.output)")
+        #expect(worker.output.contains("porter.grant_worker"), "\(worker.output)")
         await porter.close()
     }
 

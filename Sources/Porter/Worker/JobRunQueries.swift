@@ -147,12 +147,42 @@ enum JobRunQueries {
     /// `porter.current_job_id()`, progress relayed as NOTICEs (`ProgressRelay`), and notices
     /// sent to the client whatever the role's `client_min_messages`. All local to the transaction.
     /// The timeout is capped at PostgreSQL's largest statement_timeout (about 24 days).
-    static func prepareSQLJob(id: Int64, timeoutSeconds: Int) -> PQQuery {
+    ///
+    /// In the same statement, to spare a round trip, reads who owns the job's function,
+    /// `schema.function(jsonb)` exactly (not a procedure, an overload or a polymorphic
+    /// lookalike), and whether this worker trusts that owner (`SQLFunctionOwner`): its login
+    /// role (`session_user`), the owner of schema porter, or a role of `owners` (`sql_owners`),
+    /// role names compared byte for byte. The owner's columns are NULL when there is no such
+    /// function. Read in the job's transaction right before the call, so a function re-owned
+    /// or replaced after the enqueue is judged as it is when it runs. Served by
+    /// pg_namespace_nspname_index and pg_proc_proname_args_nsp_index; takes no lock.
+    ///
+    /// The check is a statement before the call's, not a condition in it: PostgreSQL runs an
+    /// IMMUTABLE function with constant arguments, and inlines a SQL function's body, while it
+    /// plans the statement, before any condition of it is evaluated. What that leaves open:
+    /// between this read and the call, one round trip later, the owner of the function's
+    /// schema may drop a trusted function there (a schema's owner may drop anything in it) and
+    /// create its own of that name, which the call would then run. Only a row lock on pg_proc
+    /// would hold the drop off, and only a superuser may take one. A function's owner, who may
+    /// change it at any time, is trusted anyway.
+    static func prepareSQLJob(id: Int64, timeoutSeconds: Int, schema: String, function: String, owners: Set<String>) -> PQQuery {
         """
         SELECT pg_catalog.set_config('statement_timeout', \(String(min(timeoutSeconds, Int(Int32.max) / 1000) * 1000)), true),
                pg_catalog.set_config('\(unsafeRaw: PorterSetting.currentJobID)', \(String(id)), true),
                pg_catalog.set_config('\(unsafeRaw: PorterSetting.relayProgress)', 'on', true),
-               pg_catalog.set_config('client_min_messages', 'notice', true)
+               pg_catalog.set_config('client_min_messages', 'notice', true),
+               f.owner, f.worker_role, f.porter_owner, f.trusted
+        FROM (SELECT) AS job LEFT JOIN (
+            SELECT pg_catalog.pg_get_userbyid(p.proowner)::pg_catalog.text AS owner, session_user::pg_catalog.text AS worker_role,
+                   pg_catalog.pg_get_userbyid(s.nspowner)::pg_catalog.text AS porter_owner,
+                   pg_catalog.pg_get_userbyid(p.proowner) = session_user OR p.proowner = s.nspowner
+                       OR pg_catalog.pg_get_userbyid(p.proowner)::pg_catalog.text = ANY(\(owners.sorted())::pg_catalog.text[]) AS trusted
+            FROM pg_catalog.pg_proc p, pg_catalog.pg_namespace s
+            WHERE s.nspname = 'porter'
+              AND p.pronamespace = (SELECT n.oid FROM pg_catalog.pg_namespace n WHERE n.nspname = \(schema)::pg_catalog.name)
+              AND p.proname = \(function)::pg_catalog.name
+              AND p.pronargs = 1 AND p.proargtypes[0] = 'pg_catalog.jsonb'::pg_catalog.regtype AND p.prokind = 'f'
+        ) AS f ON true
         """
     }
 

@@ -6,7 +6,7 @@ import Foundation
 /// ```json
 /// {
 ///   "workers": {"myqueue": {"timeout": 5000, "background_workers": 4}, "default": {"background_workers": 8}},
-///   "sql_schemas": ["app"], "sql_functions": ["reports.refresh_totals"]
+///   "sql_schemas": ["app"], "sql_functions": ["reports.refresh_totals"], "sql_owners": ["app_owner"]
 /// }
 /// ```
 public struct WorkerConfiguration: Sendable, Hashable {
@@ -15,12 +15,19 @@ public struct WorkerConfiguration: Sendable, Hashable {
     public var queues: [String: QueueConfiguration]
     /// Schemas whose functions `sql:schema.function` jobs may call. Key `sql_schemas`. Default: none.
     ///
-    /// A role that may create functions in such a schema can run its code as this worker.
+    /// Only the functions of a trusted owner run (`sqlOwners`), so a role that may create
+    /// functions in such a schema cannot run its own code as this worker.
     /// To allow only some functions, list them in `sqlFunctions` and leave their schema out.
     public var sqlSchemas: Set<String>
     /// Single functions `sql:` jobs may call, as `schema.function`, besides those of
     /// `sqlSchemas`. Key `sql_functions`. Default: none.
     public var sqlFunctions: Set<String> = []
+    /// Roles whose functions `sql:` jobs may run, besides the two always trusted: the worker's
+    /// own login role (`session_user`) and the owner of schema `porter`. A function owned by
+    /// any other role is refused when its job runs, without running, and the job fails. Names
+    /// are compared byte for byte, as PostgreSQL compares role names (`"App"` is not `app`).
+    /// Key `sql_owners`. Default: none.
+    public var sqlOwners: Set<String> = []
     /// How often claimers poll when no notification wakes them. Key `poll_interval`. Default: 1 s;
     /// 0.01 s to 1 day.
     public var pollInterval: Duration
@@ -191,6 +198,27 @@ public struct WorkerConfiguration: Sendable, Hashable {
                     }
                 }
                 configuration.sqlFunctions = Set(functions)
+            case "sql_owners":
+                guard let entries = value as? [Any] else {
+                    throw ConfigurationError(
+                        key: key,
+                        message: "must be a list of the role names whose functions sql: jobs may run, e.g. [\"app_owner\"], got \(ConfigurationValue.describe(value))")
+                }
+                var owners: Set<String> = []
+                for entry in entries {
+                    // PostgreSQL's names hold no NUL, and libpq would end the name sent at one.
+                    guard let owner = entry as? String, !owner.isEmpty, !owner.utf8.contains(0) else {
+                        throw ConfigurationError(
+                            key: key, message: "every entry must be a role name, e.g. [\"app_owner\"], got \(ConfigurationValue.describe(entry))")
+                    }
+                    guard owner.utf8.count <= SQLJobMethod.maxIdentifierBytes else {
+                        throw ConfigurationError(
+                            key: key,
+                            message: "\"\(owner)\" is longer than \(SQLJobMethod.maxIdentifierBytes) bytes, which no role name can be")
+                    }
+                    owners.insert(owner)
+                }
+                configuration.sqlOwners = owners
             case "poll_interval": configuration.pollInterval = try ConfigurationValue.seconds(value, key: key, in: 0.01...day)
             case "poll_only":
                 guard isJSONBoolean(value), let flag = value as? Bool else {
@@ -235,7 +263,7 @@ public struct WorkerConfiguration: Sendable, Hashable {
     static let queueKeys = ["timeout", "background_workers", "max_attempts"]
     static let reservedKeys: Set<String> = ["scheduler_tick_interval", "scheduler_timezone", "scheduler_events"]
     static let topLevelKeys = [
-        "workers", "sql_schemas", "sql_functions", "poll_interval", "poll_only", "heartbeat_interval", "rescue_after",
+        "workers", "sql_schemas", "sql_functions", "sql_owners", "poll_interval", "poll_only", "heartbeat_interval", "rescue_after",
         "maintenance_interval", "max_orphaned", "shutdown_grace", "cancel_grace", "finished_retention",
         "failed_retention", "retry_backoff_base", "retry_backoff_max", "job_events", "vacuum_threshold",
     ] + reservedKeys.sorted()

@@ -34,6 +34,10 @@ enum WorkerQueries {
     /// (pg_catalog, and this session's temporary schema once it has one). Reads no table.
     static let searchedSchemas: PQQuery = "SELECT pg_catalog.current_schemas(true)::pg_catalog.text[]"
 
+    /// Whether the role this session logged in as (`session_user`) is a superuser. Reads
+    /// pg_roles through pg_authid_rolname_index; takes no lock.
+    static let sessionIsSuperuser: PQQuery = "SELECT r.rolsuper FROM pg_catalog.pg_roles r WHERE r.rolname = session_user"
+
     /// The live workers (heartbeat younger than `rescueAfter`, session not found gone), with
     /// their queues and what they can run (empty for a worker of an older build). Reads the
     /// whole table, which holds one row per worker process. Takes no lock.

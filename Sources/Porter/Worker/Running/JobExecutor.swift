@@ -46,6 +46,8 @@ struct JobExecutor: Sendable {
 
     /// Runs `schema.function(args jsonb)` and the job's end in one transaction, under
     /// `SET LOCAL statement_timeout`: its effects and `finished` commit together or not at all.
+    /// The function runs only if its owner is trusted (`SQLFunctionOwner`), as read in that
+    /// transaction just before the call.
     /// Its progress is relayed while it runs (`ProgressRelay`).
     private func runSQL(_ attempt: JobAttempt) async -> AttemptEnd {
         let job = attempt.job
@@ -56,7 +58,7 @@ struct JobExecutor: Sendable {
             return .threw("\(error)", permanent: true)
         }
         let seconds = timeout(of: job)
-        let (pool, relayPool, logger) = (pool, relayPool, logger)
+        let (pool, relayPool, logger, sqlOwners) = (pool, relayPool, logger, configuration.sqlOwners)
         // A task of its own, so that a stop request can cancel it: the pool then sends the
         // server a cancel, and the transaction rolls back.
         let work = Task {
@@ -70,7 +72,16 @@ struct JobExecutor: Sendable {
                     try await pool.withTransaction { transaction in
                         transaction.setNoticeHandler(relay.noticeHandler)
                         defer { transaction.setNoticeHandler(nil) }
-                        try transaction.query(JobRunQueries.prepareSQLJob(id: job.id, timeoutSeconds: seconds))
+                        let prepared = try transaction.query(
+                            JobRunQueries.prepareSQLJob(
+                                id: job.id, timeoutSeconds: seconds, schema: target.schema, function: target.function,
+                                owners: sqlOwners)
+                        ).first
+                        // Judged as the function is now, in the transaction that calls it.
+                        guard let owner = try prepared.flatMap({ try SQLFunctionOwner(row: $0) }) else {
+                            throw SQLFunctionOwner.missing(target)
+                        }
+                        if let refusal = owner.refusal(for: target, sqlOwners: sqlOwners) { throw refusal }
                         let result = try transaction.query(
                             "SELECT pg_catalog.to_jsonb(r) FROM \(identifier: target.schema).\(identifier: target.function)(\(job.args)::jsonb) AS r LIMIT 1"
                         ).singleOptional(PQJSON.self)
@@ -91,6 +102,9 @@ struct JobExecutor: Sendable {
         do {
             try await work.value
             return .finishedInOwnTransaction
+        } catch let refusal as SQLFunctionOwner.Refusal {
+            // Nothing ran: the transaction rolled back before the call.
+            return .threw(refusal.description, permanent: refusal.permanent)
         } catch is LostJob {
             logger.info(
                 "job was rescued from this worker while it ran; its effects were rolled back",

@@ -1,5 +1,6 @@
 /// `sql:schema.function`, checked against the schemas (`sql_schemas`) and functions
-/// (`sql_functions`) the config allows.
+/// (`sql_functions`) the config allows. Whether its owner is trusted (`sql_owners`) is
+/// checked when the job runs, in its transaction (`SQLFunctionOwner`).
 ///
 /// Names are compared byte for byte, as PostgreSQL compares identifiers. Swift's `==` on
 /// strings is Unicode canonical equivalence, under which `sql:\u{212A}app.f` (KELVIN SIGN)
@@ -36,6 +37,18 @@ struct SQLJobMethod: Sendable {
                 code: .invalidArgument(parameter: "method"),
                 message: "schema \(schema) is not allowed for sql: jobs; add it to \"sql_schemas\" in the config, e.g. {\"sql_schemas\": [\"\(schema)\"]}, or the function alone to \"sql_functions\", e.g. {\"sql_functions\": [\"\(schema).\(function)\"]}")
         }
+    }
+
+    /// `schema.function(jsonb)`, the one function the job may call, as SQL would name it:
+    /// a name that is not plain lower case is double-quoted.
+    var signature: String { "\(Self.quoted(schema)).\(Self.quoted(function))(jsonb)" }
+
+    /// `name` as an SQL identifier: as is when lower-case letters, digits and underscores
+    /// make it, else double-quoted.
+    static func quoted(_ name: String) -> String {
+        let plain = name.utf8.first.map { $0 == UInt8(ascii: "_") || (UInt8(ascii: "a")...UInt8(ascii: "z")).contains($0) } == true
+            && name.utf8.allSatisfy { $0 == UInt8(ascii: "_") || (UInt8(ascii: "a")...UInt8(ascii: "z")).contains($0) || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0) }
+        return plain ? name : "\"" + name.split(separator: "\"", omittingEmptySubsequences: false).joined(separator: "\"\"") + "\""
     }
 
     /// `schema.function` split at its first dot, or nil when either part is empty.
