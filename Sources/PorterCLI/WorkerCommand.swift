@@ -71,7 +71,7 @@ struct WorkerCommand: AsyncParsableCommand {
         // Once, at start. An unreachable database is the worker's to wait for and report.
         if (try? await porter.connectsAsSuperuser()) == true {
             logger.warning(
-                "this worker logs in as a superuser, so its sql: functions and handlers run with every right; connect it as a role given porter.grant_worker instead, e.g. SELECT porter.grant_worker('porter_worker') (see the README's \"Roles and privileges\")")
+                "this worker logs in as a superuser, so its sql: functions and handlers run with every right; connect it as a role given porter.grant_worker instead, e.g. SELECT porter.grant_worker('porter_worker') (see the RolesAndPrivileges article, Sources/Porter/Porter.docc/RolesAndPrivileges.md)")
         }
         let worker = Worker(client: porter, configuration: configuration, queues: served, logger: logger)
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = [.init(service: worker)]

@@ -7,7 +7,7 @@ import Testing
 
 /// A database migrated by a role that is no superuser and owns schema porter, with an
 /// application (enqueuer), a worker and a dashboard (reader) granted by that owner, as the
-/// README's "Roles and privileges" does it.
+/// RolesAndPrivileges article does it.
 struct RoleSetup {
     var roles: TestRoles
     let owner: PorterClient
