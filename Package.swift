@@ -33,8 +33,12 @@ let package = Package(
         // The porter executable's HTTP side only (PorterWeb): /metrics, health and the dashboard.
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
-        // PorterFluent (FluentKit only). None of Porter's other products depends on it.
+        // PorterFluent (FluentKit only), and the Vapor example app and its tests (Vapor, Fluent
+        // and its PostgreSQL driver). None of Porter's other products depends on them.
         .package(url: "https://github.com/vapor/fluent-kit.git", from: "1.57.0"),
+        .package(url: "https://github.com/vapor/vapor.git", from: "4.122.3"),
+        .package(url: "https://github.com/vapor/fluent.git", from: "4.13.0"),
+        .package(url: "https://github.com/vapor/fluent-postgres-driver.git", from: "2.14.0"),
         // Tests only: property-based checks that no outside number traps.
         .package(url: "https://github.com/x-sheep/swift-property-based.git", from: "2.0.1"),
         // `swift package generate-documentation`: the DocC catalogs. Built only when run.
@@ -218,6 +222,24 @@ let package = Package(
             path: "Examples/HummingbirdOrders",
             swiftSettings: swiftSettings
         ),
+        // A Vapor 4 + Fluent service: an order and its confirmation job in one Fluent
+        // transaction, the worker run with the app's lifecycle.
+        .executableTarget(
+            name: "porter-example-vapor",
+            dependencies: [
+                "Porter",
+                "PorterPostgres",
+                "PorterPostgresNIO",
+                "PorterFluent",
+                .product(name: "Vapor", package: "vapor"),
+                .product(name: "Fluent", package: "fluent"),
+                .product(name: "FluentPostgresDriver", package: "fluent-postgres-driver"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            path: "Examples/VaporOrders",
+            swiftSettings: swiftSettings
+        ),
         .testTarget(
             name: "PorterPostgresTests",
             dependencies: ["PorterPostgres", "PorterTesting"],
@@ -257,6 +279,20 @@ let package = Package(
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // PorterFluent and the Vapor example over HTTP against a real PostgreSQL. A target of its
+        // own, so that the other test targets do not build Vapor.
+        .testTarget(
+            name: "PorterVaporTests",
+            dependencies: [
+                "Porter", "PorterPostgres", "PorterPostgresNIO", "PorterFluent", "PorterTesting", "porter-example-vapor",
+                .product(name: "Vapor", package: "vapor"),
+                .product(name: "VaporTesting", package: "vapor"),
+                .product(name: "Fluent", package: "fluent"),
+                .product(name: "FluentPostgresDriver", package: "fluent-postgres-driver"),
+                .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings
         ),
