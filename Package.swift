@@ -17,6 +17,9 @@ let package = Package(
         // Enqueue on postgres-nio's PostgresConnection. Its own product, so that apps that do
         // not use postgres-nio do not build it (it adds minutes to a clean build).
         .library(name: "PorterPostgresNIO", targets: ["PorterPostgresNIO"]),
+        // Enqueue on a Fluent `Database` (Vapor's `req.db`, inside `transaction`). Its own
+        // product, so that apps without Fluent never build it; no other product depends on it.
+        .library(name: "PorterFluent", targets: ["PorterFluent"]),
         .executable(name: "porter", targets: ["porter"]),
     ],
     dependencies: [
@@ -30,6 +33,12 @@ let package = Package(
         // The porter executable's HTTP side only (PorterWeb): /metrics, health and the dashboard.
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
+        // PorterFluent (FluentKit only), and the Vapor example app and its tests (Vapor, Fluent
+        // and its PostgreSQL driver). None of Porter's other products depends on them.
+        .package(url: "https://github.com/vapor/fluent-kit.git", from: "1.57.0"),
+        .package(url: "https://github.com/vapor/vapor.git", from: "4.122.3"),
+        .package(url: "https://github.com/vapor/fluent.git", from: "4.13.0"),
+        .package(url: "https://github.com/vapor/fluent-postgres-driver.git", from: "2.14.0"),
         // Tests only: property-based checks that no outside number traps.
         .package(url: "https://github.com/x-sheep/swift-property-based.git", from: "2.0.1"),
         // `swift package generate-documentation`: the DocC catalogs. Built only when run.
@@ -93,6 +102,21 @@ let package = Package(
             dependencies: [
                 "Porter",
                 "PorterPostgres",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // PorterPostgresNIO's enqueue, enqueue_many, enqueue_doc and publish_realtime on a Fluent
+        // `Database`, on the connection of the transaction it belongs to. FluentKit for the
+        // `Database` protocol, PostgresNIO for `PostgresDatabase`: not Vapor, nor the driver.
+        .target(
+            name: "PorterFluent",
+            dependencies: [
+                "Porter",
+                "PorterPostgres",
+                "PorterPostgresNIO",
+                .product(name: "FluentKit", package: "fluent-kit"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -198,6 +222,24 @@ let package = Package(
             path: "Examples/HummingbirdOrders",
             swiftSettings: swiftSettings
         ),
+        // A Vapor 4 + Fluent service: an order and its confirmation job in one Fluent
+        // transaction, the worker run with the app's lifecycle.
+        .executableTarget(
+            name: "porter-example-vapor",
+            dependencies: [
+                "Porter",
+                "PorterPostgres",
+                "PorterPostgresNIO",
+                "PorterFluent",
+                .product(name: "Vapor", package: "vapor"),
+                .product(name: "Fluent", package: "fluent"),
+                .product(name: "FluentPostgresDriver", package: "fluent-postgres-driver"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            path: "Examples/VaporOrders",
+            swiftSettings: swiftSettings
+        ),
         .testTarget(
             name: "PorterPostgresTests",
             dependencies: ["PorterPostgres", "PorterTesting"],
@@ -237,6 +279,20 @@ let package = Package(
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // PorterFluent and the Vapor example over HTTP against a real PostgreSQL. A target of its
+        // own, so that the other test targets do not build Vapor.
+        .testTarget(
+            name: "PorterVaporTests",
+            dependencies: [
+                "Porter", "PorterPostgres", "PorterPostgresNIO", "PorterFluent", "PorterTesting", "porter-example-vapor",
+                .product(name: "Vapor", package: "vapor"),
+                .product(name: "VaporTesting", package: "vapor"),
+                .product(name: "Fluent", package: "fluent"),
+                .product(name: "FluentPostgresDriver", package: "fluent-postgres-driver"),
+                .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings
         ),

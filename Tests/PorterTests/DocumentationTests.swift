@@ -105,7 +105,7 @@ import Testing
                       "ChainingAndDependencies", "RunningWorkers", "ConfigurationFile", "TimingContract", "Realtime",
                       "Scheduling", "Operations", "MetricsAndHealthChecks", "Dashboard", "RolesAndPrivileges", "Limits",
                       "HighAvailability", "PgBouncer", "PastOnePrimary", "CommandLineReference", "Benchmarks",
-                      "TestingYourJobs"] {
+                      "TestingYourJobs", "Vapor"] {
             #expect(articles.contains("\(topic).md"), "the catalog has no \(topic) article")
         }
         var snippets = 0
@@ -119,6 +119,25 @@ import Testing
             }
         }
         #expect(snippets >= 14)
+    }
+
+    /// Code an article shows from an example app rather than a snippet (the Vapor setup, which
+    /// a snippet cannot import without building Vapor with every snippet) is a block after
+    /// `<!-- excerpt: PATH -->` whose lines are lines of that file, in order, as they stand.
+    @Test func everyExcerptIsLinesOfTheFileItNames() throws {
+        var excerpts = 0
+        for document in try Self.documents() {
+            for block in Self.codeBlocks(in: document.text) {
+                guard let path = block.marker.firstMatch(of: /<!-- excerpt: (\S+) -->/).map({ String($0.1) }) else { continue }
+                excerpts += 1
+                let file = try String(contentsOf: Self.root.appendingPathComponent(path), encoding: .utf8)
+                let trimmed = { (text: String) in
+                    text.components(separatedBy: "\n").map { $0.trimmingCharacters(in: .whitespaces) }.joined(separator: "\n")
+                }
+                #expect("\n\(trimmed(file))\n".contains("\n\(trimmed(block.code))\n"), "\(document.name)'s excerpt is not in \(path) as it stands:\n\(block.code)")
+            }
+        }
+        #expect(excerpts >= 1)
     }
 
     @Test func everySnippetIsShownInTheReadmeOrAnArticle() throws {
