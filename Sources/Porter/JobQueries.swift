@@ -21,7 +21,7 @@ package enum JobQueries {
             return "$\(binds.count)"
         }
         // porter.enqueue's parameters after method, in order: whether each is at the default
-        // of the function's signature (migration 0002), and how it is written when it is not.
+        // of the function's signature (migrations 0002 and 0021), and how it is written when it is not.
         let hasRunAt = options.runAt != nil || options.delaySeconds != nil
         let arguments: [(isDefault: Bool, write: () -> String)] = [
             (request.args.text == "{}", { bind(request.args) + "::jsonb" }),
@@ -37,6 +37,9 @@ package enum JobQueries {
             (options.priority == 0, { bind(options.priority) }),
             (options.maxAttempts == nil, { bind(options.maxAttempts) }),
             (options.dependsOn.isEmpty, { bind(options.dependsOn) + "::bigint[]" }),
+            (options.limitKey == nil, { bind(options.limitKey) + "::text" }),
+            (options.debounce == nil, { "pg_catalog.make_interval(secs => \(bind(options.debounceSeconds))::float8)" }),
+            (options.debounceMax == nil, { "pg_catalog.make_interval(secs => \(bind(options.debounceMaxSeconds))::float8)" }),
         ]
         let given = (arguments.lastIndex { !$0.isDefault } ?? -1) + 1
         var sql = "SELECT porter.enqueue($1"
@@ -92,7 +95,8 @@ extension JobQueries {
         let options = request.options
         return """
             SELECT porter.check_enqueue(\(request.method), \(request.args)::jsonb, \(options.queue), \
-            \(options.jobID), \(options.deduplicate), \(options.timeout), \(options.maxAttempts))
+            \(options.jobID), \(options.deduplicate), \(options.timeout), \(options.maxAttempts)), \
+            porter.check_limit_key(\(options.limitKey)::text, 'porter.enqueue')
             """
     }
 }
