@@ -365,6 +365,52 @@ import Testing
         #expect(overlapping == 0)
     }
 
+    @Test func aJobHandedBackAtShutdownFreesItsPlace() async throws {
+        let database = try await TestDatabase.create()
+        let porter = database.makeClient()
+        try await createSQLJobs(porter)
+        try await porter.setLimit(QueueLimit(queue: "limited", maxRunning: 1))
+        let worker = RunningWorker(porter, fastConfiguration {
+            $0.shutdownGrace = .milliseconds(200)
+            $0.queues["limited"] = QueueConfiguration(backgroundWorkers: 2)
+        }, queues: ["limited"])
+        let long = try #require(try await porter.enqueue(
+            method: "sql:app.slow", args: PQJSON(text: #"{"sleep": 30}"#), options: EnqueueOptions(queue: "limited")).id)
+        try await waitForJob(porter, long, .started)
+        // Full: nothing more may start.
+        #expect(try await Self.claim(porter, queue: "limited", limit: 5).isEmpty)
+        try await worker.shutdown()
+        #expect(try await porter.pool.query("SELECT status FROM porter.jobs WHERE id = \(long)").single(String.self) == "queued")
+        // Handed back, it no longer counts: the next claim takes it.
+        #expect(try await Self.claim(porter, queue: "limited", limit: 5).map(\.id) == [long])
+    }
+
+    @Test func statsShowEachLimitWithWhatRunsAndWhatWaitsBecauseOfIt() async throws {
+        let database = try await TestDatabase.create()
+        let porter = database.makeClient()
+        try await porter.setLimit(QueueLimit(queue: "stock", maxRunning: 3))
+        try await porter.setLimit(QueueLimit(queue: "stock", eachKey: true, maxRunning: 1))
+        try await porter.setLimit(QueueLimit(queue: "stock", limitKey: "franchise:9", maxRunning: 2))
+        _ = try await porter.enqueueMany(["franchise:1", "franchise:1", "franchise:1", "franchise:9", "franchise:9", "franchise:9"].map {
+            EnqueueRequest(method: "app.sync", options: EnqueueOptions(queue: "stock", limitKey: $0))
+        })
+        #expect(try await Self.claim(porter, queue: "stock", limit: 10).count == 3)
+        let stats = try await porter.stats()
+        let figures = stats.limits.map { ($0.limit.scope, $0.running, $0.waiting) }
+        // The queue runs 3 of 3, so the 3 runnable jobs wait for it; franchise:1 runs 1 of 1
+        // (2 wait); franchise:9 runs 2 of 2 (1 waits).
+        #expect(figures.map(\.0) == ["queue", "each key", "key"])
+        #expect(figures.map(\.1) == [3, 1, 2])
+        #expect(figures.map(\.2) == [3, 2, 1])
+        let url = ["--database-url", database.connectionString]
+        let table = try await runPorter(["stats"] + url)
+        #expect(table.status == 0 && table.output.contains("LIMIT QUEUE") && table.output.contains("key franchise:9"), "\(table.output)")
+        let json = try await runPorter(["stats", "--json"] + url)
+        #expect(json.output.contains("\"limits\""), "\(json.output)")
+        // The dashboard's queue page reads /api/stats, which is porter.stats() as it is.
+        #expect(try await porter.statsJSON().text.contains("\"waiting\""))
+    }
+
     @Test func aRescuedJobFreesItsPlaceAndCountsAgainWhenItRunsAgain() async throws {
         let database = try await TestDatabase.create()
         let porter = database.makeClient()
