@@ -170,6 +170,35 @@ import Testing
         #expect(try await porter.pool.query("SELECT count(*) FROM porter.jobs").single(Int.self) == 4)
     }
 
+    @Test func theWorkerRoleSetsLimitsAndRunsALimitedQueueTheReaderReadsThemTheEnqueuerMayNot() async throws {
+        let setup = try await RoleSetup.make()
+        var registry = JobRegistry()
+        registry.register(method: "shop.noop") { _, _ in nil }
+        let asWorker = try setup.worker(registry: registry)
+        try await asWorker.setLimit(QueueLimit(queue: "default", eachKey: true, maxRunning: 1))
+        // A rate and fair turns too, so the claim writes its log and its turn as the worker.
+        try await asWorker.setLimit(QueueLimit(queue: "default", maxStarts: 100, perSeconds: 60, fair: true))
+        let ids = try await setup.app.enqueueMany([nil, "tenant:1", "tenant:1", "tenant:2"].map {
+            EnqueueRequest(method: "shop.noop", options: EnqueueOptions(limitKey: $0))
+        }).compactMap(\.id)
+        let worker = RunningWorker(asWorker, fastConfiguration())
+        for id in ids { try await waitForJob(setup.owner, id, .finished) }
+        try await worker.shutdown()
+        #expect(try await setup.reader.limits().count == 2)
+        #expect(try await setup.reader.stats().limits.count == 2)
+        for sql in [
+            "SELECT porter.set_limit('default', max_running => 1)", "SELECT porter.clear_limit('default')",
+            "INSERT INTO porter.queue_limits (queue, max_running) VALUES ('x', 1)",
+        ] {
+            await expectRefused(sql, on: setup.app)
+            await expectRefused(sql, on: setup.reader)
+        }
+        #expect(try await asWorker.clearLimit(queue: "default", eachKey: true))
+        #expect(try await setup.owner.clearLimit(queue: "default"))
+        await asWorker.close()
+        await setup.close()
+    }
+
     // MARK: The claim
 
     @Test func jobsOfAFullKeyHoldBackNeitherOtherKeysNorUnkeyedJobs() async throws {
