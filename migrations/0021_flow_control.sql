@@ -70,6 +70,7 @@ CREATE TABLE porter.queue_limits (
     CONSTRAINT queue_limits_fair_on_queue CHECK (NOT fair OR (limit_key IS NULL AND NOT each_key)),
     -- A row limits something, or it would be no row.
     CONSTRAINT queue_limits_limits_something CHECK (max_running IS NOT NULL OR max_starts IS NOT NULL OR fair),
+    -- As jobs_limit_key_not_empty: no job can have an empty key, so a limit for one is a mistake.
     CONSTRAINT queue_limits_key_not_empty CHECK (btrim(limit_key) <> '')
 );
 
