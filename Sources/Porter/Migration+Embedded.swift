@@ -2860,6 +2860,22 @@ BEGIN
 END
 $$;
 
+-- Forgets a queue's claim log once no limit of it counts starts, and its fair turn once it is
+-- not fair: the claim keeps them only while they count, and a rate set again later starts
+-- from an empty window rather than from claims made while no rate held.
+CREATE FUNCTION porter.forget_limit_state(queue text) RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+    IF NOT EXISTS (SELECT FROM porter.queue_limits l WHERE l.queue = forget_limit_state.queue AND l.max_starts IS NOT NULL) THEN
+        DELETE FROM porter.limit_starts s WHERE s.queue = forget_limit_state.queue;
+    END IF;
+    IF NOT EXISTS (SELECT FROM porter.queue_limits l WHERE l.queue = forget_limit_state.queue AND l.fair) THEN
+        DELETE FROM porter.limit_turns t WHERE t.queue = forget_limit_state.queue;
+    END IF;
+END
+$$;
+
 -- Sets the limits of one scope, replacing what that scope had: a parameter left NULL is no
 -- limit of that kind. Refuses bad input with a clear error and stores nothing. Wakes the
 -- queue's workers, since a raised limit may let waiting jobs run now. SECURITY DEFINER, so the
@@ -2916,12 +2932,13 @@ BEGIN
     ON CONFLICT ON CONSTRAINT queue_limits_scope_key DO UPDATE
     SET max_running = excluded.max_running, max_starts = excluded.max_starts, per = excluded.per,
         fair = excluded.fair, updated_at = excluded.updated_at;
+    PERFORM porter.forget_limit_state(set_limit.queue);
     PERFORM pg_notify('porter_enqueue', set_limit.queue);
 END
 $$;
 
--- Removes the limits of one scope; returns false when it had none. When the queue has no
--- limit left, forgets its claim log and fair turn too. Wakes the queue's workers.
+-- Removes the limits of one scope; returns false when it had none. Forgets the claim log and
+-- fair turn the queue no longer needs. Wakes the queue's workers.
 CREATE FUNCTION porter.clear_limit(queue text, limit_key text DEFAULT NULL, each_key boolean DEFAULT false) RETURNS boolean
 LANGUAGE plpgsql SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp AS $$
@@ -2938,10 +2955,7 @@ BEGIN
     WHERE l.queue = clear_limit.queue AND l.limit_key IS NOT DISTINCT FROM clear_limit.limit_key
       AND l.each_key = coalesce(clear_limit.each_key, false);
     GET DIAGNOSTICS changed = ROW_COUNT;
-    IF NOT EXISTS (SELECT FROM porter.queue_limits l WHERE l.queue = clear_limit.queue) THEN
-        DELETE FROM porter.limit_starts s WHERE s.queue = clear_limit.queue;
-        DELETE FROM porter.limit_turns t WHERE t.queue = clear_limit.queue;
-    END IF;
+    PERFORM porter.forget_limit_state(clear_limit.queue);
     IF changed > 0 THEN
         PERFORM pg_notify('porter_enqueue', clear_limit.queue);
     END IF;

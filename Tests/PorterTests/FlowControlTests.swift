@@ -125,6 +125,10 @@ import Testing
         #expect(try await porter.clearLimit(queue: "stock", limitKey: "franchise:7"))
         #expect(try await porter.clearLimit(queue: "stock"))
         #expect(try await porter.limits() == [QueueLimit(queue: "sms", maxStarts: 100, perSeconds: 60)])
+        // A queue's claim log is kept only while a rate counts it.
+        try await porter.pool.query("INSERT INTO porter.limit_starts (queue, started_at) VALUES ('sms', now())")
+        try await porter.setLimit(QueueLimit(queue: "sms", maxRunning: 5))
+        #expect(try await porter.pool.query("SELECT count(*) FROM porter.limit_starts").single(Int.self) == 0)
     }
 
     @Test func limitKeyIsStoredByEveryEnqueuePathAndRefusedLikeAMethodName() async throws {
