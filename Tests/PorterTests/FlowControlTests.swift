@@ -199,6 +199,11 @@ import Testing
         }
         #expect(try await asWorker.clearLimit(queue: "default", eachKey: true))
         #expect(try await setup.owner.clearLimit(queue: "default"))
+        // The enqueuer debounces through porter.enqueue, with no right on any table.
+        let debounced = EnqueueOptions(queue: "search", jobID: "reindex:1", debounce: .seconds(5))
+        let first = try await setup.app.enqueue(method: "search.reindex", options: debounced).id
+        let second = try await setup.app.enqueue(method: "search.reindex", options: debounced).id
+        #expect(first != nil && first == second)
         await asWorker.close()
         await setup.close()
     }
