@@ -540,6 +540,22 @@ import Testing
         }
     }
 
+    @Test func concurrentDebouncedEnqueuesMergeIntoOneJob() async throws {
+        let database = try await TestDatabase.create()
+        let porter = database.makeClient(maximumConnections: 8)
+        let options = EnqueueOptions(jobID: "reindex:busy", debounce: .seconds(30))
+        let ids = try await withThrowingTaskGroup(of: Int64?.self) { group in
+            for n in 0..<40 {
+                group.addTask {
+                    try await porter.enqueue(method: "app.reindex", args: PQJSON(text: "{\"edit\": \(n)}"), options: options).id
+                }
+            }
+            return try await group.reduce(into: Set<Int64?>()) { $0.insert($1) }
+        }
+        #expect(ids.count == 1 && ids.first! != nil)
+        #expect(try await porter.pool.query("SELECT count(*) FROM porter.jobs").single(Int.self) == 1)
+    }
+
     @Test func debounceRefusesBadInputAndStoresNothing() async throws {
         let database = try await TestDatabase.create()
         let porter = database.makeClient()
