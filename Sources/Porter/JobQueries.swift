@@ -48,14 +48,19 @@ package enum JobQueries {
     }
 
     /// Enqueues a document method through porter.enqueue_doc (which calls porter.enqueue).
+    /// Without runAt and delay, run_at goes as NULL, which porter.enqueue reads as now (and a
+    /// debounced job as now + debounce).
     package static func enqueueDoc(_ job: DocumentJob, options: EnqueueOptions) -> PQQuery {
         """
             SELECT porter.enqueue_doc(doctype => \(job.doctype), name => \(job.name), method => \(job.docMethod), \
             args => \(job.kwargs)::jsonb, queue => \(options.queue), job_id => \(options.jobID), \
             deduplicate => \(options.deduplicate), at_front => \(options.atFront), timeout => \(options.timeout), \
-            run_at => coalesce(\(options.runAt)::timestamptz, pg_catalog.now() + pg_catalog.make_interval(secs => coalesce(\(options.delaySeconds)::float8, 0))), \
+            run_at => coalesce(\(options.runAt)::timestamptz, pg_catalog.now() + pg_catalog.make_interval(secs => \(options.delaySeconds)::float8)), \
             priority => \(options.priority), max_attempts => \(options.maxAttempts), \
-            depends_on => \(options.dependsOn.isEmpty ? nil : options.dependsOn)::bigint[])
+            depends_on => \(options.dependsOn.isEmpty ? nil : options.dependsOn)::bigint[], \
+            limit_key => \(options.limitKey)::text, \
+            debounce => pg_catalog.make_interval(secs => \(options.debounceSeconds)::float8), \
+            debounce_max => pg_catalog.make_interval(secs => \(options.debounceMaxSeconds)::float8))
             """
     }
 

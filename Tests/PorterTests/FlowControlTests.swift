@@ -556,6 +556,19 @@ import Testing
         #expect(try await porter.pool.query("SELECT count(*) FROM porter.jobs").single(Int.self) == 1)
     }
 
+    @Test func aDocumentMethodTakesALimitKeyAndIsDebounced() async throws {
+        let database = try await TestDatabase.create()
+        let porter = database.makeClient()
+        let options = EnqueueOptions(queue: "stock", jobID: "outlet:OUT-1", limitKey: "franchise:1", debounce: .seconds(5))
+        let first = try await porter.enqueueDoc(doctype: "Outlet", name: "OUT-1", method: "sync_stock", options: options).id
+        let second = try await porter.enqueueDoc(doctype: "Outlet", name: "OUT-1", method: "sync_stock", options: options).id
+        #expect(first != nil && first == second)
+        let row = try #require(try await porter.pool.query(
+            "SELECT limit_key, status, run_at > now() + interval '4 seconds' FROM porter.jobs").first)
+        let (key, status, delayed) = try row.decode((String, String, Bool).self)
+        #expect(key == "franchise:1" && status == "scheduled" && delayed)
+    }
+
     @Test func debounceRefusesBadInputAndStoresNothing() async throws {
         let database = try await TestDatabase.create()
         let porter = database.makeClient()
