@@ -8,20 +8,25 @@
 -- body, so each list below is defined once and repeated where PostgreSQL needs its text:
 --   * every status: CHECK jobs_status_valid (Swift: JobStatus);
 --   * active (queued, scheduled, started, deferred): the predicate of the unique index
---     jobs_job_id_active_key; enqueue, enqueue_many and retry_jobs repeat it, since an
+--     jobs_job_id_active_key (less a debounced job once started: the next enqueue of its
+--     job_id makes a new job); enqueue, enqueue_many and retry_jobs repeat it, since an
 --     ON CONFLICT clause must imply the predicate of the index it arbitrates on
 --     (Swift: JobStatus.active);
 --   * ended (finished, failed, canceled): CHECK jobs_ended_at_when_ended and index
 --     jobs_ended_at_idx; end_attempts and job_status_changed repeat it (JobStatus.ended);
---   * claimable (queued, scheduled): the predicate of index jobs_claim_idx, which the
---     worker's claim repeats so that the planner can use it (JobStatus.claimable);
---   * NOTIFY channels: porter_enqueue (a queue has runnable jobs; payload the queue),
+--   * claimable (queued, scheduled): the predicate of indexes jobs_claim_idx and
+--     jobs_limit_claim_idx, which the worker's claim and porter.claim_limited repeat so
+--     that the planner can use them (JobStatus.claimable);
+--   * NOTIFY channels: porter_enqueue (a queue has runnable jobs, or a limited job
+--     ended and freed its place; payload the queue),
 --     porter_realtime (job events, progress, publish_realtime; JSON), and porter_cancel
 --     (sent by the Swift client; payload a job id) (Swift: PorterChannel);
 --   * session settings read with current_setting: porter.job_events,
 --     porter.worker_statement, porter.current_job_id, porter.relay_progress,
 --     porter.max_args_bytes; limits live in the table porter.settings (Swift: PorterSetting);
---   * advisory lock keys are taken by Swift only (PorterLockKey).
+--   * advisory lock keys: PorterLockKey in Swift, and one transaction lock per limited
+--     queue that porter.claim_limited takes on hashtextextended('porter.claim_limited ' ||
+--     queue, 0), a one-key lock.
 --
 -- PostgreSQL database dump
 --
@@ -176,6 +181,31 @@ $$;
 
 
 --
+-- Name: check_limit_key(text, text); Type: FUNCTION; Schema: porter; Owner: -
+--
+
+CREATE FUNCTION porter.check_limit_key(limit_key text, caller text) RETURNS void
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+DECLARE
+    limits porter.settings := porter.effective_settings();
+BEGIN
+    IF limit_key IS NOT NULL AND btrim(limit_key) = '' THEN
+        RAISE EXCEPTION '%: limit_key must not be empty', caller
+            USING ERRCODE = 'invalid_parameter_value', COLUMN = 'limit_key',
+                  HINT = 'pass NULL for no key, or a name such as ''franchise:42''';
+    END IF;
+    IF octet_length(limit_key) > limits.max_method_bytes THEN
+        RAISE EXCEPTION '%: limit_key is % bytes, over the limit of % bytes', caller, octet_length(limit_key), limits.max_method_bytes
+            USING ERRCODE = 'program_limit_exceeded', COLUMN = 'limit_key',
+                  HINT = 'use a shorter key, e.g. a hash of the long one; the schema''s owner may raise the limit with SELECT porter.set_limit(''max_method_bytes'', n)';
+    END IF;
+END
+$$;
+
+
+--
 -- Name: check_queue_name(text, text); Type: FUNCTION; Schema: porter; Owner: -
 --
 
@@ -197,6 +227,318 @@ BEGIN
             USING ERRCODE = 'program_limit_exceeded', COLUMN = 'queue',
                   HINT = 'no job can be enqueued on such a queue; the schema''s owner may raise the limit with SELECT porter.set_limit(''max_queue_bytes'', n)';
     END IF;
+END
+$$;
+
+
+--
+-- Name: claim_limited(text, text, integer, text[], text[]); Type: FUNCTION; Schema: porter; Owner: -
+--
+
+CREATE FUNCTION porter.claim_limited(queue text, worker_id text, wanted integer, skip_methods text[] DEFAULT NULL::text[], skip_documents text[] DEFAULT NULL::text[]) RETURNS TABLE(claimed_id bigint, claimed_job_id text, claimed_method text, claimed_queue text, claimed_args jsonb, claimed_attempt integer, claimed_max_attempts integer, claimed_timeout integer, claimed_orphaned integer, wait_seconds double precision)
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    SET jit TO 'off'
+    AS $$
+#variable_conflict use_column
+DECLARE
+    q text := claim_limited.queue;
+    own porter.queue_limits;
+    each_row porter.queue_limits;
+    claim_at timestamptz;
+    room integer;
+    default_room integer := 2147483647;
+    rooms jsonb;
+    -- Jobs this claim took per key: kept apart from `rooms`, which may name thousands of keys
+    -- and which a change would copy whole.
+    taken jsonb := '{}';
+    full_keys text[];
+    key_room integer;
+    counts_starts boolean;
+    horizon interval;
+    chosen bigint[] := '{}';
+    candidate record;
+    pick bigint;
+    -- The plain order's walk.
+    walk_front boolean;
+    after_priority integer;
+    after_run_at timestamptz;
+    after_id bigint;
+    batch integer;
+    -- Fair turns.
+    level_front boolean;
+    level_priority integer;
+    cursor_key text;
+    turn_key text;
+    head_id bigint;
+    head_run_at timestamptz;
+    last_served text;
+    -- The turn at which the walk last took nothing since it last took a job: reaching it again
+    -- means a whole round passed without a job to take. '' stands for the unkeyed jobs' turn
+    -- (no key is empty: jobs_limit_key_not_empty).
+    stalled_at text;
+BEGIN
+    IF wanted IS NULL OR wanted <= 0 OR worker_id IS NULL THEN
+        RETURN;
+    END IF;
+    IF EXISTS (SELECT FROM porter.paused_queues p WHERE p.queue = q) THEN
+        RETURN;
+    END IF;
+    -- The claim's transaction, as the plain claim's: no wait for the WAL flush, and the
+    -- status trigger skips its rows (the worker sends their started events).
+    PERFORM set_config('synchronous_commit', 'off', true), set_config('porter.worker_statement', 'on', true);
+    PERFORM pg_advisory_xact_lock(hashtextextended('porter.claim_limited ' || q, 0));
+    -- After the lock: the windows count from the moment this claim may act.
+    claim_at := clock_timestamp();
+    SELECT * INTO own FROM porter.queue_limits l WHERE l.queue = q AND l.limit_key IS NULL AND NOT l.each_key;
+    SELECT * INTO each_row FROM porter.queue_limits l WHERE l.queue = q AND l.each_key;
+    SELECT coalesce(bool_or(l.max_starts IS NOT NULL), false), max(l.per) INTO counts_starts, horizon
+    FROM porter.queue_limits l WHERE l.queue = q;
+    IF horizon IS NOT NULL THEN
+        DELETE FROM porter.limit_starts s WHERE s.queue = q AND s.started_at <= claim_at - horizon;
+    END IF;
+
+    room := wanted;
+    IF own.max_running IS NOT NULL THEN
+        room := least(room, own.max_running - (SELECT count(*) FROM porter.jobs j WHERE j.queue = q AND j.status = 'started'));
+    END IF;
+    IF own.max_starts IS NOT NULL THEN
+        room := least(room, own.max_starts - (SELECT count(*) FROM porter.limit_starts s
+                                              WHERE s.queue = q AND s.started_at > claim_at - own.per));
+    END IF;
+    IF room <= 0 THEN
+        RETURN;
+    END IF;
+
+    IF each_row.queue IS NOT NULL THEN
+        default_room := least(coalesce(each_row.max_running, 2147483647), coalesce(each_row.max_starts, 2147483647));
+    END IF;
+    -- Each key's room, for the keys that run, started in a window, or have a row of their own:
+    -- one grouped pass over the queue's started jobs, one over its claim log.
+    SELECT coalesce(jsonb_object_agg(r.limit_key, greatest(r.room, 0)), '{}'),
+           coalesce(array_agg(r.limit_key) FILTER (WHERE r.room <= 0), '{}')
+    INTO rooms, full_keys
+    FROM (
+        WITH running AS (
+            SELECT j.limit_key, count(*) AS n FROM porter.jobs j
+            WHERE j.queue = q AND j.status = 'started' AND j.limit_key IS NOT NULL
+            GROUP BY j.limit_key
+        ), starts AS (
+            SELECT s.limit_key, s.started_at FROM porter.limit_starts s
+            WHERE counts_starts AND s.queue = q AND s.limit_key IS NOT NULL
+        ), scoped AS (
+            -- A key's own row replaces each_key's whole.
+            SELECT k.limit_key,
+                   CASE WHEN o.queue IS NULL THEN each_row.max_running ELSE o.max_running END AS max_running,
+                   CASE WHEN o.queue IS NULL THEN each_row.max_starts ELSE o.max_starts END AS max_starts,
+                   CASE WHEN o.queue IS NULL THEN each_row.per ELSE o.per END AS per
+            FROM (SELECT limit_key FROM running UNION SELECT limit_key FROM starts
+                  UNION SELECT l.limit_key FROM porter.queue_limits l WHERE l.queue = q AND l.limit_key IS NOT NULL) AS k
+            LEFT JOIN porter.queue_limits o ON o.queue = q AND o.limit_key = k.limit_key
+        ), started AS (
+            SELECT sc.limit_key, count(*) AS n FROM scoped sc JOIN starts st ON st.limit_key = sc.limit_key
+            WHERE st.started_at > claim_at - sc.per
+            GROUP BY sc.limit_key
+        )
+        SELECT sc.limit_key,
+               least(coalesce(sc.max_running - coalesce(ru.n, 0), 2147483647),
+                     coalesce(sc.max_starts - coalesce(st.n, 0), 2147483647)) AS room
+        FROM scoped sc
+        LEFT JOIN running ru ON ru.limit_key = sc.limit_key
+        LEFT JOIN started st ON st.limit_key = sc.limit_key
+    ) AS r;
+
+    IF NOT coalesce(own.fair, false) THEN
+        -- The plain claim's order, passing over the keys that are full already, in batches of
+        -- 256 from where the last batch ended: each a short ordered walk of jobs_claim_idx
+        -- (a query without LIMIT is planned as a sort of the whole queue).
+        FOREACH walk_front IN ARRAY ARRAY[true, false] LOOP
+            after_priority := NULL;
+            LOOP
+                batch := 0;
+                FOR candidate IN
+                    SELECT j.id, j.limit_key, j.priority, j.run_at FROM porter.jobs j
+                    WHERE j.queue = q AND j.status IN ('queued', 'scheduled') AND j.at_front = walk_front
+                      AND (after_priority IS NULL OR (j.priority, j.run_at, j.id) > (after_priority, after_run_at, after_id))
+                      AND j.run_at <= claim_at
+                      AND (j.limit_key IS NULL OR j.limit_key <> ALL(full_keys))
+                      AND (skip_methods IS NULL OR j.method <> ALL(skip_methods))
+                      AND (skip_documents IS NULL OR NOT (j.method = 'porter.run_doc_method'
+                           AND (j.args->>'doctype') || '.' || (j.args->>'doc_method') = ANY(skip_documents)))
+                    ORDER BY j.priority, j.run_at, j.id
+                    LIMIT 256
+                LOOP
+                    batch := batch + 1;
+                    after_priority := candidate.priority;
+                    after_run_at := candidate.run_at;
+                    after_id := candidate.id;
+                    IF candidate.limit_key IS NULL THEN
+                        chosen := chosen || candidate.id;
+                    ELSE
+                        key_room := coalesce((rooms->>candidate.limit_key)::integer, default_room)
+                                    - coalesce((taken->>candidate.limit_key)::integer, 0);
+                        IF key_room > 0 THEN
+                            chosen := chosen || candidate.id;
+                            IF key_room < 2147483647 THEN
+                                taken := taken || jsonb_build_object(candidate.limit_key,
+                                                                     coalesce((taken->>candidate.limit_key)::integer, 0) + 1);
+                            END IF;
+                        END IF;
+                    END IF;
+                    EXIT WHEN cardinality(chosen) >= room;
+                END LOOP;
+                EXIT WHEN cardinality(chosen) >= room OR batch < 256;
+            END LOOP;
+            EXIT WHEN cardinality(chosen) >= room;
+        END LOOP;
+    ELSE
+        SELECT t.last_key INTO last_served FROM porter.limit_turns t WHERE t.queue = q;
+        -- The best level (at_front, priority) with a runnable job first; a level none of whose
+        -- jobs may run gives way to the next.
+        SELECT j.at_front, j.priority INTO level_front, level_priority FROM porter.jobs j
+        WHERE j.queue = q AND j.status IN ('queued', 'scheduled') AND j.run_at <= claim_at
+        ORDER BY j.at_front DESC, j.priority LIMIT 1;
+        WHILE level_front IS NOT NULL AND cardinality(chosen) < room LOOP
+            cursor_key := last_served;
+            stalled_at := NULL;
+            -- Round after round over the level's keys, one job per key per turn, until the
+            -- room is used or a whole round takes nothing.
+            LOOP
+                turn_key := NULL;
+                pick := NULL;
+                -- The next key and its first job at this level, in one probe; two statements,
+                -- so that the key's bound is an index condition.
+                IF cursor_key IS NULL THEN
+                    SELECT j.limit_key, j.id, j.run_at INTO turn_key, head_id, head_run_at FROM porter.jobs j
+                    WHERE j.queue = q AND j.status IN ('queued', 'scheduled') AND j.limit_key IS NOT NULL
+                      AND j.at_front = level_front AND j.priority = level_priority
+                    ORDER BY j.limit_key, j.run_at, j.id LIMIT 1;
+                ELSE
+                    SELECT j.limit_key, j.id, j.run_at INTO turn_key, head_id, head_run_at FROM porter.jobs j
+                    WHERE j.queue = q AND j.status IN ('queued', 'scheduled') AND j.limit_key IS NOT NULL
+                      AND j.at_front = level_front AND j.priority = level_priority AND j.limit_key > cursor_key
+                    ORDER BY j.limit_key, j.run_at, j.id LIMIT 1;
+                END IF;
+                IF turn_key IS NULL THEN
+                    -- Past the last key: the jobs without a key take their turn, then the keys
+                    -- again from the first.
+                    turn_key := '';
+                    SELECT j.id INTO pick FROM porter.jobs j
+                    WHERE j.queue = q AND j.status IN ('queued', 'scheduled') AND j.limit_key IS NULL
+                      AND j.at_front = level_front AND j.priority = level_priority AND j.run_at <= claim_at
+                      AND j.id <> ALL(chosen)
+                      AND (skip_methods IS NULL OR j.method <> ALL(skip_methods))
+                      AND (skip_documents IS NULL OR NOT (j.method = 'porter.run_doc_method'
+                           AND (j.args->>'doctype') || '.' || (j.args->>'doc_method') = ANY(skip_documents)))
+                    ORDER BY j.run_at, j.id LIMIT 1;
+                    cursor_key := NULL;
+                ELSE
+                    cursor_key := turn_key;
+                    key_room := coalesce((rooms->>turn_key)::integer, default_room)
+                                - coalesce((taken->>turn_key)::integer, 0);
+                    IF key_room > 0 AND head_run_at <= claim_at AND NOT head_id = ANY(chosen) AND skip_methods IS NULL
+                       AND skip_documents IS NULL THEN
+                        -- The key's first job is runnable and not taken yet: the usual case.
+                        pick := head_id;
+                    ELSIF key_room > 0 THEN
+                        SELECT j.id INTO pick FROM porter.jobs j
+                        WHERE j.queue = q AND j.status IN ('queued', 'scheduled') AND j.limit_key = turn_key
+                          AND j.at_front = level_front AND j.priority = level_priority AND j.run_at <= claim_at
+                          AND j.id <> ALL(chosen)
+                          AND (skip_methods IS NULL OR j.method <> ALL(skip_methods))
+                          AND (skip_documents IS NULL OR NOT (j.method = 'porter.run_doc_method'
+                               AND (j.args->>'doctype') || '.' || (j.args->>'doc_method') = ANY(skip_documents)))
+                        ORDER BY j.limit_key, j.run_at, j.id LIMIT 1;
+                    END IF;
+                    IF pick IS NOT NULL AND key_room < 2147483647 THEN
+                        taken := taken || jsonb_build_object(turn_key, coalesce((taken->>turn_key)::integer, 0) + 1);
+                    END IF;
+                END IF;
+                IF pick IS NOT NULL THEN
+                    chosen := chosen || pick;
+                    stalled_at := NULL;
+                    IF turn_key <> '' THEN
+                        last_served := turn_key;
+                    END IF;
+                    EXIT WHEN cardinality(chosen) >= room;
+                ELSIF stalled_at IS NULL THEN
+                    stalled_at := turn_key;
+                ELSIF stalled_at = turn_key THEN
+                    EXIT;
+                END IF;
+            END LOOP;
+            EXIT WHEN cardinality(chosen) >= room;
+            -- The next level down.
+            SELECT j.at_front, j.priority INTO level_front, level_priority FROM porter.jobs j
+            WHERE j.queue = q AND j.status IN ('queued', 'scheduled') AND j.run_at <= claim_at
+              AND (NOT j.at_front AND level_front OR j.at_front = level_front AND j.priority > level_priority)
+            ORDER BY j.at_front DESC, j.priority LIMIT 1;
+            IF NOT FOUND THEN
+                level_front := NULL;
+            END IF;
+        END LOOP;
+        IF last_served IS NOT NULL THEN
+            INSERT INTO porter.limit_turns AS t (queue, last_key) VALUES (q, last_served)
+            ON CONFLICT ON CONSTRAINT limit_turns_pkey DO UPDATE SET last_key = excluded.last_key
+            WHERE t.last_key IS DISTINCT FROM excluded.last_key;
+        END IF;
+    END IF;
+
+    IF cardinality(chosen) = 0 THEN
+        RETURN;
+    END IF;
+    RETURN QUERY
+    WITH locked AS (
+        SELECT j.id FROM porter.jobs j
+        WHERE j.id = ANY(chosen) AND j.status IN ('queued', 'scheduled')
+        ORDER BY j.id
+        FOR UPDATE SKIP LOCKED
+    ), claimed AS (
+        UPDATE porter.jobs AS j
+        SET status = 'started', started_at = claim_at, ended_at = NULL,
+            attempts = least(j.attempts, 2147483646) + 1,
+            worker_id = claim_limited.worker_id, cancel_requested_at = NULL
+        FROM locked WHERE j.id = locked.id
+        RETURNING j.id, j.job_id, j.method, j.queue, j.args, j.attempts, j.max_attempts, j.timeout, j.orphaned,
+            j.limit_key, j.at_front, j.priority, j.run_at,
+            date_part('epoch', claim_at - greatest(j.run_at, least(j.enqueued_at, claim_at)))::float8 AS wait
+    ), logged AS (
+        INSERT INTO porter.limit_starts (queue, limit_key, started_at)
+        SELECT q, c.limit_key, claim_at FROM claimed c WHERE counts_starts
+    )
+    SELECT c.id, c.job_id, c.method, c.queue, c.args, c.attempts, c.max_attempts, c.timeout, c.orphaned, c.wait
+    FROM claimed c
+    ORDER BY c.at_front DESC, c.priority, c.run_at, c.id;
+END
+$$;
+
+
+--
+-- Name: clear_limit(text, text, boolean); Type: FUNCTION; Schema: porter; Owner: -
+--
+
+CREATE FUNCTION porter.clear_limit(queue text, limit_key text DEFAULT NULL::text, each_key boolean DEFAULT false) RETURNS boolean
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+DECLARE
+    changed integer;
+BEGIN
+    PERFORM porter.check_queue_name(clear_limit.queue, 'porter.clear_limit');
+    PERFORM porter.check_limit_key(clear_limit.limit_key, 'porter.clear_limit');
+    IF clear_limit.limit_key IS NOT NULL AND coalesce(clear_limit.each_key, false) THEN
+        RAISE EXCEPTION 'porter.clear_limit: pass limit_key or each_key, not both'
+            USING ERRCODE = 'invalid_parameter_value', COLUMN = 'each_key';
+    END IF;
+    DELETE FROM porter.queue_limits l
+    WHERE l.queue = clear_limit.queue AND l.limit_key IS NOT DISTINCT FROM clear_limit.limit_key
+      AND l.each_key = coalesce(clear_limit.each_key, false);
+    GET DIAGNOSTICS changed = ROW_COUNT;
+    PERFORM porter.forget_limit_state(clear_limit.queue);
+    IF changed > 0 THEN
+        PERFORM pg_notify('porter_enqueue', clear_limit.queue);
+    END IF;
+    RETURN changed > 0;
 END
 $$;
 
@@ -310,6 +652,7 @@ CREATE FUNCTION porter.end_attempts(worker_id text, started jsonb, outcomes json
 DECLARE
     changed bigint[];
     ended bigint[];
+    queues text[];
     sent bigint;
     previous text := current_setting('porter.worker_statement', true);
     -- The moment of the write, for ended_at, the error's time and a retry's run_at alike, so
@@ -358,11 +701,16 @@ BEGIN
     )
     SELECT array_agg(u.id),
            array_agg(u.id) FILTER (WHERE u.status IN ('finished', 'failed', 'canceled')),
+           array_agg(DISTINCT u.queue),
            count(CASE WHEN job_events THEN pg_notify('porter_realtime',
                  porter.job_event_payload(u.id, u.status, u.method, u.queue, u.attempts, u.error)) END)
-    INTO changed, ended, sent
+    INTO changed, ended, queues, sent
     FROM updated u;
     PERFORM set_config('porter.worker_statement', coalesce(previous, ''), true);
+    -- Places freed in limited queues: their workers claim again now.
+    IF queues IS NOT NULL AND EXISTS (SELECT FROM porter.queue_limits l WHERE l.queue = ANY(queues)) THEN
+        PERFORM pg_notify('porter_enqueue', l.queue) FROM (SELECT DISTINCT l.queue FROM porter.queue_limits l WHERE l.queue = ANY(queues)) AS l;
+    END IF;
     -- Nothing is deferred, the usual case: one probe of jobs_deferred_idx and no call.
     IF ended IS NOT NULL AND EXISTS (SELECT FROM porter.jobs WHERE status = 'deferred') THEN
         PERFORM porter.release_dependants_of(ended);
@@ -373,10 +721,10 @@ $$;
 
 
 --
--- Name: enqueue(text, jsonb, text, text, boolean, boolean, integer, timestamp with time zone, integer, integer, bigint[]); Type: FUNCTION; Schema: porter; Owner: -
+-- Name: enqueue(text, jsonb, text, text, boolean, boolean, integer, timestamp with time zone, integer, integer, bigint[], text, interval, interval); Type: FUNCTION; Schema: porter; Owner: -
 --
 
-CREATE FUNCTION porter.enqueue(method text, args jsonb DEFAULT '{}'::jsonb, queue text DEFAULT 'default'::text, job_id text DEFAULT NULL::text, deduplicate boolean DEFAULT false, at_front boolean DEFAULT false, timeout integer DEFAULT NULL::integer, run_at timestamp with time zone DEFAULT NULL::timestamp with time zone, priority integer DEFAULT 0, max_attempts integer DEFAULT NULL::integer, depends_on bigint[] DEFAULT NULL::bigint[]) RETURNS bigint
+CREATE FUNCTION porter.enqueue(method text, args jsonb DEFAULT '{}'::jsonb, queue text DEFAULT 'default'::text, job_id text DEFAULT NULL::text, deduplicate boolean DEFAULT false, at_front boolean DEFAULT false, timeout integer DEFAULT NULL::integer, run_at timestamp with time zone DEFAULT NULL::timestamp with time zone, priority integer DEFAULT 0, max_attempts integer DEFAULT NULL::integer, depends_on bigint[] DEFAULT NULL::bigint[], limit_key text DEFAULT NULL::text, debounce interval DEFAULT NULL::interval, debounce_max interval DEFAULT NULL::interval) RETURNS bigint
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $_$
@@ -406,6 +754,15 @@ BEGIN
         PERFORM porter.check_enqueue(enqueue.method, enqueue.args, enqueue.queue, enqueue.job_id,
                                      enqueue.deduplicate, enqueue.timeout, enqueue.max_attempts, enqueue.run_at);
     END IF;
+    IF enqueue.limit_key IS NOT NULL AND (btrim(enqueue.limit_key) = '' OR octet_length(enqueue.limit_key) > limits.max_method_bytes) THEN
+        PERFORM porter.check_limit_key(enqueue.limit_key, 'porter.enqueue');
+    END IF;
+    IF enqueue.debounce IS NOT NULL OR enqueue.debounce_max IS NOT NULL THEN
+        RETURN porter.enqueue_debounced(enqueue.method, enqueue.args, enqueue.queue, enqueue.job_id, enqueue.deduplicate,
+                                        enqueue.at_front, enqueue.timeout, enqueue.run_at, enqueue.priority,
+                                        enqueue.max_attempts, enqueue.depends_on, enqueue.limit_key, enqueue.debounce,
+                                        enqueue.debounce_max);
+    END IF;
     IF cardinality(enqueue.depends_on) > 0 THEN
         parents := porter.lock_parents(enqueue.depends_on);
         waiting := parents.waiting;
@@ -417,7 +774,7 @@ BEGIN
     IF enqueue.job_id IS NULL THEN
         INSERT INTO porter.jobs AS j
             (job_id, method, queue, args, status, priority, at_front, max_attempts, timeout, run_at,
-             depends_on, ended_at, error)
+             depends_on, ended_at, error, limit_key)
         VALUES (NULL, enqueue.method, enqueue.queue, coalesce(enqueue.args, '{}'),
                 CASE WHEN dead_parent IS NOT NULL THEN 'canceled'
                      WHEN waiting THEN 'deferred'
@@ -425,13 +782,14 @@ BEGIN
                 coalesce(enqueue.priority, 0), coalesce(enqueue.at_front, false), enqueue.max_attempts,
                 enqueue.timeout, coalesce(enqueue.run_at, now()), nullif(enqueue.depends_on, '{}'),
                 CASE WHEN dead_parent IS NOT NULL THEN now() END,
-                CASE WHEN dead_parent IS NOT NULL THEN porter.dependency_error(dead_parent, dead_method, dead_status) END)
+                CASE WHEN dead_parent IS NOT NULL THEN porter.dependency_error(dead_parent, dead_method, dead_status) END,
+                enqueue.limit_key)
         RETURNING j.id INTO new_id;
         RETURN new_id;
     END IF;
     INSERT INTO porter.jobs AS j
         (job_id, method, queue, args, status, priority, at_front, max_attempts, timeout, run_at,
-         depends_on, ended_at, error)
+         depends_on, ended_at, error, limit_key)
     VALUES (enqueue.job_id, enqueue.method, enqueue.queue, coalesce(enqueue.args, '{}'),
             CASE WHEN dead_parent IS NOT NULL THEN 'canceled'
                  WHEN waiting THEN 'deferred'
@@ -439,8 +797,9 @@ BEGIN
             coalesce(enqueue.priority, 0), coalesce(enqueue.at_front, false), enqueue.max_attempts,
             enqueue.timeout, coalesce(enqueue.run_at, now()), nullif(enqueue.depends_on, '{}'),
             CASE WHEN dead_parent IS NOT NULL THEN now() END,
-            CASE WHEN dead_parent IS NOT NULL THEN porter.dependency_error(dead_parent, dead_method, dead_status) END)
-    ON CONFLICT (job_id) WHERE job_id IS NOT NULL AND status IN ('queued', 'scheduled', 'started', 'deferred') DO NOTHING
+            CASE WHEN dead_parent IS NOT NULL THEN porter.dependency_error(dead_parent, dead_method, dead_status) END,
+            enqueue.limit_key)
+    ON CONFLICT (job_id) WHERE job_id IS NOT NULL AND status IN ('queued', 'scheduled', 'started', 'deferred') AND NOT (status = 'started' AND debounced) DO NOTHING
     RETURNING j.id INTO new_id;
     IF new_id IS NULL AND NOT coalesce(enqueue.deduplicate, false) THEN
         PERFORM porter.raise_duplicate_job_id(enqueue.job_id);
@@ -451,10 +810,102 @@ $_$;
 
 
 --
--- Name: enqueue_doc(text, text, text, jsonb, text, text, boolean, boolean, integer, timestamp with time zone, integer, integer, bigint[]); Type: FUNCTION; Schema: porter; Owner: -
+-- Name: enqueue_debounced(text, jsonb, text, text, boolean, boolean, integer, timestamp with time zone, integer, integer, bigint[], text, interval, interval); Type: FUNCTION; Schema: porter; Owner: -
 --
 
-CREATE FUNCTION porter.enqueue_doc(doctype text, name text, method text, args jsonb DEFAULT '{}'::jsonb, queue text DEFAULT 'default'::text, job_id text DEFAULT NULL::text, deduplicate boolean DEFAULT false, at_front boolean DEFAULT false, timeout integer DEFAULT NULL::integer, run_at timestamp with time zone DEFAULT NULL::timestamp with time zone, priority integer DEFAULT 0, max_attempts integer DEFAULT NULL::integer, depends_on bigint[] DEFAULT NULL::bigint[]) RETURNS bigint
+CREATE FUNCTION porter.enqueue_debounced(method text, args jsonb, queue text, job_id text, deduplicate boolean, at_front boolean, timeout integer, run_at timestamp with time zone, priority integer, max_attempts integer, depends_on bigint[], limit_key text, debounce interval, debounce_max interval) RETURNS bigint
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+#variable_conflict use_column
+DECLARE
+    new_id bigint;
+    due timestamptz;
+    parents record;
+    waiting boolean := false;
+    dead_parent bigint;
+    dead_status text;
+    dead_method text;
+BEGIN
+    IF enqueue_debounced.debounce IS NULL THEN
+        RAISE EXCEPTION 'porter.enqueue: debounce_max needs debounce'
+            USING ERRCODE = 'invalid_parameter_value', COLUMN = 'debounce',
+                  HINT = 'e.g. debounce => interval ''5 seconds'', debounce_max => interval ''1 minute''';
+    END IF;
+    IF enqueue_debounced.job_id IS NULL THEN
+        RAISE EXCEPTION 'porter.enqueue: debounce requires a job_id'
+            USING ERRCODE = 'invalid_parameter_value', COLUMN = 'job_id',
+                  HINT = 'pass job_id => ''...'' naming the work whose enqueues are merged, e.g. ''reindex:42''';
+    END IF;
+    IF enqueue_debounced.debounce <= interval '0' THEN
+        RAISE EXCEPTION 'porter.enqueue: debounce must be a positive interval, got %', enqueue_debounced.debounce
+            USING ERRCODE = 'invalid_parameter_value', COLUMN = 'debounce',
+                  HINT = 'e.g. debounce => interval ''5 seconds''';
+    END IF;
+    IF enqueue_debounced.debounce_max < enqueue_debounced.debounce THEN
+        RAISE EXCEPTION 'porter.enqueue: debounce_max (%) is below debounce (%)', enqueue_debounced.debounce_max, enqueue_debounced.debounce
+            USING ERRCODE = 'invalid_parameter_value', COLUMN = 'debounce_max',
+                  HINT = 'debounce_max caps how long enqueues may keep delaying the job: at least debounce';
+    END IF;
+    FOR attempt IN 1..2 LOOP
+        -- A waiting job with this job_id: its arguments, and run_at now + debounce, never past
+        -- its first enqueue + debounce_max.
+        UPDATE porter.jobs AS j
+        SET args = coalesce(enqueue_debounced.args, '{}'),
+            run_at = d.delayed_to,
+            status = CASE WHEN j.status = 'deferred' THEN 'deferred'
+                          WHEN d.delayed_to > now() THEN 'scheduled' ELSE 'queued' END
+        FROM (SELECT CASE WHEN enqueue_debounced.debounce_max IS NULL THEN now() + enqueue_debounced.debounce
+                          ELSE least(now() + enqueue_debounced.debounce, w.enqueued_at + enqueue_debounced.debounce_max) END AS delayed_to,
+                     w.id
+              FROM porter.jobs w WHERE w.job_id = enqueue_debounced.job_id AND w.status IN ('queued', 'scheduled', 'deferred')) AS d
+        WHERE j.id = d.id AND j.job_id = enqueue_debounced.job_id AND j.status IN ('queued', 'scheduled', 'deferred')
+        RETURNING j.id INTO new_id;
+        IF new_id IS NOT NULL THEN
+            RETURN new_id;
+        END IF;
+        IF attempt = 1 THEN
+            IF cardinality(enqueue_debounced.depends_on) > 0 THEN
+                parents := porter.lock_parents(enqueue_debounced.depends_on);
+                waiting := parents.waiting;
+                dead_parent := parents.dead_parent;
+                dead_status := parents.dead_status;
+                dead_method := parents.dead_method;
+            END IF;
+            due := coalesce(enqueue_debounced.run_at, now() + enqueue_debounced.debounce);
+            INSERT INTO porter.jobs AS j
+                (job_id, method, queue, args, status, priority, at_front, max_attempts, timeout, run_at,
+                 depends_on, ended_at, error, limit_key, debounced)
+            VALUES (enqueue_debounced.job_id, enqueue_debounced.method, enqueue_debounced.queue, coalesce(enqueue_debounced.args, '{}'),
+                    CASE WHEN dead_parent IS NOT NULL THEN 'canceled'
+                         WHEN waiting THEN 'deferred'
+                         WHEN due > now() THEN 'scheduled' ELSE 'queued' END,
+                    coalesce(enqueue_debounced.priority, 0), coalesce(enqueue_debounced.at_front, false),
+                    enqueue_debounced.max_attempts, enqueue_debounced.timeout, due, nullif(enqueue_debounced.depends_on, '{}'),
+                    CASE WHEN dead_parent IS NOT NULL THEN now() END,
+                    CASE WHEN dead_parent IS NOT NULL THEN porter.dependency_error(dead_parent, dead_method, dead_status) END,
+                    enqueue_debounced.limit_key, true)
+            ON CONFLICT (job_id) WHERE job_id IS NOT NULL AND status IN ('queued', 'scheduled', 'started', 'deferred') AND NOT (status = 'started' AND debounced) DO NOTHING
+            RETURNING j.id INTO new_id;
+            IF new_id IS NOT NULL THEN
+                RETURN new_id;
+            END IF;
+        END IF;
+    END LOOP;
+    -- The job_id is held by a started job enqueued without debounce.
+    IF NOT coalesce(enqueue_debounced.deduplicate, false) THEN
+        PERFORM porter.raise_duplicate_job_id(enqueue_debounced.job_id);
+    END IF;
+    RETURN NULL;
+END
+$$;
+
+
+--
+-- Name: enqueue_doc(text, text, text, jsonb, text, text, boolean, boolean, integer, timestamp with time zone, integer, integer, bigint[], text, interval, interval); Type: FUNCTION; Schema: porter; Owner: -
+--
+
+CREATE FUNCTION porter.enqueue_doc(doctype text, name text, method text, args jsonb DEFAULT '{}'::jsonb, queue text DEFAULT 'default'::text, job_id text DEFAULT NULL::text, deduplicate boolean DEFAULT false, at_front boolean DEFAULT false, timeout integer DEFAULT NULL::integer, run_at timestamp with time zone DEFAULT NULL::timestamp with time zone, priority integer DEFAULT 0, max_attempts integer DEFAULT NULL::integer, depends_on bigint[] DEFAULT NULL::bigint[], limit_key text DEFAULT NULL::text, debounce interval DEFAULT NULL::interval, debounce_max interval DEFAULT NULL::interval) RETURNS bigint
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
@@ -485,7 +936,7 @@ BEGIN
                                    'kwargs', coalesce(args, '{}')),
         queue => queue, job_id => job_id, deduplicate => deduplicate, at_front => at_front,
         timeout => timeout, run_at => run_at, priority => priority, max_attempts => max_attempts,
-        depends_on => depends_on);
+        depends_on => depends_on, limit_key => limit_key, debounce => debounce, debounce_max => debounce_max);
 END
 $$;
 
@@ -501,23 +952,36 @@ CREATE FUNCTION porter.enqueue_many(jobs jsonb) RETURNS TABLE(ord bigint, id big
 #variable_conflict use_column
 DECLARE
     limits porter.settings := porter.effective_settings();
+    bad_key text;
 BEGIN
     IF jobs IS NULL OR jsonb_typeof(jobs) <> 'array' THEN
         RAISE EXCEPTION 'porter.enqueue_many: jobs must be a JSON array of job objects'
             USING ERRCODE = 'invalid_parameter_value', COLUMN = 'jobs';
     END IF;
-    IF NOT jsonb_path_exists(jobs, '$[*].depends_on[*]') THEN
+    IF jsonb_path_exists(jobs, '$[*].limit_key') THEN
+        SELECT x.limit_key INTO bad_key
+        FROM jsonb_array_elements(jobs) AS e(spec)
+        CROSS JOIN LATERAL jsonb_to_record(e.spec) AS x(limit_key text)
+        WHERE btrim(x.limit_key) = '' OR octet_length(x.limit_key) > limits.max_method_bytes
+        LIMIT 1;
+        IF FOUND THEN
+            PERFORM porter.check_limit_key(bad_key, 'porter.enqueue_many');
+        END IF;
+    END IF;
+    IF NOT jsonb_path_exists(jobs, '$[*].depends_on[*]') AND NOT jsonb_path_exists(jobs, '$[*].debounce')
+       AND NOT jsonb_path_exists(jobs, '$[*].debounce_max') THEN
         RETURN QUERY
         WITH spec AS (
             SELECT e.ord, x.method, x.args, x.job_id, x.deduplicate, x.at_front, x.timeout,
-                   x.priority, x.max_attempts,
+                   x.priority, x.max_attempts, x.limit_key,
                    -- A missing queue key means 'default'; an explicit null is refused.
                    CASE WHEN e.spec ? 'queue' THEN x.queue ELSE 'default' END AS queue,
                    coalesce(x.run_at, now() + make_interval(secs => coalesce(x.delay, 0))) AS effective_run_at
             FROM jsonb_array_elements(jobs) WITH ORDINALITY AS e(spec, ord)
             CROSS JOIN LATERAL jsonb_to_record(e.spec) AS x(
                 method text, args jsonb, queue text, job_id text, deduplicate boolean, at_front boolean,
-                timeout integer, run_at timestamptz, delay double precision, priority integer, max_attempts integer)
+                timeout integer, run_at timestamptz, delay double precision, priority integer, max_attempts integer,
+                limit_key text)
         ), input AS MATERIALIZED (
             SELECT s.*,
                    nextval(pg_get_serial_sequence('porter.jobs', 'id')) AS new_id,
@@ -529,14 +993,14 @@ BEGIN
             FROM spec s
         ), inserted AS (
             INSERT INTO porter.jobs AS j
-                (id, job_id, method, queue, args, status, priority, at_front, max_attempts, timeout, run_at)
+                (id, job_id, method, queue, args, status, priority, at_front, max_attempts, timeout, run_at, limit_key)
             SELECT i.new_id, i.job_id, i.method, i.queue, coalesce(i.args, '{}'),
                    CASE WHEN i.effective_run_at > now() THEN 'scheduled' ELSE 'queued' END,
                    coalesce(i.priority, 0), coalesce(i.at_front, false), i.max_attempts, i.timeout,
-                   i.effective_run_at
+                   i.effective_run_at, i.limit_key
             FROM input i
             ORDER BY i.ord
-            ON CONFLICT (job_id) WHERE job_id IS NOT NULL AND status IN ('queued', 'scheduled', 'started', 'deferred') DO NOTHING
+            ON CONFLICT (job_id) WHERE job_id IS NOT NULL AND status IN ('queued', 'scheduled', 'started', 'deferred') AND NOT (status = 'started' AND debounced) DO NOTHING
             RETURNING j.id
         )
         SELECT i.ord,
@@ -553,12 +1017,13 @@ BEGIN
            porter.enqueue(x.method, x.args, CASE WHEN e.spec ? 'queue' THEN x.queue ELSE 'default' END,
                           x.job_id, x.deduplicate, x.at_front, x.timeout,
                           coalesce(x.run_at, now() + make_interval(secs => coalesce(x.delay, 0))),
-                          x.priority, x.max_attempts, x.depends_on)
+                          x.priority, x.max_attempts, x.depends_on, x.limit_key,
+                          make_interval(secs => x.debounce), make_interval(secs => x.debounce_max))
     FROM jsonb_array_elements(jobs) WITH ORDINALITY AS e(spec, ord)
     CROSS JOIN LATERAL jsonb_to_record(e.spec) AS x(
         method text, args jsonb, queue text, job_id text, deduplicate boolean, at_front boolean,
         timeout integer, run_at timestamptz, delay double precision, priority integer, max_attempts integer,
-        depends_on bigint[])
+        depends_on bigint[], limit_key text, debounce double precision, debounce_max double precision)
     ORDER BY e.ord;
 END
 $_$;
@@ -607,6 +1072,25 @@ $$;
 CREATE FUNCTION porter.enqueue_valid(method text, args jsonb, queue text, job_id text, deduplicate boolean, timeout integer, max_attempts integer, run_at timestamp with time zone, limits porter.settings) RETURNS boolean
     LANGUAGE sql STABLE PARALLEL SAFE
     RETURN ((method IS NOT NULL) AND (btrim(method) <> ''::text) AND (octet_length(method) <= (limits).max_method_bytes) AND ((args IS NULL) OR ((jsonb_typeof(args) = 'object'::text) AND (pg_column_size(args) <= (limits).max_args_bytes))) AND (queue IS NOT NULL) AND (btrim(queue) <> ''::text) AND (octet_length(queue) <= (limits).max_queue_bytes) AND ((job_id IS NULL) OR (octet_length(job_id) <= (limits).max_job_id_bytes)) AND ((timeout IS NULL) OR (timeout > 0)) AND ((max_attempts IS NULL) OR (max_attempts >= 1)) AND ((job_id IS NOT NULL) OR (NOT COALESCE(deduplicate, false))) AND ((run_at IS NULL) OR isfinite(run_at)));
+
+
+--
+-- Name: forget_limit_state(text); Type: FUNCTION; Schema: porter; Owner: -
+--
+
+CREATE FUNCTION porter.forget_limit_state(queue text) RETURNS void
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+BEGIN
+    IF NOT EXISTS (SELECT FROM porter.queue_limits l WHERE l.queue = forget_limit_state.queue AND l.max_starts IS NOT NULL) THEN
+        DELETE FROM porter.limit_starts s WHERE s.queue = forget_limit_state.queue;
+    END IF;
+    IF NOT EXISTS (SELECT FROM porter.queue_limits l WHERE l.queue = forget_limit_state.queue AND l.fair) THEN
+        DELETE FROM porter.limit_turns t WHERE t.queue = forget_limit_state.queue;
+    END IF;
+END
+$$;
 
 
 --
@@ -723,6 +1207,9 @@ BEGIN
     IF NEW.status IN ('finished', 'failed', 'canceled') THEN
         PERFORM porter.release_dependants_of(ARRAY[NEW.id]);
     END IF;
+    IF OLD.status = 'started' AND EXISTS (SELECT FROM porter.queue_limits l WHERE l.queue = NEW.queue) THEN
+        PERFORM pg_notify('porter_enqueue', NEW.queue);
+    END IF;
     RETURN NULL;
 END
 $$;
@@ -753,6 +1240,69 @@ BEGIN
         keep := keep - greatest(1, (excess + 3) / 4);
     END LOOP;
     RETURN left(value, keep);
+END
+$$;
+
+
+--
+-- Name: limit_stats(); Type: FUNCTION; Schema: porter; Owner: -
+--
+
+CREATE FUNCTION porter.limit_stats() RETURNS jsonb
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    SET jit TO 'off'
+    AS $$
+DECLARE
+    l record;
+    result jsonb := '[]';
+    running bigint;
+    started bigint;
+    waiting bigint;
+    is_full boolean;
+BEGIN
+    FOR l IN SELECT * FROM porter.queue_limits q ORDER BY q.queue, q.limit_key IS NOT NULL, q.each_key, q.limit_key LOOP
+        IF NOT l.each_key THEN
+            -- The queue as a whole, or one key.
+            SELECT count(*) INTO running FROM porter.jobs j
+            WHERE j.queue = l.queue AND j.status = 'started' AND (l.limit_key IS NULL OR j.limit_key = l.limit_key);
+            SELECT count(*) INTO started FROM porter.limit_starts s
+            WHERE s.queue = l.queue AND (l.limit_key IS NULL OR s.limit_key = l.limit_key) AND s.started_at > now() - l.per;
+            is_full := running >= l.max_running OR started >= l.max_starts;
+            waiting := 0;
+            IF coalesce(is_full, false) THEN
+                SELECT count(*) INTO waiting FROM porter.jobs j
+                WHERE j.queue = l.queue AND j.status IN ('queued', 'scheduled') AND j.run_at <= now()
+                  AND (l.limit_key IS NULL OR j.limit_key = l.limit_key);
+            END IF;
+        ELSE
+            -- Each key without a limit of its own, apart.
+            SELECT coalesce(sum(k.running), 0), coalesce(sum(k.runnable) FILTER (WHERE k.running >= l.max_running OR k.started >= l.max_starts), 0)
+            INTO running, waiting
+            FROM (
+                SELECT u.limit_key, sum(u.running) AS running, sum(u.runnable) AS runnable,
+                       (SELECT count(*) FROM porter.limit_starts s
+                        WHERE s.queue = l.queue AND s.limit_key = u.limit_key AND s.started_at > now() - l.per) AS started
+                FROM (
+                    SELECT j.limit_key, count(*) AS running, 0 AS runnable FROM porter.jobs j
+                    WHERE j.queue = l.queue AND j.status = 'started' AND j.limit_key IS NOT NULL GROUP BY j.limit_key
+                    UNION ALL
+                    SELECT j.limit_key, 0, count(*) FROM porter.jobs j
+                    WHERE j.queue = l.queue AND j.status IN ('queued', 'scheduled') AND j.run_at <= now() AND j.limit_key IS NOT NULL
+                    GROUP BY j.limit_key
+                ) AS u
+                WHERE NOT EXISTS (SELECT FROM porter.queue_limits o WHERE o.queue = l.queue AND o.limit_key = u.limit_key)
+                GROUP BY u.limit_key
+            ) AS k;
+        END IF;
+        result := result || jsonb_build_array(jsonb_build_object(
+            'queue', l.queue, 'limit_key', l.limit_key, 'each_key', l.each_key,
+            'scope', CASE WHEN l.limit_key IS NOT NULL THEN 'key' WHEN l.each_key THEN 'each key' ELSE 'queue' END,
+            'max_running', l.max_running, 'max_starts', l.max_starts,
+            'per_seconds', extract(epoch FROM l.per)::float8, 'fair', l.fair,
+            'running', running, 'waiting', waiting));
+    END LOOP;
+    RETURN result;
 END
 $$;
 
@@ -965,6 +1515,100 @@ CREATE FUNCTION porter.queue_is_paused(queue text) RETURNS boolean
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
     SELECT EXISTS (SELECT 1 FROM porter.paused_queues p WHERE p.queue = queue_is_paused.queue)
+$$;
+
+
+--
+-- Name: queue_stats(); Type: FUNCTION; Schema: porter; Owner: -
+--
+
+CREATE FUNCTION porter.queue_stats() RETURNS jsonb
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    SET jit TO 'off'
+    SET max_parallel_workers_per_gather TO '0'
+    AS $$
+    WITH waiting AS (
+        -- One index-only pass over jobs_claim_idx.
+        SELECT j.queue,
+               count(*) FILTER (WHERE j.run_at <= now()) AS queued,
+               count(*) FILTER (WHERE j.run_at > now()) AS scheduled,
+               min(j.run_at) FILTER (WHERE j.run_at <= now()) AS oldest
+        FROM porter.jobs j WHERE j.status IN ('queued', 'scheduled') GROUP BY j.queue
+    ), started AS (
+        -- jobs_started_worker_idx: at most one row per busy slot.
+        SELECT j.queue, count(*) AS n FROM porter.jobs j WHERE j.status = 'started' GROUP BY j.queue
+    ), deferred AS (
+        -- jobs_deferred_idx.
+        SELECT j.queue, count(*) AS n FROM porter.jobs j WHERE j.status = 'deferred' GROUP BY j.queue
+    ), failed AS (
+        -- jobs_failed_queue_idx.
+        SELECT j.queue, count(*) FILTER (WHERE j.ended_at >= now() - interval '1 hour') AS last_hour, count(*) AS last_day
+        FROM porter.jobs j WHERE j.status = 'failed' AND j.ended_at >= now() - interval '1 day' GROUP BY j.queue
+    ), alive AS (
+        SELECT w.queues, w.stats FROM porter.workers w
+        WHERE w.heartbeat_at >= now() - make_interval(secs => coalesce((w.stats->>'rescue_after')::float8, 20))
+    ), reported AS (
+        SELECT q.key AS queue, q.value AS figures FROM alive a CROSS JOIN LATERAL jsonb_each(a.stats->'queues') AS q
+    ), served AS (
+        SELECT r.queue, sum((r.figures->>'slots')::bigint) AS slots, sum((r.figures->>'busy')::bigint) AS busy,
+               sum((r.figures->>'finished')::bigint) AS finished
+        FROM reported r GROUP BY r.queue
+    ), buckets AS (
+        SELECT r.queue, k.kind, b.key::integer AS bucket, sum(b.value::bigint) AS n
+        FROM reported r
+        CROSS JOIN (VALUES ('wait'), ('run')) AS k(kind)
+        CROSS JOIN LATERAL jsonb_each_text(coalesce(r.figures->k.kind, '{}')) AS b
+        GROUP BY r.queue, k.kind, b.key::integer
+    ), percentiles AS (
+        SELECT c.queue, c.kind,
+               round(porter.stats_bucket_seconds(min(c.bucket) FILTER (WHERE c.below >= 0.50 * c.total))::numeric, 4) AS p50,
+               round(porter.stats_bucket_seconds(min(c.bucket) FILTER (WHERE c.below >= 0.95 * c.total))::numeric, 4) AS p95
+        FROM (SELECT b.queue, b.kind, b.bucket,
+                     sum(b.n) OVER (PARTITION BY b.queue, b.kind ORDER BY b.bucket) AS below,
+                     sum(b.n) OVER (PARTITION BY b.queue, b.kind) AS total
+              FROM buckets b) AS c
+        GROUP BY c.queue, c.kind
+    ), names AS (
+        SELECT queue FROM waiting
+        UNION SELECT queue FROM started
+        UNION SELECT queue FROM deferred
+        UNION SELECT queue FROM failed
+        UNION SELECT queue FROM porter.paused_queues
+        UNION SELECT unnest(a.queues) FROM alive a
+        UNION SELECT queue FROM served
+    )
+    SELECT jsonb_build_object(
+        'queues', coalesce((
+            SELECT jsonb_agg(jsonb_build_object(
+                'queue', n.queue,
+                'queued', coalesce(w.queued, 0),
+                'scheduled', coalesce(w.scheduled, 0),
+                'deferred', coalesce(d.n, 0),
+                'started', coalesce(s.n, 0),
+                'failed_last_hour', coalesce(f.last_hour, 0),
+                'failed_last_day', coalesce(f.last_day, 0),
+                'finished_per_minute', coalesce(v.finished, 0),
+                'lag_seconds', coalesce(round(extract(epoch FROM now() - w.oldest), 3), 0),
+                'wait_p50_seconds', pw.p50,
+                'wait_p95_seconds', pw.p95,
+                'run_p50_seconds', pr.p50,
+                'run_p95_seconds', pr.p95,
+                'paused', EXISTS (SELECT 1 FROM porter.paused_queues p WHERE p.queue = n.queue),
+                'slots', coalesce(v.slots, 0),
+                'slots_busy', coalesce(v.busy, 0)) ORDER BY n.queue)
+            FROM names n
+            LEFT JOIN waiting w ON w.queue = n.queue
+            LEFT JOIN started s ON s.queue = n.queue
+            LEFT JOIN deferred d ON d.queue = n.queue
+            LEFT JOIN failed f ON f.queue = n.queue
+            LEFT JOIN served v ON v.queue = n.queue
+            LEFT JOIN percentiles pw ON pw.queue = n.queue AND pw.kind = 'wait'
+            LEFT JOIN percentiles pr ON pr.queue = n.queue AND pr.kind = 'run'), '[]'::jsonb),
+        'workers', (SELECT count(*) FROM alive),
+        'slots_busy', coalesce((SELECT sum(busy) FROM served), 0),
+        'slots', coalesce((SELECT sum(slots) FROM served), 0),
+        'at', now())
 $$;
 
 
@@ -1266,6 +1910,64 @@ $_$;
 
 
 --
+-- Name: set_limit(text, text, boolean, integer, integer, interval, boolean); Type: FUNCTION; Schema: porter; Owner: -
+--
+
+CREATE FUNCTION porter.set_limit(queue text, limit_key text DEFAULT NULL::text, each_key boolean DEFAULT false, max_running integer DEFAULT NULL::integer, max_starts integer DEFAULT NULL::integer, per interval DEFAULT NULL::interval, fair boolean DEFAULT NULL::boolean) RETURNS void
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+BEGIN
+    PERFORM porter.check_queue_name(set_limit.queue, 'porter.set_limit');
+    PERFORM porter.check_limit_key(set_limit.limit_key, 'porter.set_limit');
+    IF set_limit.limit_key IS NOT NULL AND coalesce(set_limit.each_key, false) THEN
+        RAISE EXCEPTION 'porter.set_limit: pass limit_key or each_key, not both'
+            USING ERRCODE = 'invalid_parameter_value', COLUMN = 'each_key',
+                  HINT = 'limit_key => ''x'' limits one key; each_key => true limits every key without a limit of its own';
+    END IF;
+    IF set_limit.max_running IS NOT NULL AND set_limit.max_running <= 0 THEN
+        RAISE EXCEPTION 'porter.set_limit: max_running must be at least 1, got %', set_limit.max_running
+            USING ERRCODE = 'invalid_parameter_value', COLUMN = 'max_running',
+                  HINT = 'to stop a queue, use porter.pause_queue; to lift the limit, porter.clear_limit';
+    END IF;
+    IF set_limit.max_starts IS NOT NULL AND set_limit.max_starts <= 0 THEN
+        RAISE EXCEPTION 'porter.set_limit: max_starts must be at least 1, got %', set_limit.max_starts
+            USING ERRCODE = 'invalid_parameter_value', COLUMN = 'max_starts',
+                  HINT = 'to stop a queue, use porter.pause_queue; to lift the limit, porter.clear_limit';
+    END IF;
+    IF (set_limit.max_starts IS NULL) <> (set_limit.per IS NULL) THEN
+        RAISE EXCEPTION 'porter.set_limit: max_starts and per go together'
+            USING ERRCODE = 'invalid_parameter_value', COLUMN = CASE WHEN set_limit.per IS NULL THEN 'per' ELSE 'max_starts' END,
+                  HINT = 'e.g. max_starts => 100, per => interval ''1 minute''';
+    END IF;
+    IF set_limit.per <= interval '0' THEN
+        RAISE EXCEPTION 'porter.set_limit: per must be a positive interval, got %', set_limit.per
+            USING ERRCODE = 'invalid_parameter_value', COLUMN = 'per',
+                  HINT = 'e.g. per => interval ''1 minute''';
+    END IF;
+    IF coalesce(set_limit.fair, false) AND (set_limit.limit_key IS NOT NULL OR coalesce(set_limit.each_key, false)) THEN
+        RAISE EXCEPTION 'porter.set_limit: fair is set on a queue, not on a key'
+            USING ERRCODE = 'invalid_parameter_value', COLUMN = 'fair',
+                  HINT = format('SELECT porter.set_limit(%L, fair => true)', set_limit.queue);
+    END IF;
+    IF set_limit.max_running IS NULL AND set_limit.max_starts IS NULL AND NOT coalesce(set_limit.fair, false) THEN
+        RAISE EXCEPTION 'porter.set_limit: no limit given'
+            USING ERRCODE = 'invalid_parameter_value', COLUMN = 'max_running',
+                  HINT = 'pass max_running, max_starts with per, or fair => true; to remove a limit, use porter.clear_limit';
+    END IF;
+    INSERT INTO porter.queue_limits AS l (queue, limit_key, each_key, max_running, max_starts, per, fair, updated_at)
+    VALUES (set_limit.queue, set_limit.limit_key, coalesce(set_limit.each_key, false), set_limit.max_running,
+            set_limit.max_starts, set_limit.per, coalesce(set_limit.fair, false), now())
+    ON CONFLICT ON CONSTRAINT queue_limits_scope_key DO UPDATE
+    SET max_running = excluded.max_running, max_starts = excluded.max_starts, per = excluded.per,
+        fair = excluded.fair, updated_at = excluded.updated_at;
+    PERFORM porter.forget_limit_state(set_limit.queue);
+    PERFORM pg_notify('porter_enqueue', set_limit.queue);
+END
+$$;
+
+
+--
 -- Name: stats(); Type: FUNCTION; Schema: porter; Owner: -
 --
 
@@ -1273,89 +1975,8 @@ CREATE FUNCTION porter.stats() RETURNS jsonb
     LANGUAGE sql STABLE SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'pg_temp'
     SET jit TO 'off'
-    SET max_parallel_workers_per_gather TO '0'
     AS $$
-    WITH waiting AS (
-        -- One index-only pass over jobs_claim_idx.
-        SELECT j.queue,
-               count(*) FILTER (WHERE j.run_at <= now()) AS queued,
-               count(*) FILTER (WHERE j.run_at > now()) AS scheduled,
-               min(j.run_at) FILTER (WHERE j.run_at <= now()) AS oldest
-        FROM porter.jobs j WHERE j.status IN ('queued', 'scheduled') GROUP BY j.queue
-    ), started AS (
-        -- jobs_started_worker_idx: at most one row per busy slot.
-        SELECT j.queue, count(*) AS n FROM porter.jobs j WHERE j.status = 'started' GROUP BY j.queue
-    ), deferred AS (
-        -- jobs_deferred_idx.
-        SELECT j.queue, count(*) AS n FROM porter.jobs j WHERE j.status = 'deferred' GROUP BY j.queue
-    ), failed AS (
-        -- jobs_failed_queue_idx.
-        SELECT j.queue, count(*) FILTER (WHERE j.ended_at >= now() - interval '1 hour') AS last_hour, count(*) AS last_day
-        FROM porter.jobs j WHERE j.status = 'failed' AND j.ended_at >= now() - interval '1 day' GROUP BY j.queue
-    ), alive AS (
-        SELECT w.queues, w.stats FROM porter.workers w
-        WHERE w.heartbeat_at >= now() - make_interval(secs => coalesce((w.stats->>'rescue_after')::float8, 20))
-    ), reported AS (
-        SELECT q.key AS queue, q.value AS figures FROM alive a CROSS JOIN LATERAL jsonb_each(a.stats->'queues') AS q
-    ), served AS (
-        SELECT r.queue, sum((r.figures->>'slots')::bigint) AS slots, sum((r.figures->>'busy')::bigint) AS busy,
-               sum((r.figures->>'finished')::bigint) AS finished
-        FROM reported r GROUP BY r.queue
-    ), buckets AS (
-        SELECT r.queue, k.kind, b.key::integer AS bucket, sum(b.value::bigint) AS n
-        FROM reported r
-        CROSS JOIN (VALUES ('wait'), ('run')) AS k(kind)
-        CROSS JOIN LATERAL jsonb_each_text(coalesce(r.figures->k.kind, '{}')) AS b
-        GROUP BY r.queue, k.kind, b.key::integer
-    ), percentiles AS (
-        SELECT c.queue, c.kind,
-               round(porter.stats_bucket_seconds(min(c.bucket) FILTER (WHERE c.below >= 0.50 * c.total))::numeric, 4) AS p50,
-               round(porter.stats_bucket_seconds(min(c.bucket) FILTER (WHERE c.below >= 0.95 * c.total))::numeric, 4) AS p95
-        FROM (SELECT b.queue, b.kind, b.bucket,
-                     sum(b.n) OVER (PARTITION BY b.queue, b.kind ORDER BY b.bucket) AS below,
-                     sum(b.n) OVER (PARTITION BY b.queue, b.kind) AS total
-              FROM buckets b) AS c
-        GROUP BY c.queue, c.kind
-    ), names AS (
-        SELECT queue FROM waiting
-        UNION SELECT queue FROM started
-        UNION SELECT queue FROM deferred
-        UNION SELECT queue FROM failed
-        UNION SELECT queue FROM porter.paused_queues
-        UNION SELECT unnest(a.queues) FROM alive a
-        UNION SELECT queue FROM served
-    )
-    SELECT jsonb_build_object(
-        'queues', coalesce((
-            SELECT jsonb_agg(jsonb_build_object(
-                'queue', n.queue,
-                'queued', coalesce(w.queued, 0),
-                'scheduled', coalesce(w.scheduled, 0),
-                'deferred', coalesce(d.n, 0),
-                'started', coalesce(s.n, 0),
-                'failed_last_hour', coalesce(f.last_hour, 0),
-                'failed_last_day', coalesce(f.last_day, 0),
-                'finished_per_minute', coalesce(v.finished, 0),
-                'lag_seconds', coalesce(round(extract(epoch FROM now() - w.oldest), 3), 0),
-                'wait_p50_seconds', pw.p50,
-                'wait_p95_seconds', pw.p95,
-                'run_p50_seconds', pr.p50,
-                'run_p95_seconds', pr.p95,
-                'paused', EXISTS (SELECT 1 FROM porter.paused_queues p WHERE p.queue = n.queue),
-                'slots', coalesce(v.slots, 0),
-                'slots_busy', coalesce(v.busy, 0)) ORDER BY n.queue)
-            FROM names n
-            LEFT JOIN waiting w ON w.queue = n.queue
-            LEFT JOIN started s ON s.queue = n.queue
-            LEFT JOIN deferred d ON d.queue = n.queue
-            LEFT JOIN failed f ON f.queue = n.queue
-            LEFT JOIN served v ON v.queue = n.queue
-            LEFT JOIN percentiles pw ON pw.queue = n.queue AND pw.kind = 'wait'
-            LEFT JOIN percentiles pr ON pr.queue = n.queue AND pr.kind = 'run'), '[]'::jsonb),
-        'workers', (SELECT count(*) FROM alive),
-        'slots_busy', coalesce((SELECT sum(busy) FROM served), 0),
-        'slots', coalesce((SELECT sum(slots) FROM served), 0),
-        'at', now())
+    SELECT porter.queue_stats() || jsonb_build_object('limits', porter.limit_stats())
 $$;
 
 
@@ -1416,6 +2037,8 @@ CREATE TABLE porter.jobs (
     cancel_requested_at timestamp with time zone,
     depends_on bigint[],
     enqueued_by text DEFAULT SESSION_USER,
+    limit_key text,
+    debounced boolean DEFAULT false NOT NULL,
     CONSTRAINT jobs_args_is_object CHECK ((jsonb_typeof(args) = 'object'::text)),
     CONSTRAINT jobs_args_within_limit CHECK ((pg_column_size(args) <= 1048576)),
     CONSTRAINT jobs_attempts_not_negative CHECK ((attempts >= 0)),
@@ -1492,6 +2115,100 @@ ALTER TABLE porter.jobs ALTER COLUMN id ADD GENERATED BY DEFAULT AS IDENTITY (
     NO MAXVALUE
     CACHE 1
 );
+
+
+--
+-- Name: limit_starts; Type: TABLE; Schema: porter; Owner: -
+--
+
+CREATE TABLE porter.limit_starts (
+    queue text NOT NULL,
+    limit_key text,
+    started_at timestamp with time zone NOT NULL
+);
+
+
+--
+-- Name: TABLE limit_starts; Type: COMMENT; Schema: porter; Owner: -
+--
+
+COMMENT ON TABLE porter.limit_starts IS 'Claim times of rate-limited queues, kept for the length of their longest window (porter.claim_limited).';
+
+
+--
+-- Name: limit_turns; Type: TABLE; Schema: porter; Owner: -
+--
+
+CREATE TABLE porter.limit_turns (
+    queue text NOT NULL,
+    last_key text
+);
+
+
+--
+-- Name: TABLE limit_turns; Type: COMMENT; Schema: porter; Owner: -
+--
+
+COMMENT ON TABLE porter.limit_turns IS 'The last key each fair queue''s claim served, so the next claim starts after it.';
+
+
+--
+-- Name: queue_limits; Type: TABLE; Schema: porter; Owner: -
+--
+
+CREATE TABLE porter.queue_limits (
+    queue text NOT NULL,
+    limit_key text,
+    each_key boolean DEFAULT false NOT NULL,
+    max_running integer,
+    max_starts integer,
+    per interval,
+    fair boolean DEFAULT false NOT NULL,
+    updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT queue_limits_fair_on_queue CHECK (((NOT fair) OR ((limit_key IS NULL) AND (NOT each_key)))),
+    CONSTRAINT queue_limits_key_not_empty CHECK ((btrim(limit_key) <> ''::text)),
+    CONSTRAINT queue_limits_limits_something CHECK (((max_running IS NOT NULL) OR (max_starts IS NOT NULL) OR fair)),
+    CONSTRAINT queue_limits_max_running_positive CHECK ((max_running > 0)),
+    CONSTRAINT queue_limits_max_starts_positive CHECK ((max_starts > 0)),
+    CONSTRAINT queue_limits_one_scope CHECK ((NOT (each_key AND (limit_key IS NOT NULL)))),
+    CONSTRAINT queue_limits_per_positive CHECK ((per > '00:00:00'::interval)),
+    CONSTRAINT queue_limits_starts_with_per CHECK (((max_starts IS NULL) = (per IS NULL)))
+);
+
+
+--
+-- Name: TABLE queue_limits; Type: COMMENT; Schema: porter; Owner: -
+--
+
+COMMENT ON TABLE porter.queue_limits IS 'Flow-control limits, one row per scope; change them with porter.set_limit and porter.clear_limit, read them in porter.limits.';
+
+
+--
+-- Name: limits; Type: VIEW; Schema: porter; Owner: -
+--
+
+CREATE VIEW porter.limits AS
+ SELECT l.queue,
+    l.limit_key,
+    l.each_key,
+        CASE
+            WHEN (l.limit_key IS NOT NULL) THEN 'key'::text
+            WHEN l.each_key THEN 'each key'::text
+            ELSE 'queue'::text
+        END AS scope,
+    l.max_running,
+    l.max_starts,
+    l.per,
+    l.fair,
+    l.updated_at
+   FROM porter.queue_limits l;
+
+
+--
+-- Name: VIEW limits; Type: COMMENT; Schema: porter; Owner: -
+--
+
+COMMENT ON VIEW porter.limits IS 'Flow-control limits: per queue, per key of a queue, or for each key of a queue (see porter.set_limit).';
 
 
 --
@@ -1655,11 +2372,27 @@ ALTER TABLE ONLY porter.grantees
 
 
 --
+-- Name: jobs jobs_limit_key_not_empty; Type: CHECK CONSTRAINT; Schema: porter; Owner: -
+--
+
+ALTER TABLE porter.jobs
+    ADD CONSTRAINT jobs_limit_key_not_empty CHECK ((btrim(limit_key) <> ''::text)) NOT VALID;
+
+
+--
 -- Name: jobs jobs_pkey; Type: CONSTRAINT; Schema: porter; Owner: -
 --
 
 ALTER TABLE ONLY porter.jobs
     ADD CONSTRAINT jobs_pkey PRIMARY KEY (id);
+
+
+--
+-- Name: limit_turns limit_turns_pkey; Type: CONSTRAINT; Schema: porter; Owner: -
+--
+
+ALTER TABLE ONLY porter.limit_turns
+    ADD CONSTRAINT limit_turns_pkey PRIMARY KEY (queue);
 
 
 --
@@ -1676,6 +2409,14 @@ ALTER TABLE ONLY porter.paused_queues
 
 ALTER TABLE ONLY porter.privileges
     ADD CONSTRAINT privileges_pkey PRIMARY KEY (kind, privilege, object);
+
+
+--
+-- Name: queue_limits queue_limits_scope_key; Type: CONSTRAINT; Schema: porter; Owner: -
+--
+
+ALTER TABLE ONLY porter.queue_limits
+    ADD CONSTRAINT queue_limits_scope_key UNIQUE NULLS NOT DISTINCT (queue, limit_key, each_key);
 
 
 --
@@ -1772,7 +2513,14 @@ CREATE INDEX jobs_failed_queue_idx ON porter.jobs USING btree (queue, ended_at) 
 -- Name: jobs_job_id_active_key; Type: INDEX; Schema: porter; Owner: -
 --
 
-CREATE UNIQUE INDEX jobs_job_id_active_key ON porter.jobs USING btree (job_id) WHERE ((job_id IS NOT NULL) AND (status = ANY (ARRAY['queued'::text, 'scheduled'::text, 'started'::text, 'deferred'::text])));
+CREATE UNIQUE INDEX jobs_job_id_active_key ON porter.jobs USING btree (job_id) WHERE ((job_id IS NOT NULL) AND (status = ANY (ARRAY['queued'::text, 'scheduled'::text, 'started'::text, 'deferred'::text])) AND (NOT ((status = 'started'::text) AND debounced)));
+
+
+--
+-- Name: jobs_limit_claim_idx; Type: INDEX; Schema: porter; Owner: -
+--
+
+CREATE INDEX jobs_limit_claim_idx ON porter.jobs USING btree (queue, at_front DESC, priority, limit_key, run_at, id) WHERE ((status = ANY (ARRAY['queued'::text, 'scheduled'::text])) AND (limit_key IS NOT NULL));
 
 
 --
@@ -1780,6 +2528,13 @@ CREATE UNIQUE INDEX jobs_job_id_active_key ON porter.jobs USING btree (job_id) W
 --
 
 CREATE INDEX jobs_started_worker_idx ON porter.jobs USING btree (worker_id) WHERE (status = 'started'::text);
+
+
+--
+-- Name: limit_starts_queue_key_idx; Type: INDEX; Schema: porter; Owner: -
+--
+
+CREATE INDEX limit_starts_queue_key_idx ON porter.limit_starts USING btree (queue, limit_key, started_at);
 
 
 --
@@ -1839,10 +2594,31 @@ REVOKE ALL ON FUNCTION porter.check_enqueue(method text, args jsonb, queue text,
 
 
 --
+-- Name: FUNCTION check_limit_key(limit_key text, caller text); Type: ACL; Schema: porter; Owner: -
+--
+
+REVOKE ALL ON FUNCTION porter.check_limit_key(limit_key text, caller text) FROM PUBLIC;
+
+
+--
 -- Name: FUNCTION check_queue_name(queue text, caller text); Type: ACL; Schema: porter; Owner: -
 --
 
 REVOKE ALL ON FUNCTION porter.check_queue_name(queue text, caller text) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION claim_limited(queue text, worker_id text, wanted integer, skip_methods text[], skip_documents text[]); Type: ACL; Schema: porter; Owner: -
+--
+
+REVOKE ALL ON FUNCTION porter.claim_limited(queue text, worker_id text, wanted integer, skip_methods text[], skip_documents text[]) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION clear_limit(queue text, limit_key text, each_key boolean); Type: ACL; Schema: porter; Owner: -
+--
+
+REVOKE ALL ON FUNCTION porter.clear_limit(queue text, limit_key text, each_key boolean) FROM PUBLIC;
 
 
 --
@@ -1881,17 +2657,24 @@ REVOKE ALL ON FUNCTION porter.end_attempts(worker_id text, started jsonb, outcom
 
 
 --
--- Name: FUNCTION enqueue(method text, args jsonb, queue text, job_id text, deduplicate boolean, at_front boolean, timeout integer, run_at timestamp with time zone, priority integer, max_attempts integer, depends_on bigint[]); Type: ACL; Schema: porter; Owner: -
+-- Name: FUNCTION enqueue(method text, args jsonb, queue text, job_id text, deduplicate boolean, at_front boolean, timeout integer, run_at timestamp with time zone, priority integer, max_attempts integer, depends_on bigint[], limit_key text, debounce interval, debounce_max interval); Type: ACL; Schema: porter; Owner: -
 --
 
-REVOKE ALL ON FUNCTION porter.enqueue(method text, args jsonb, queue text, job_id text, deduplicate boolean, at_front boolean, timeout integer, run_at timestamp with time zone, priority integer, max_attempts integer, depends_on bigint[]) FROM PUBLIC;
+REVOKE ALL ON FUNCTION porter.enqueue(method text, args jsonb, queue text, job_id text, deduplicate boolean, at_front boolean, timeout integer, run_at timestamp with time zone, priority integer, max_attempts integer, depends_on bigint[], limit_key text, debounce interval, debounce_max interval) FROM PUBLIC;
 
 
 --
--- Name: FUNCTION enqueue_doc(doctype text, name text, method text, args jsonb, queue text, job_id text, deduplicate boolean, at_front boolean, timeout integer, run_at timestamp with time zone, priority integer, max_attempts integer, depends_on bigint[]); Type: ACL; Schema: porter; Owner: -
+-- Name: FUNCTION enqueue_debounced(method text, args jsonb, queue text, job_id text, deduplicate boolean, at_front boolean, timeout integer, run_at timestamp with time zone, priority integer, max_attempts integer, depends_on bigint[], limit_key text, debounce interval, debounce_max interval); Type: ACL; Schema: porter; Owner: -
 --
 
-REVOKE ALL ON FUNCTION porter.enqueue_doc(doctype text, name text, method text, args jsonb, queue text, job_id text, deduplicate boolean, at_front boolean, timeout integer, run_at timestamp with time zone, priority integer, max_attempts integer, depends_on bigint[]) FROM PUBLIC;
+REVOKE ALL ON FUNCTION porter.enqueue_debounced(method text, args jsonb, queue text, job_id text, deduplicate boolean, at_front boolean, timeout integer, run_at timestamp with time zone, priority integer, max_attempts integer, depends_on bigint[], limit_key text, debounce interval, debounce_max interval) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION enqueue_doc(doctype text, name text, method text, args jsonb, queue text, job_id text, deduplicate boolean, at_front boolean, timeout integer, run_at timestamp with time zone, priority integer, max_attempts integer, depends_on bigint[], limit_key text, debounce interval, debounce_max interval); Type: ACL; Schema: porter; Owner: -
+--
+
+REVOKE ALL ON FUNCTION porter.enqueue_doc(doctype text, name text, method text, args jsonb, queue text, job_id text, deduplicate boolean, at_front boolean, timeout integer, run_at timestamp with time zone, priority integer, max_attempts integer, depends_on bigint[], limit_key text, debounce interval, debounce_max interval) FROM PUBLIC;
 
 
 --
@@ -1913,6 +2696,13 @@ REVOKE ALL ON FUNCTION porter.enqueue_row_event() FROM PUBLIC;
 --
 
 REVOKE ALL ON FUNCTION porter.enqueue_valid(method text, args jsonb, queue text, job_id text, deduplicate boolean, timeout integer, max_attempts integer, run_at timestamp with time zone, limits porter.settings) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION forget_limit_state(queue text); Type: ACL; Schema: porter; Owner: -
+--
+
+REVOKE ALL ON FUNCTION porter.forget_limit_state(queue text) FROM PUBLIC;
 
 
 --
@@ -1972,6 +2762,13 @@ REVOKE ALL ON FUNCTION porter.left_bytes(value text, max_bytes integer) FROM PUB
 
 
 --
+-- Name: FUNCTION limit_stats(); Type: ACL; Schema: porter; Owner: -
+--
+
+REVOKE ALL ON FUNCTION porter.limit_stats() FROM PUBLIC;
+
+
+--
 -- Name: FUNCTION lock_parents(parents bigint[], OUT waiting boolean, OUT dead_parent bigint, OUT dead_status text, OUT dead_method text); Type: ACL; Schema: porter; Owner: -
 --
 
@@ -2025,6 +2822,13 @@ REVOKE ALL ON FUNCTION porter.publish_realtime(event text, message jsonb, job bi
 --
 
 REVOKE ALL ON FUNCTION porter.queue_is_paused(queue text) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION queue_stats(); Type: ACL; Schema: porter; Owner: -
+--
+
+REVOKE ALL ON FUNCTION porter.queue_stats() FROM PUBLIC;
 
 
 --
@@ -2088,6 +2892,13 @@ REVOKE ALL ON FUNCTION porter.revoke_grants(role_name text) FROM PUBLIC;
 --
 
 REVOKE ALL ON FUNCTION porter.set_limit(name text, value integer) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION set_limit(queue text, limit_key text, each_key boolean, max_running integer, max_starts integer, per interval, fair boolean); Type: ACL; Schema: porter; Owner: -
+--
+
+REVOKE ALL ON FUNCTION porter.set_limit(queue text, limit_key text, each_key boolean, max_running integer, max_starts integer, per interval, fair boolean) FROM PUBLIC;
 
 
 --

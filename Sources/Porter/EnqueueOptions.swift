@@ -28,13 +28,25 @@ public struct EnqueueOptions: Sendable, Hashable {
     /// one has finished, and is canceled, naming the parent, when one fails or is canceled.
     /// Default: `[]`.
     public var dependsOn: [Int64]
+    /// The key the queue's flow-control limits count this job by (a tenant, a franchise, a
+    /// provider): see `porter.set_limit`. At most as many bytes as a method name. Default: `nil`,
+    /// only the queue's own limits apply.
+    public var limitKey: String?
+    /// With a `jobID`: while a job with that key waits (not yet started), enqueueing again
+    /// replaces its arguments and moves it to run this long after the latest enqueue, and
+    /// returns its id; once it has started, the next enqueue makes a new job. Positive.
+    /// Default: `nil`, no debounce.
+    public var debounce: Duration?
+    /// With `debounce`: the latest a debounced job may be moved to, counted from its first
+    /// enqueue; at least `debounce`. Default: `nil`, no cap.
+    public var debounceMax: Duration?
     /// Run the job inline in the caller instead of enqueueing it, as Frappe's `now=True`
     /// does; for tests. It gets `timeout`, else its queue's in the client's `queues`, as a
     /// worker would give it. Default: `false`.
     public var now: Bool
 
     /// Options with every default as documented on each property: the `default` queue, no
-    /// `jobID`, the queue's timeout and attempts, priority 0, no dependencies, now.
+    /// `jobID`, the queue's timeout and attempts, priority 0, no dependencies, no limit key, no debounce, now.
     public init(
         queue: String = "default",
         timeout: Int? = nil,
@@ -46,6 +58,9 @@ public struct EnqueueOptions: Sendable, Hashable {
         priority: Int = 0,
         maxAttempts: Int? = nil,
         dependsOn: [Int64] = [],
+        limitKey: String? = nil,
+        debounce: Duration? = nil,
+        debounceMax: Duration? = nil,
         now: Bool = false
     ) {
         self.queue = queue
@@ -58,6 +73,9 @@ public struct EnqueueOptions: Sendable, Hashable {
         self.priority = priority
         self.maxAttempts = maxAttempts
         self.dependsOn = dependsOn
+        self.limitKey = limitKey
+        self.debounce = debounce
+        self.debounceMax = debounceMax
         self.now = now
     }
 
@@ -74,6 +92,16 @@ public struct EnqueueOptions: Sendable, Hashable {
 
     /// The delay in seconds, as the SQL functions take it.
     var delaySeconds: Double? {
-        delay.map { Double($0.components.seconds) + Double($0.components.attoseconds) / 1e18 }
+        delay.map(Self.seconds)
+    }
+
+    /// `debounce` in seconds, as porter.enqueue_many takes it.
+    var debounceSeconds: Double? { debounce.map(Self.seconds) }
+
+    /// `debounceMax` in seconds.
+    var debounceMaxSeconds: Double? { debounceMax.map(Self.seconds) }
+
+    private static func seconds(_ duration: Duration) -> Double {
+        Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
     }
 }

@@ -42,15 +42,18 @@ public struct EnqueueRequest: Sendable, Hashable {
     /// enqueueMany's time.
     var jsonFields: [(key: String, value: JSONElementValue)] {
         var fields: [(key: String, value: JSONElementValue)] = []
-        fields.reserveCapacity(12)
+        fields.reserveCapacity(15)
         if args.text != "{}" { fields.append(("args", .raw(args.text))) }
         if options.atFront { fields.append(("at_front", .bool(true))) }
+        if let debounce = options.debounceSeconds { fields.append(("debounce", .double(debounce))) }
+        if let debounceMax = options.debounceMaxSeconds { fields.append(("debounce_max", .double(debounceMax))) }
         if options.deduplicate { fields.append(("deduplicate", .bool(true))) }
         if let delay = options.delaySeconds { fields.append(("delay", .double(delay))) }
         if !options.dependsOn.isEmpty {
             fields.append(("depends_on", .raw("[" + options.dependsOn.map(String.init).joined(separator: ",") + "]")))
         }
         if let jobID = options.jobID { fields.append(("job_id", .string(jobID))) }
+        if let limitKey = options.limitKey { fields.append(("limit_key", .string(limitKey))) }
         if let maxAttempts = options.maxAttempts { fields.append(("max_attempts", .int(maxAttempts))) }
         fields.append(("method", .string(method)))
         if options.priority != 0 { fields.append(("priority", .int(options.priority))) }

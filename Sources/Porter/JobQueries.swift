@@ -21,7 +21,7 @@ package enum JobQueries {
             return "$\(binds.count)"
         }
         // porter.enqueue's parameters after method: whether each is at the default of the
-        // function's signature, and how it is written when it is not.
+        // function's signature (migrations 0019 and 0020), and how it is written when it is not.
         let hasRunAt = options.runAt != nil || options.delaySeconds != nil
         let byName: [String: (isDefault: Bool, write: () -> String)] = [
             "args": (request.args.text == "{}", { bind(request.args) + "::jsonb" }),
@@ -37,6 +37,9 @@ package enum JobQueries {
             "priority": (options.priority == 0, { bind(options.priority) }),
             "max_attempts": (options.maxAttempts == nil, { bind(options.maxAttempts) }),
             "depends_on": (options.dependsOn.isEmpty, { bind(options.dependsOn) + "::bigint[]" }),
+            "limit_key": (options.limitKey == nil, { bind(options.limitKey) + "::text" }),
+            "debounce": (options.debounce == nil, { "pg_catalog.make_interval(secs => \(bind(options.debounceSeconds))::float8)" }),
+            "debounce_max": (options.debounceMax == nil, { "pg_catalog.make_interval(secs => \(bind(options.debounceMaxSeconds))::float8)" }),
         ]
         let arguments = enqueueParameters.dropFirst().map { byName[$0]! }
         let given = (arguments.lastIndex { !$0.isDefault } ?? -1) + 1
@@ -49,18 +52,23 @@ package enum JobQueries {
     /// order down; a test compares it with the database's (`pg_proc.proargnames`).
     package static let enqueueParameters = [
         "method", "args", "queue", "job_id", "deduplicate", "at_front", "timeout", "run_at", "priority", "max_attempts",
-        "depends_on",
+        "depends_on", "limit_key", "debounce", "debounce_max",
     ]
 
     /// Enqueues a document method through porter.enqueue_doc (which calls porter.enqueue).
+    /// Without runAt and delay, run_at goes as NULL, which porter.enqueue reads as now (and a
+    /// debounced job as now + debounce).
     package static func enqueueDoc(_ job: DocumentJob, options: EnqueueOptions) -> PQQuery {
         """
             SELECT porter.enqueue_doc(doctype => \(job.doctype), name => \(job.name), method => \(job.docMethod), \
             args => \(job.kwargs)::jsonb, queue => \(options.queue), job_id => \(options.jobID), \
             deduplicate => \(options.deduplicate), at_front => \(options.atFront), timeout => \(options.timeout), \
-            run_at => coalesce(\(options.runAt)::timestamptz, pg_catalog.now() + pg_catalog.make_interval(secs => coalesce(\(options.delaySeconds)::float8, 0))), \
+            run_at => coalesce(\(options.runAt)::timestamptz, pg_catalog.now() + pg_catalog.make_interval(secs => \(options.delaySeconds)::float8)), \
             priority => \(options.priority), max_attempts => \(options.maxAttempts), \
-            depends_on => \(options.dependsOn.isEmpty ? nil : options.dependsOn)::bigint[])
+            depends_on => \(options.dependsOn.isEmpty ? nil : options.dependsOn)::bigint[], \
+            limit_key => \(options.limitKey)::text, \
+            debounce => pg_catalog.make_interval(secs => \(options.debounceSeconds)::float8), \
+            debounce_max => pg_catalog.make_interval(secs => \(options.debounceMaxSeconds)::float8))
             """
     }
 
@@ -100,7 +108,8 @@ extension JobQueries {
         let options = request.options
         return """
             SELECT porter.check_enqueue(\(request.method), \(request.args)::jsonb, \(options.queue), \
-            \(options.jobID), \(options.deduplicate), \(options.timeout), \(options.maxAttempts))
+            \(options.jobID), \(options.deduplicate), \(options.timeout), \(options.maxAttempts)), \
+            porter.check_limit_key(\(options.limitKey)::text, 'porter.enqueue')
             """
     }
 }

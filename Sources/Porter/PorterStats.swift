@@ -50,8 +50,43 @@ public struct PorterStats: Sendable, Hashable, Codable {
         }
     }
 
+    /// One flow-control limit (`porter.limits`) with what runs against it and what waits
+    /// because of it (porter.limit_stats(), migration 0022).
+    public struct Limit: Sendable, Hashable, Codable {
+        /// The limit as it is set.
+        public var limit: QueueLimit
+        /// Jobs of the limit's scope that run now (started and not ended).
+        public var running: Int
+        /// Jobs of the limit's scope that may run now but wait because the scope is full (its
+        /// running jobs or its starts in the window are at the limit). A job can wait because of
+        /// its queue's limit and its key's at once, and is then counted under both.
+        public var waiting: Int
+
+        /// Decodes porter.limit_stats()'s object: the limit's keys beside running and waiting.
+        public init(from decoder: any Decoder) throws {
+            limit = try QueueLimit(from: decoder)
+            let container = try decoder.container(keyedBy: CodingKeys.self)
+            running = try container.decode(Int.self, forKey: .running)
+            waiting = try container.decode(Int.self, forKey: .waiting)
+        }
+
+        /// Encodes the object porter.limit_stats() returns.
+        public func encode(to encoder: any Encoder) throws {
+            try limit.encode(to: encoder)
+            var container = encoder.container(keyedBy: CodingKeys.self)
+            try container.encode(running, forKey: .running)
+            try container.encode(waiting, forKey: .waiting)
+        }
+
+        enum CodingKeys: String, CodingKey {
+            case running, waiting
+        }
+    }
+
     /// Each queue's figures, one entry per queue.
     public var queues: [Queue]
+    /// Each flow-control limit with its running and held-back jobs; empty when none is set.
+    public var limits: [Limit]
     /// Live workers: their last heartbeat is more recent than their `rescue_after`.
     public var workers: Int
     /// The live workers' slots running a job.
@@ -62,8 +97,19 @@ public struct PorterStats: Sendable, Hashable, Codable {
     public var at: Date
 
     enum CodingKeys: String, CodingKey {
-        case queues, workers, slots, at
+        case queues, workers, slots, at, limits
         case slotsBusy = "slots_busy"
+    }
+
+    /// Decodes porter.stats()'s object; one from a schema before migration 0022 has no limits.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        queues = try container.decode([Queue].self, forKey: .queues)
+        workers = try container.decode(Int.self, forKey: .workers)
+        slotsBusy = try container.decode(Int.self, forKey: .slotsBusy)
+        slots = try container.decode(Int.self, forKey: .slots)
+        at = try container.decode(Date.self, forKey: .at)
+        limits = try container.decodeIfPresent([Limit].self, forKey: .limits) ?? []
     }
 
     /// One queue's figures, if the queue appears.

@@ -35,6 +35,9 @@ struct WorkerBench {
             registry: registry, logger: logger)
         try await porter.migrate()
         try await porter.pool.query("DELETE FROM porter.jobs WHERE queue = \(queue)")
+        // A run stopped half way may have left the flow-control workload's limits behind.
+        try await porter.clearLimit(queue: queue)
+        try await porter.clearLimit(queue: queue, eachKey: true)
         let settings = try await porter.pool.query("SELECT current_setting('fsync'), current_setting('synchronous_commit')").first
         print("fsync=\(settings?[0] ?? "?") synchronous_commit=\(settings?[1] ?? "?")")
         print("job_events=\(jobEvents)")
@@ -48,14 +51,19 @@ struct WorkerBench {
         return Worker(client: porter, configuration: configuration, queues: [Self.queue], logger: logger)
     }
 
-    /// Enqueues `count` no-op jobs with enqueueMany, 1,000 per statement.
-    func fill(_ count: Int) async throws {
-        var left = count
-        while left > 0 {
-            let batch = min(left, 1000)
+    /// Enqueues `count` no-op jobs with enqueueMany, 1,000 per statement; with `keys`, job i
+    /// has limit_key `key:<i mod keys>`, so the keys take turns through the queue.
+    func fill(_ count: Int, keys: Int = 0) async throws {
+        var done = 0
+        while done < count {
+            let batch = min(count - done, 1000)
             _ = try await porter.enqueueMany(
-                (0..<batch).map { _ in EnqueueRequest(method: "bench.noop", options: EnqueueOptions(queue: Self.queue)) })
-            left -= batch
+                (done..<(done + batch)).map { index in
+                    EnqueueRequest(
+                        method: "bench.noop",
+                        options: EnqueueOptions(queue: Self.queue, limitKey: keys > 0 ? "key:\(index % keys)" : nil))
+                })
+            done += batch
         }
     }
 
@@ -141,15 +149,27 @@ struct BurndownBenchCommand: AsyncParsableCommand {
     @Flag(help: "Record Porter's metrics into a Prometheus registry, as `porter worker --metrics-port` does, to measure what they cost.")
     var metrics = false
 
+    @Option(
+        name: .customLong("limited-keys"),
+        help: """
+            After the unlimited run, the flow-control workload: the same jobs spread over this many limit keys,             each limited to 1 running (e.g. 1000), \(BurndownBenchCommand.keysRange.text); 0 skips it.
+            """)
+    var limitedKeys: Int = 0
+
+    @Flag(help: "With --limited-keys: the queue takes turns among its keys (fair => true).")
+    var fair = false
+
     @OptionGroup var connection: ConnectionOptions
 
     static let jobsRange = FlagRange("--jobs", 1...10_000_000)
     static let historyRange = FlagRange("--history", 0...100_000_000)
+    static let keysRange = FlagRange("--limited-keys", 0...10_000_000)
 
     func validate() throws {
         try Self.jobsRange.check(jobs)
         try WorkerBench.concurrencyRange.check(concurrency)
         try Self.historyRange.check(history)
+        try Self.keysRange.check(limitedKeys)
     }
 
     func run() async throws {
@@ -199,6 +219,7 @@ struct BurndownBenchCommand: AsyncParsableCommand {
         let rate = Double(jobs) / elapsed.seconds
         print("porter worker: \(jobs) jobs with \(concurrency) slots in \(format(elapsed.seconds)) s: \(Int(rate)) jobs/s"
             + (raw.map { ", \(format(rate / $0))× the raw loop" } ?? ""))
+        let limitedRate = try await limitedRun(bench, unlimited: rate)
         await bench.stop()
         let processCPU = Int(cpu.process * 1e6 / Double(jobs))
         let machineCPU = Int(cpu.machine * 1e6 / Double(jobs))
@@ -213,7 +234,36 @@ struct BurndownBenchCommand: AsyncParsableCommand {
             + (raw.map { " raw_jobs_per_s=\(Int($0)) ratio_to_raw=\(format(rate / $0))" } ?? "")
             + (rawCPU.map { " raw_machine_cpu_us_per_job=\($0)" } ?? "")
             + " process_cpu_us_per_job=\(processCPU)" + (databaseCPU.map { " database_cpu_us_per_job=\($0)" } ?? "")
-            + " machine_cpu_us_per_job=\(machineCPU) peak_rss_mib=\(peakRSS)")
+            + " machine_cpu_us_per_job=\(machineCPU) peak_rss_mib=\(peakRSS)"
+            + (limitedRate.map { " limited_keys=\(limitedKeys) fair=\(fair) limited_jobs_per_s=\(Int($0))" } ?? ""))
+    }
+
+    /// The flow-control workload, in the same run as the unlimited one: the same number of
+    /// jobs over `limitedKeys` keys, each key limited to 1 running (each_key), so every claim
+    /// goes through porter.claim_limited and passes over the keys that are running. Checks
+    /// from the rows that no key ever ran two at once. Returns jobs/s, or nil when skipped.
+    private func limitedRun(_ bench: WorkerBench, unlimited: Double) async throws -> Double? {
+        guard limitedKeys > 0 else { return nil }
+        try await bench.clear()
+        let queue = WorkerBench.queue
+        try await bench.porter.setLimit(QueueLimit(queue: queue, eachKey: true, maxRunning: 1))
+        if fair { try await bench.porter.setLimit(QueueLimit(queue: queue, fair: true)) }
+        try await bench.fill(jobs, keys: limitedKeys)
+        let elapsed = try await bench.workOff(slots: concurrency, jobs: jobs)
+        let overlapping = try await bench.porter.pool.query("""
+            SELECT count(*) FROM porter.jobs a JOIN porter.jobs b
+              ON a.limit_key = b.limit_key AND a.id < b.id AND a.started_at < b.ended_at AND b.started_at < a.ended_at
+            WHERE a.queue = \(queue) AND b.queue = \(queue)
+            """).single(Int.self)
+        try await bench.porter.clearLimit(queue: queue)
+        try await bench.porter.clearLimit(queue: queue, eachKey: true)
+        guard overlapping == 0 else {
+            throw CommandFailure(message: "\(overlapping) pairs of jobs of one key ran at once under a limit of 1")
+        }
+        let rate = Double(jobs) / elapsed.seconds
+        print("porter worker, flow control: \(jobs) jobs over \(limitedKeys) keys each limited to 1 running\(fair ? ", fair" : ""), "
+            + "\(concurrency) slots, in \(format(elapsed.seconds)) s: \(Int(rate)) jobs/s, \(format(rate / unlimited))× the unlimited run")
+        return rate
     }
 
     /// Works off N jobs untimed, then checkpoints. A fresh cluster has no spare WAL segment

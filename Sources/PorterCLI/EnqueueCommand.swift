@@ -52,6 +52,19 @@ struct EnqueueCommand: AsyncParsableCommand {
         help: "Comma-separated ids of jobs that must finish first, e.g. 41,42. The job waits as deferred.")
     var dependsOn: String?
 
+    @Option(
+        name: .customLong("limit-key"),
+        help: "The key the queue's limits count this job by, e.g. franchise:42 (see porter limit set).")
+    var limitKey: String?
+
+    @Option(help: "With --job-id: while that job waits, enqueueing again replaces its args and delays it by this long (seconds, or 30s, 5m, 2h, 1d).")
+    var debounce: String?
+
+    @Option(
+        name: .customLong("debounce-max"),
+        help: "With --debounce: never delay the job past its first enqueue plus this long.")
+    var debounceMax: String?
+
     @OptionGroup var connection: ConnectionOptions
 
     // The job's numbers go into `integer` columns; out of their range the server would refuse
@@ -88,12 +101,25 @@ struct EnqueueCommand: AsyncParsableCommand {
         try Self.maxAttemptsRange.check(maxAttempts)
         if let runAt { _ = try Self.parseRunAt(runAt) }
         _ = try parentIDs
+        if debounce != nil && jobID == nil {
+            throw ValidationError("--debounce needs --job-id naming the work whose enqueues are merged, e.g. --job-id reindex:42.")
+        }
+        if debounceMax != nil && debounce == nil {
+            throw ValidationError("--debounce-max needs --debounce, e.g. --debounce 5s --debounce-max 1m.")
+        }
+        let wait = try debounce.map { try LimitCommand.seconds($0, flag: "--debounce") }
+        let cap = try debounceMax.map { try LimitCommand.seconds($0, flag: "--debounce-max") }
+        if let wait, let cap, cap < wait {
+            throw ValidationError("--debounce-max \(debounceMax ?? "") is below --debounce \(debounce ?? ""); it caps the delay, so give at least as much.")
+        }
     }
 
     func run() async throws {
         var options = EnqueueOptions(
             queue: queue, timeout: timeout, jobID: jobID, deduplicate: deduplicate, atFront: atFront,
-            priority: priority, maxAttempts: maxAttempts, dependsOn: try parentIDs)
+            priority: priority, maxAttempts: maxAttempts, dependsOn: try parentIDs, limitKey: limitKey,
+            debounce: try debounce.map { .seconds(try LimitCommand.seconds($0, flag: "--debounce")) },
+            debounceMax: try debounceMax.map { .seconds(try LimitCommand.seconds($0, flag: "--debounce-max")) })
         switch try runAt.map(Self.parseRunAt) {
         case .time(let date): options.runAt = date
         case .delay(let delay): options.delay = delay

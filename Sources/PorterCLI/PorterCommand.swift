@@ -53,7 +53,7 @@ struct PorterCommand: AsyncParsableCommand {
                 MigrateCommand.self, EnqueueCommand.self, JobsCommand.self, JobCommand.self,
                 WorkerCommand.self, SchedulerCommand.self, ScheduleCommand.self, RetryCommand.self, CancelCommand.self,
                 WatchCommand.self, StatsCommand.self, WorkersCommand.self, PauseCommand.self, ResumeCommand.self,
-                DeleteCommand.self, DashboardCommand.self, DevCommand.self,
+                DeleteCommand.self, LimitCommand.self, DashboardCommand.self, DevCommand.self,
             ] + PorterCLI.addedCommands)
     }
 }

@@ -11,8 +11,9 @@ struct StatsCommand: AsyncParsableCommand {
         discussion: """
             The figures of SELECT porter.stats(). queued counts jobs that may run now, scheduled \
             those waiting for a future run_at. Throughput and percentiles come from the live \
-            workers (the last minute; the last five minutes). --json prints porter.stats()'s \
-            object, whose keys are a contract for scripts.
+            workers (the last minute; the last five minutes). Each flow-control limit follows, \
+            with the jobs running against it and those waiting because it is full. --json prints \
+            porter.stats()'s object, whose keys are a contract for scripts.
             """)
 
     @Flag(help: "Print porter.stats()'s JSON object (one line per refresh with --watch).")
@@ -66,9 +67,32 @@ struct StatsCommand: AsyncParsableCommand {
                 .joined(separator: "  ").trimmingCharacters(in: .whitespaces)
         }
         if stats.queues.isEmpty { lines.append("(no queue has jobs or workers)") }
+        if !stats.limits.isEmpty {
+            lines.append("")
+            lines += limitTable(stats.limits)
+        }
         lines.append("")
         lines.append("workers \(stats.workers), slots busy \(stats.slotsBusy) of \(stats.slots)")
         return lines.joined(separator: "\n")
+    }
+
+    /// The flow-control limits: scope, limit, and how many run against it and wait because of it.
+    static func limitTable(_ limits: [PorterStats.Limit]) -> [String] {
+        let header = ["LIMIT QUEUE", "SCOPE", "MAX RUNNING", "MAX STARTS", "RUNNING", "WAITING", ""]
+        let rows = limits.map { entry in
+            let limit = entry.limit
+            return [
+                limit.queue, limit.limitKey.map { "key \($0)" } ?? limit.scope,
+                limit.maxRunning.map(String.init) ?? "-",
+                limit.maxStarts.map { "\($0) per \(seconds(limit.perSeconds))" } ?? "-",
+                String(entry.running), String(entry.waiting), limit.fair ? "fair" : "",
+            ]
+        }
+        let widths = header.indices.map { column in ([header] + rows).map { $0[column].count }.max() ?? 0 }
+        return ([header] + rows).map { row in
+            row.enumerated().map { $1.padding(toLength: widths[$0], withPad: " ", startingAt: 0) }
+                .joined(separator: "  ").trimmingCharacters(in: .whitespaces)
+        }
     }
 
     /// A number of seconds as a person reads it: 850 µs, 12 ms, 3.4 s, 5 m 20 s, 2 h 5 m.

@@ -219,6 +219,15 @@ enum DashboardAssets {
             ['Failed 1 h', 'num'], ['Failed 1 d', 'num'], ['Finished / min', 'num'], ['Lag', 'num'],
             ['Wait p50 / p95', 'num'], ['Run p50 / p95', 'num'], ['Slots', 'num'], ['State']];
           if (!state.readOnly) headers.push(['']);
+          // Flow-control limits: how many run against each, and how many wait because it is full.
+          const limitRows = (stats.limits || []).map(l => h('tr', { 'data-limit': l.queue + ' ' + (l.limit_key || l.scope) },
+            h('td', {}, h('a', { href: '#/jobs?queue=' + encodeURIComponent(l.queue) }, l.queue)),
+            h('td', {}, l.limit_key ? 'key ' + l.limit_key : l.scope),
+            h('td', { class: 'num' }, l.max_running == null ? '-' : l.max_running),
+            h('td', { class: 'num' }, l.max_starts == null ? '-' : l.max_starts + ' per ' + seconds(l.per_seconds)),
+            h('td', { class: 'num', 'data-field': 'running' }, l.running),
+            h('td', { class: 'num', 'data-field': 'waiting' }, l.waiting),
+            h('td', {}, l.fair ? 'fair' : '')));
           const runningRows = running.jobs.map(job => h('tr', { 'data-job': job.id },
             h('td', {}, jobLink(job.id)), h('td', {}, job.queue), h('td', {}, job.method),
             h('td', {}, bar(job.id, job.progress)), h('td', { class: 'muted' }, when(job.started_at))));
@@ -230,6 +239,9 @@ enum DashboardAssets {
               h('div', { class: 'tile' }, h('b', {}, stats.queues.reduce((n, q) => n + q.queued, 0)), h('span', {}, 'jobs waiting')),
               h('div', { class: 'tile' }, h('b', {}, stats.queues.reduce((n, q) => n + q.failed_last_hour, 0)), h('span', {}, 'failed in the last hour'))),
             card(table(headers, rows, 'No queue has jobs or workers yet.')),
+            limitRows.length ? h('h3', {}, 'Limits') : null,
+            limitRows.length ? card(table([['Queue'], ['Scope'], ['Max running', 'num'], ['Max starts', 'num'],
+              ['Running', 'num'], ['Waiting for the limit', 'num'], ['']], limitRows, '')) : null,
             h('h3', {}, 'Running now'),
             card(table([['Job'], ['Queue'], ['Method'], ['Progress'], ['Started']], runningRows, 'No job is running.')),
           ];

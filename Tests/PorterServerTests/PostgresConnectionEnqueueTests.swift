@@ -61,6 +61,26 @@ struct SendConfirmation: Job {
         await porter.close()
     }
 
+    @Test func limitKeyAndDebounceGoThroughTheSameFunctionOnPostgresNIO() async throws {
+        let database = try await TestDatabase.create()
+        let porter = database.makeClient()
+        let options = EnqueueOptions(jobID: "reindex:9", limitKey: "tenant:9", debounce: .seconds(5), debounceMax: .seconds(60))
+        let (first, second, many) = try await withPostgresClient(database) { client in
+            try await client.withConnection { connection in
+                let first = try await connection.enqueue(method: "search.reindex", options: options, logger: testLogger)
+                let second = try await connection.enqueue(method: "search.reindex", args: PQJSON(text: #"{"n": 2}"#), options: options, logger: testLogger)
+                let many = try await connection.enqueueMany(
+                    [EnqueueRequest(method: "shop.sync", options: EnqueueOptions(limitKey: "tenant:3"))], logger: testLogger)
+                return (first, second, many)
+            }
+        }
+        #expect(first.id != nil && first.id == second.id)
+        let keys = try await porter.pool.query("SELECT limit_key FROM porter.jobs ORDER BY id").map { try $0.decode(String.self, at: 0) }
+        #expect(keys == ["tenant:9", "tenant:3"])
+        #expect(many.first?.id != nil)
+        #expect(try await porter.pool.query("SELECT args->>'n' FROM porter.jobs WHERE id = \(first.id ?? 0)").single(String.self) == "2")
+    }
+
     @Test func aRolledBackTransactionLeavesNeitherTheRowNorTheJob() async throws {
         let database = try await TestDatabase.create()
         struct PaymentDeclined: Error {}

@@ -41,6 +41,7 @@ import Testing
         _ = try await porter.enqueueMany((0..<3).map { _ in EnqueueRequest(method: "sql:app.record", options: EnqueueOptions(queue: "mail")) })
         try await porter.pauseQueue("sms")
         _ = try await porter.enqueue(method: "sql:app.record", options: EnqueueOptions(queue: "sms"))
+        try await porter.setLimit(QueueLimit(queue: "mail", maxRunning: 2))
         try await waitUntil("the worker to report itself") { try await porter.stats().workers == 1 }
         let dashboard = try PorterProcess(database: database)
         let base = try await dashboard.base()
@@ -50,6 +51,9 @@ import Testing
                 "const c = document.querySelector('tr[data-queue=\"mail\"] td[data-field=\"queued\"]'); return !!c && c.textContent === '3';")
             #expect(try await browser.text("tr[data-queue=\"sms\"] td[data-field=\"state\"]") == "paused")
             #expect(try await browser.text("tr[data-queue=\"default\"] td[data-field=\"state\"]") == "running")
+            // The mail queue's limit, with what runs against it and what waits for it.
+            #expect(try await browser.text("tr[data-limit=\"mail queue\"] td[data-field=\"running\"]") == "0")
+            #expect(try await browser.text("tr[data-limit=\"mail queue\"] td[data-field=\"waiting\"]") == "0")
             #expect(try await browser.text("[data-field=\"workers\"]") == "1")
             #expect(try await browser.count("button[data-action=\"resume\"]") == 1)
             #expect(try await browser.count("button[data-action=\"pause\"]") == 2)

@@ -100,6 +100,24 @@ func httpGet(_ url: String, headers: [String: String] = [:]) async throws -> (st
         await porter.close()
     }
 
+    @Test func limitGaugeShowsJobsHeldBackByAFullLimit() async throws {
+        let registry = TestMetrics.registry
+        let database = try await TestDatabase.create()
+        let porter = database.makeClient()
+        let queue = "limits-\(database.name)"
+        // One start an hour, and that start made already: every job waits for the limit.
+        try await porter.setLimit(QueueLimit(queue: queue, maxStarts: 1, perSeconds: 3600))
+        try await porter.pool.query("INSERT INTO porter.limit_starts (queue, started_at) VALUES (\(queue), now())")
+        _ = try await porter.enqueueMany((0..<3).map { _ in EnqueueRequest(method: "m", options: EnqueueOptions(queue: queue)) })
+        let worker = RunningWorker(porter, fastConfiguration(), queues: [queue])
+        try await waitUntil(timeout: .seconds(30), "the limit gauge to show the 3 held-back jobs") {
+            TestMetrics.value(registry.emitToString(), "porter_limit_waiting_jobs{queue=\"\(queue)\",scope=\"queue\",limit_key=\"\"}") == 3
+        }
+        #expect(try await porter.pool.query("SELECT count(*) FROM porter.jobs WHERE status = 'queued'").single(Int.self) == 3)
+        try await worker.shutdown()
+        await porter.close()
+    }
+
     @Test func rescuesAreCountedPerQueue() async throws {
         let registry = TestMetrics.registry
         let database = try await TestDatabase.create()

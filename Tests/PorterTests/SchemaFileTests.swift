@@ -27,20 +27,25 @@ struct DumpFailed: Error, CustomStringConvertible {
         -- body, so each list below is defined once and repeated where PostgreSQL needs its text:
         --   * every status: CHECK jobs_status_valid (Swift: JobStatus);
         --   * active (queued, scheduled, started, deferred): the predicate of the unique index
-        --     jobs_job_id_active_key; enqueue, enqueue_many and retry_jobs repeat it, since an
+        --     jobs_job_id_active_key (less a debounced job once started: the next enqueue of its
+        --     job_id makes a new job); enqueue, enqueue_many and retry_jobs repeat it, since an
         --     ON CONFLICT clause must imply the predicate of the index it arbitrates on
         --     (Swift: JobStatus.active);
         --   * ended (finished, failed, canceled): CHECK jobs_ended_at_when_ended and index
         --     jobs_ended_at_idx; end_attempts and job_status_changed repeat it (JobStatus.ended);
-        --   * claimable (queued, scheduled): the predicate of index jobs_claim_idx, which the
-        --     worker's claim repeats so that the planner can use it (JobStatus.claimable);
-        --   * NOTIFY channels: porter_enqueue (a queue has runnable jobs; payload the queue),
+        --   * claimable (queued, scheduled): the predicate of indexes jobs_claim_idx and
+        --     jobs_limit_claim_idx, which the worker's claim and porter.claim_limited repeat so
+        --     that the planner can use them (JobStatus.claimable);
+        --   * NOTIFY channels: porter_enqueue (a queue has runnable jobs, or a limited job
+        --     ended and freed its place; payload the queue),
         --     porter_realtime (job events, progress, publish_realtime; JSON), and porter_cancel
         --     (sent by the Swift client; payload a job id) (Swift: PorterChannel);
         --   * session settings read with current_setting: porter.job_events,
         --     porter.worker_statement, porter.current_job_id, porter.relay_progress,
         --     porter.max_args_bytes; limits live in the table porter.settings (Swift: PorterSetting);
-        --   * advisory lock keys are taken by Swift only (PorterLockKey).
+        --   * advisory lock keys: PorterLockKey in Swift, and one transaction lock per limited
+        --     queue that porter.claim_limited takes on hashtextextended('porter.claim_limited ' ||
+        --     queue, 0), a one-key lock.
 
         """
 

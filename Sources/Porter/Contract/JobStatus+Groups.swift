@@ -1,6 +1,7 @@
 extension JobStatus {
     /// Queued, scheduled, started or deferred: a job not yet ended. An active job's `job_id`
-    /// blocks a duplicate (index `jobs_job_id_active_key`).
+    /// blocks a duplicate (index `jobs_job_id_active_key`), except a debounced job once it has
+    /// started: the next enqueue of its `job_id` makes a new job.
     public static let active: [JobStatus] = [.queued, .scheduled, .started, .deferred]
 
     /// Finished, failed or canceled: a job whose last attempt is over. An ended job has

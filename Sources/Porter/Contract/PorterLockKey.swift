@@ -1,4 +1,7 @@
-/// The advisory lock keys Porter takes, in one place so that no two uses collide.
+/// The advisory lock keys Porter takes from Swift, in one place so that no two uses collide.
+/// (In SQL, `porter.claim_limited` takes one transaction lock per limited queue, on
+/// `hashtextextended('porter.claim_limited ' || queue, 0)`, so that claims of one limited queue
+/// run one at a time.)
 enum PorterLockKey {
     /// `porter migrate`: one migrator at a time (a session lock). The bytes of "porter".
     static let migration: Int64 = 0x706f_7274_6572

@@ -35,6 +35,11 @@ public enum PorterMetrics {
     /// Gauge: how long the oldest job that may run now has waited, read like `queueDepth`.
     /// Dimensions: queue.
     public static let queueLag = "porter_queue_lag_seconds"
+    /// Gauge: jobs that may run now but wait because a flow-control limit is full, per limit
+    /// (`porter.limits`), read from the database like `queueDepth` for the queues this worker
+    /// serves. Dimensions: queue, scope (`queue`, `each key` or `key`), limit_key (empty but
+    /// for a key's own limit).
+    public static let limitWaiting = "porter_limit_waiting_jobs"
     /// Meter: this process's slots running a job. Dimensions: queue.
     public static let workerSlotsBusy = "porter_worker_slots_busy"
     /// Gauge: this process's slots (a queue's `background_workers`). Dimensions: queue.
@@ -44,6 +49,10 @@ public enum PorterMetrics {
     public static let queueDimension = "queue"
     /// The dimension naming a job's method.
     public static let methodDimension = "method"
+    /// The dimension naming a limit's scope: `queue`, `each key` or `key`.
+    public static let scopeDimension = "scope"
+    /// The dimension naming a key's own limit's key.
+    public static let limitKeyDimension = "limit_key"
 
     /// Histogram buckets that suit the two timers in a backend that asks for them (Prometheus):
     /// a millisecond to an hour.

@@ -44,9 +44,17 @@ enum JobRunQueries {
     /// `skipping` names the methods (and `doctype.doc_method` document methods) this worker
     /// has handed back because it has no handler for them but a live worker does
     /// (`ForeignJobs`): they are left for that worker.
+    ///
+    /// A queue with flow-control limits (a row in porter.queue_limits, migration 0020) is
+    /// claimed by porter.claim_limited instead, in the same statement: the plain claim's
+    /// `next` finds nothing for it and the function's branch runs. The function serializes the
+    /// claims of its queue with a transaction advisory lock and counts with fresh snapshots,
+    /// so no limit is passed across workers. A queue without limits pays a probe of
+    /// queue_limits_scope_key per branch, as it pays one of paused_queues_pkey.
     static func claimAvailable(queue: String, limit: Int, workerID: String, skipping: Set<String> = []) -> PQQuery {
         var binds: [any PQEncodable] = [queue, workerID]
         var skip = ""
+        var skipLimited = "NULL, NULL"
         if !skipping.isEmpty {
             let documents = skipping.compactMap(HandlerCoverage.documentMethod(inName:)).sorted()
             binds += [skipping.filter { HandlerCoverage.documentMethod(inName: $0) == nil }.sorted(), documents]
@@ -54,6 +62,7 @@ enum JobRunQueries {
                 AND method <> ALL($3::pg_catalog.text[])
                     AND NOT (method = '\(DocumentJob.method)' AND (args->>'doctype') || '.' || (args->>'doc_method') = ANY($4::pg_catalog.text[]))
                 """
+            skipLimited = "$3::pg_catalog.text[], $4::pg_catalog.text[]"
         }
         return PQQuery(
             unsafeSQL: """
@@ -61,18 +70,24 @@ enum JobRunQueries {
                     SELECT id FROM porter.jobs
                     WHERE queue = $1 AND status IN \(JobStatus.sqlList(JobStatus.claimable)) AND run_at <= pg_catalog.now()
                         AND NOT EXISTS (SELECT FROM porter.paused_queues p WHERE p.queue = $1)
+                        AND NOT EXISTS (SELECT FROM porter.queue_limits l WHERE l.queue = $1)
                         AND \(asynchronousCommit) AND \(workerStatement) \(skip)
                     ORDER BY at_front DESC, priority, run_at, id
                     LIMIT \(limit)
                     FOR UPDATE SKIP LOCKED
+                ), plain AS (
+                    UPDATE porter.jobs AS j
+                    SET status = 'started', started_at = pg_catalog.now(), ended_at = NULL,
+                        attempts = least(j.attempts, 2147483646) + 1,
+                        worker_id = $2, cancel_requested_at = NULL
+                    FROM next WHERE j.id = next.id
+                    RETURNING j.id, j.job_id, j.method, j.queue, j.args, j.attempts, j.max_attempts, j.timeout, j.orphaned,
+                        pg_catalog.date_part('epoch', pg_catalog.now() - GREATEST(j.run_at, LEAST(j.enqueued_at, pg_catalog.now())))::float8
                 )
-                UPDATE porter.jobs AS j
-                SET status = 'started', started_at = pg_catalog.now(), ended_at = NULL,
-                    attempts = least(j.attempts, 2147483646) + 1,
-                    worker_id = $2, cancel_requested_at = NULL
-                FROM next WHERE j.id = next.id
-                RETURNING j.id, j.job_id, j.method, j.queue, j.args, j.attempts, j.max_attempts, j.timeout, j.orphaned,
-                    pg_catalog.date_part('epoch', pg_catalog.now() - GREATEST(j.run_at, LEAST(j.enqueued_at, pg_catalog.now())))::float8
+                SELECT * FROM plain
+                UNION ALL
+                SELECT * FROM porter.claim_limited($1, $2, \(limit), \(skipLimited))
+                WHERE EXISTS (SELECT FROM porter.queue_limits l WHERE l.queue = $1)
                 """,
             binds: binds)
     }

@@ -69,5 +69,10 @@ struct MaintenanceLoop: Sendable {
             metrics.depth.record(figures.depth)
             metrics.lag.record(figures.lag)
         }
+        // Jobs held back by each flow-control limit of a served queue (porter_limit_waiting_jobs).
+        let limits = try await pool.query(LimitQueries.stats).single(PQJSON.self).decode([PorterStats.Limit].self)
+        for entry in limits where queues.contains(entry.limit.queue) {
+            LimitMetrics.of(entry.limit).waiting.record(entry.waiting)
+        }
     }
 }
