@@ -279,15 +279,17 @@ import Testing
         let porter = database.makeClient()
         try await porter.setLimit(QueueLimit(queue: "sms", maxStarts: 3, perSeconds: 60))
         _ = try await porter.enqueueMany((0..<10).map { _ in EnqueueRequest(method: "app.send", options: EnqueueOptions(queue: "sms")) })
-        // Three claims made 59.9 s ago, at the far edge of the window: a fixed one-minute bucket
-        // that began since would allow three more now; the sliding window allows none.
+        // Three claims made 50 s ago, in the window's older part: a fixed one-minute bucket that
+        // began since would allow three more now; the sliding window allows none. (10 s from the
+        // window's edge, so that a slow machine between this insert and the claim changes
+        // nothing.)
         try await porter.pool.query("""
             INSERT INTO porter.limit_starts (queue, limit_key, started_at)
-            SELECT 'sms', NULL, clock_timestamp() - interval '59.9 seconds' FROM generate_series(1, 3)
+            SELECT 'sms', NULL, clock_timestamp() - interval '50 seconds' FROM generate_series(1, 3)
             """)
         #expect(try await Self.claim(porter, queue: "sms", limit: 10).isEmpty)
         // Once they are out of the window, three and no more.
-        try await porter.pool.query("UPDATE porter.limit_starts SET started_at = started_at - interval '1 second'")
+        try await porter.pool.query("UPDATE porter.limit_starts SET started_at = started_at - interval '11 seconds'")
         #expect(try await Self.claim(porter, queue: "sms", limit: 10).count == 3)
         #expect(try await Self.claim(porter, queue: "sms", limit: 10).isEmpty)
         // A claim in a window counts even after its job ended.
