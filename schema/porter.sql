@@ -842,6 +842,13 @@ BEGIN
             USING ERRCODE = 'invalid_parameter_value', COLUMN = 'debounce',
                   HINT = 'e.g. debounce => interval ''5 seconds''';
     END IF;
+    IF enqueue_debounced.debounce > interval '36525 days' OR enqueue_debounced.debounce_max > interval '36525 days' THEN
+        RAISE EXCEPTION 'porter.enqueue: debounce and debounce_max are at most 100 years, got % and %',
+                enqueue_debounced.debounce, coalesce(enqueue_debounced.debounce_max::text, 'none')
+            USING ERRCODE = 'invalid_parameter_value',
+                  COLUMN = CASE WHEN enqueue_debounced.debounce > interval '36525 days' THEN 'debounce' ELSE 'debounce_max' END,
+                  HINT = 'as run_at, a job is delayed by at most 100 years (36525 days)';
+    END IF;
     IF enqueue_debounced.debounce_max < enqueue_debounced.debounce THEN
         RAISE EXCEPTION 'porter.enqueue: debounce_max (%) is below debounce (%)', enqueue_debounced.debounce_max, enqueue_debounced.debounce
             USING ERRCODE = 'invalid_parameter_value', COLUMN = 'debounce_max',
@@ -1945,6 +1952,11 @@ BEGIN
             USING ERRCODE = 'invalid_parameter_value', COLUMN = 'per',
                   HINT = 'e.g. per => interval ''1 minute''';
     END IF;
+    IF set_limit.per > interval '36525 days' THEN
+        RAISE EXCEPTION 'porter.set_limit: per is %, longer than 100 years', set_limit.per
+            USING ERRCODE = 'invalid_parameter_value', COLUMN = 'per',
+                  HINT = 'a window of at most 100 years (36525 days), e.g. per => interval ''1 minute''';
+    END IF;
     IF coalesce(set_limit.fair, false) AND (set_limit.limit_key IS NOT NULL OR coalesce(set_limit.each_key, false)) THEN
         RAISE EXCEPTION 'porter.set_limit: fair is set on a queue, not on a key'
             USING ERRCODE = 'invalid_parameter_value', COLUMN = 'fair',
@@ -2172,6 +2184,7 @@ CREATE TABLE porter.queue_limits (
     CONSTRAINT queue_limits_max_starts_positive CHECK ((max_starts > 0)),
     CONSTRAINT queue_limits_one_scope CHECK ((NOT (each_key AND (limit_key IS NOT NULL)))),
     CONSTRAINT queue_limits_per_positive CHECK ((per > '00:00:00'::interval)),
+    CONSTRAINT queue_limits_per_within_range CHECK ((per <= '36525 days'::interval)),
     CONSTRAINT queue_limits_starts_with_per CHECK (((max_starts IS NULL) = (per IS NULL)))
 );
 

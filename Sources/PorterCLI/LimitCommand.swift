@@ -24,16 +24,16 @@ struct LimitCommand: AsyncParsableCommand {
         @Argument(help: "The queue.")
         var queue: String
 
-        @Option(help: "Limit this key's jobs, e.g. franchise:42.")
+        @Option(name: [.customLong("key"), .customLong("limit-key")], help: "Limit this key's jobs, e.g. franchise:42 (the jobs' --limit-key).")
         var key: String?
 
         @Flag(name: .customLong("each-key"), help: "Limit each key of the queue that has no limit of its own, apart.")
         var eachKey = false
 
-        @Option(name: .customLong("max-running"), help: "At most this many running at once, \(LimitCommand.countRange.text).")
+        @Option(name: .customLong("max-running"), help: "At most this many running at once, \(LimitCommand.maxRunningRange.text).")
         var maxRunning: Int?
 
-        @Option(name: .customLong("max-starts"), help: "At most this many starts in any window of --per, \(LimitCommand.countRange.text).")
+        @Option(name: .customLong("max-starts"), help: "At most this many starts in any window of --per, \(LimitCommand.maxStartsRange.text).")
         var maxStarts: Int?
 
         @Option(help: "The window of --max-starts: seconds, or a number with s, m, h or d, e.g. 1m.")
@@ -48,8 +48,8 @@ struct LimitCommand: AsyncParsableCommand {
             if key != nil && eachKey {
                 throw ValidationError("Pass --key or --each-key, not both: --key limits one key, --each-key every key without a limit of its own.")
             }
-            try LimitCommand.countRange.check(maxRunning)
-            try LimitCommand.countRange.check(maxStarts)
+            try LimitCommand.maxRunningRange.check(maxRunning)
+            try LimitCommand.maxStartsRange.check(maxStarts)
             if (maxStarts == nil) != (per == nil) {
                 throw ValidationError("--max-starts and --per go together, e.g. --max-starts 100 --per 1m.")
             }
@@ -83,7 +83,7 @@ struct LimitCommand: AsyncParsableCommand {
         @Argument(help: "The queue.")
         var queue: String
 
-        @Option(help: "The key whose own limit to remove.")
+        @Option(name: [.customLong("key"), .customLong("limit-key")], help: "The key whose own limit to remove.")
         var key: String?
 
         @Flag(name: .customLong("each-key"), help: "Remove the limit for each key.")
@@ -145,7 +145,9 @@ struct LimitCommand: AsyncParsableCommand {
     }
 
     /// The counts a limit takes: those of an `integer` column.
-    static let countRange = FlagRange("--max-running and --max-starts", 1...Int(Int32.max))
+    static let maxRunningRange = FlagRange("--max-running", 1...Int(Int32.max))
+    /// The same for `--max-starts`.
+    static let maxStartsRange = FlagRange("--max-starts", 1...Int(Int32.max))
 
     /// The longest span `--per` and `--debounce` take: 100 years, as `--run-at`'s delay.
     static let longestWindow = Double(EnqueueCommand.longestDelay)

@@ -78,6 +78,8 @@ import Testing
             ("porter.set_limit('q', per => interval '1 minute')", "max_starts"),
             ("porter.set_limit('q', max_starts => 10, per => interval '0')", "per"),
             ("porter.set_limit('q', max_starts => 10, per => interval '-1 second')", "per"),
+            // A window no claim's clock can subtract: every claim of the queue would fail.
+            ("porter.set_limit('q', max_starts => 10, per => interval '1000000 years')", "per"),
             ("porter.set_limit('q', limit_key => 'k', each_key => true, max_running => 1)", "each_key"),
             ("porter.set_limit('q', limit_key => repeat('k', 257), max_running => 1)", "limit_key"),
             ("porter.set_limit('q', limit_key => '', max_running => 1)", "limit_key"),
@@ -572,6 +574,23 @@ import Testing
         #expect(key == "franchise:1" && status == "scheduled" && delayed)
     }
 
+    /// A limit row written by hand cannot hold a window that would make every claim of its
+    /// queue fail ("timestamp out of range" when the claim subtracts it from its clock).
+    @Test func aLimitRowWrittenByHandWithAWindowNoClaimCanSubtractIsRefused() async throws {
+        let database = try await TestDatabase.create()
+        let porter = database.makeClient()
+        let error = try await #require(throws: PQError.self) {
+            try await porter.pool.query(
+                "INSERT INTO porter.queue_limits (queue, max_starts, per) VALUES ('sms', 1, interval '1000000 years')")
+        }
+        #expect(error.constraint == "queue_limits_per_within_range")
+        // At the bound, claims work.
+        try await porter.setLimit(QueueLimit(queue: "sms", maxStarts: 1, perSeconds: 36_525 * 86_400))
+        _ = try await porter.enqueue(method: "app.send", options: EnqueueOptions(queue: "sms"))
+        #expect(try await FlowControlTests.claim(porter, queue: "sms", limit: 10).count == 1)
+        await porter.close()
+    }
+
     @Test func debounceRefusesBadInputAndStoresNothing() async throws {
         let database = try await TestDatabase.create()
         let porter = database.makeClient()
@@ -581,6 +600,9 @@ import Testing
             (EnqueueOptions(jobID: "r", debounceMax: .seconds(5)), "debounce"),
             (EnqueueOptions(jobID: "r", debounce: .zero), "debounce"),
             (EnqueueOptions(jobID: "r", debounce: .seconds(-1)), "debounce"),
+            // Past 100 years, run_at's own bound: refused, not "timestamp out of range".
+            (EnqueueOptions(jobID: "r", debounce: .seconds(200 * 365 * 86_400)), "debounce"),
+            (EnqueueOptions(jobID: "r", debounce: .seconds(5), debounceMax: .seconds(200 * 365 * 86_400)), "debounce_max"),
         ]
         for (options, parameter) in bad {
             await #expect {
