@@ -8,6 +8,20 @@ extension PorterClient {
     /// without `perSeconds`, both a key and `eachKey`, an oversize key) throws
     /// `PorterError` `invalidArgument` and stores nothing.
     public func setLimit(_ limit: QueueLimit) async throws {
+        // What the statement's integer and interval parameters cannot carry never reaches it:
+        // PostgreSQL would answer "integer out of range" or "interval out of range", untyped.
+        for (parameter, value) in [("max_running", limit.maxRunning), ("max_starts", limit.maxStarts)] {
+            if let value, Int32(exactly: value) == nil {
+                throw PorterError(
+                    code: .invalidArgument(parameter: parameter),
+                    message: "porter.set_limit: \(parameter) is \(value), which no integer holds; give a limit from 1 to \(Int32.max)")
+            }
+        }
+        if let per = limit.perSeconds, !per.isFinite || per > QueueLimit.longestWindowSeconds {
+            throw PorterError(
+                code: .invalidArgument(parameter: "per"),
+                message: "porter.set_limit: per is \(per) seconds, longer than 100 years (\(Int(QueueLimit.longestWindowSeconds)) seconds) or not a number; give a window such as 60")
+        }
         do {
             _ = try await pool.query(LimitQueries.set(limit))
         } catch {

@@ -33,6 +33,10 @@ public struct QueueLimit: Sendable, Hashable, Codable {
         self.fair = fair
     }
 
+    /// The longest window `perSeconds` takes: 100 years of 365.25 days, as porter.set_limit
+    /// and run_at allow.
+    public static let longestWindowSeconds: Double = 36_525 * 86_400
+
     /// The scope in words: `queue`, `each key` or `key`.
     public var scope: String {
         if limitKey != nil { return "key" }

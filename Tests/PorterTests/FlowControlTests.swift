@@ -95,7 +95,23 @@ import Testing
                 || error.sqlState == .nullValueNotAllowed, "\(call): \(error.message)")
         }
         #expect(try await porter.pool.query("SELECT count(*) FROM porter.queue_limits").single(Int.self) == 0)
-        // The Swift API refuses the same way, naming the parameter.
+        // The Swift API refuses the same way, naming the parameter, also values that the
+        // statement's integer and interval parameters could not carry.
+        for (limit, parameter) in [
+            (QueueLimit(queue: "q", maxRunning: Int.max), "max_running"),
+            (QueueLimit(queue: "q", maxRunning: Int.min), "max_running"),
+            (QueueLimit(queue: "q", maxStarts: Int(Int32.max) + 1, perSeconds: 60), "max_starts"),
+            (QueueLimit(queue: "q", maxStarts: 1, perSeconds: .nan), "per"),
+            (QueueLimit(queue: "q", maxStarts: 1, perSeconds: .infinity), "per"),
+            (QueueLimit(queue: "q", maxStarts: 1, perSeconds: 1e300), "per"),
+        ] {
+            await #expect {
+                try await porter.setLimit(limit)
+            } throws: { error in
+                (error as? PorterError)?.code == .invalidArgument(parameter: parameter)
+            }
+        }
+        #expect(try await porter.pool.query("SELECT count(*) FROM porter.queue_limits").single(Int.self) == 0)
         await #expect {
             try await porter.setLimit(QueueLimit(queue: "q", maxRunning: 0))
         } throws: { error in
