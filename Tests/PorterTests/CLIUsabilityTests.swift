@@ -136,18 +136,17 @@ import Testing
     /// A user's own executable (`PorterCLI.main(registry:)`, Examples/CustomPorter) has every
     /// porter command but the demo and the benchmarks, which only the porter executable carries.
     @Test func aUsersOwnExecutableHasThePorterCommandsButNoDemoOrBenchmarks() async throws {
-        let own = Process()
-        own.executableURL = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+        var own = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
             .appendingPathComponent("porter-example-custom-porter")
-        if !FileManager.default.fileExists(atPath: own.executableURL!.path) {
-            own.executableURL = MigrationTests.packageRoot.appendingPathComponent(".build/debug/porter-example-custom-porter")
+        if !FileManager.default.fileExists(atPath: own.path) {
+            own = MigrationTests.packageRoot.appendingPathComponent(".build/debug/porter-example-custom-porter")
         }
-        own.arguments = ["--help"]
-        let output = Pipe()
-        own.standardOutput = output
-        try own.run()
-        let help = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        own.waitUntilExit()
+        // Run and waited for off the cooperative pool, whose few threads every test shares.
+        let log = FileManager.default.temporaryDirectory.appendingPathComponent("porter-custom-help-\(UUID().uuidString).log")
+        defer { try? FileManager.default.removeItem(at: log) }
+        let status = try await TestDaemon.run([own.path, "--help"], log: log.path)
+        #expect(status == 0)
+        let help = try String(contentsOf: log, encoding: .utf8)
         let subcommands = help.split(separator: "\n").compactMap { line -> String? in
             guard line.hasPrefix("  "), !line.hasPrefix("   ") else { return nil }
             return line.split(separator: " ").first.map(String.init)

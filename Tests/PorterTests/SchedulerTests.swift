@@ -197,6 +197,11 @@ import Testing
              "poll_interval": 0.2, "heartbeat_interval": 0.3, "rescue_after": 4}
             """
         let worker = try WorkerProcess(database: database, config: config)
+        // The worker registers before the schedulers start, so that the first fires' jobs
+        // have a worker to run them rather than holding back the fires after them.
+        try await waitUntil(timeout: .seconds(60), "the worker to register") {
+            try await porter.pool.query("SELECT count(*) FROM porter.workers").single(Int.self) == 1
+        }
         let schedulers = try (0..<2).map { _ in try WorkerProcess(database: database, config: config, command: "scheduler") }
         try await waitUntil(timeout: .seconds(30), "eight ticks to fire") {
             try await porter.pool.query("SELECT count(*) FROM porter.schedule_fires").single(Int.self) >= 8
@@ -215,7 +220,21 @@ import Testing
         #expect(fires == span)
         let jobs = try await porter.pool.query("SELECT count(*) FROM porter.jobs WHERE method = 'porter.noop'").single(Int.self)
         #expect(jobs == withJob)
-        #expect(jobs >= fires - 1)  // at most one tick skipped while its predecessor was running
+        #expect(withJob >= 2)
+        // A fire enqueues nothing only while the job of an earlier fire is still queued or
+        // running (job_id `scheduled:<method>` is unique among active jobs). How many fires
+        // that skips depends on how fast the worker runs the jobs on a loaded machine, so
+        // each skip is checked against the job that explains it, not counted. A job's
+        // ended_at is read when its end statement starts, a moment before the row changes,
+        // hence the half second.
+        let unexplained = try await porter.pool.query("""
+            SELECT array_agg(f.fire_at ORDER BY f.fire_at)::text FROM porter.schedule_fires AS f
+            WHERE f.job IS NULL AND NOT EXISTS (
+                SELECT FROM porter.schedule_fires AS earlier JOIN porter.jobs AS j ON j.id = earlier.job
+                WHERE earlier.fire_at < f.fire_at
+                  AND (j.ended_at IS NULL OR j.ended_at > f.fired_at - interval '0.5 seconds'))
+            """).single(String?.self)
+        #expect(unexplained == nil, "fires that enqueued nothing while no earlier fire's job was active")
         await porter.close()
     }
 }

@@ -50,8 +50,10 @@ struct DumpFailed: Error, CustomStringConvertible {
         """
 
     /// What pg_dump prints of schema porter in `database`, less the lines that vary from run to
-    /// run (the server's and pg_dump's versions, \\restrict's random key).
-    static func dump(_ database: TestDatabase) throws -> String {
+    /// run (the server's and pg_dump's versions, \\restrict's random key). pg_dump runs on a
+    /// thread of its own (`TestDaemon.run`): waited for on the cooperative pool, which has one
+    /// thread per core, two dumps at once stalled every other test of the process for seconds.
+    static func dump(_ database: TestDatabase) async throws -> String {
         let output = FileManager.default.temporaryDirectory.appendingPathComponent("porter-schema-\(UUID().uuidString).sql")
         let log = FileManager.default.temporaryDirectory.appendingPathComponent("porter-schema-\(UUID().uuidString).log")
         defer {
@@ -59,10 +61,10 @@ struct DumpFailed: Error, CustomStringConvertible {
             try? FileManager.default.removeItem(at: log)
         }
         let bin = try EmbeddedPostgres.findBinDirectory()
-        let status = try ChildProcess.run(
+        let status = try await TestDaemon.run(
             [bin + "/pg_dump", "--schema-only", "--schema=porter", "--no-owner", "--no-tablespaces",
              "--file=" + output.path, "--dbname=" + database.connectionString],
-            outputPath: log.path)
+            log: log.path)
         guard status == 0 else {
             let text = (try? String(contentsOf: log, encoding: .utf8)) ?? ""
             throw DumpFailed(message: "pg_dump exited with \(status): \(text)")
@@ -89,7 +91,7 @@ struct DumpFailed: Error, CustomStringConvertible {
     /// With PORTER_WRITE_SCHEMA=1 (scripts/dump-schema) it writes the file instead of checking it.
     @Test func theSchemaFileIsWhatTheMigrationsProduce() async throws {
         let database = try await TestDatabase.create()
-        let dumped = try Self.dump(database)
+        let dumped = try await Self.dump(database)
         if ProcessInfo.processInfo.environment["PORTER_WRITE_SCHEMA"] == "1" {
             try FileManager.default.createDirectory(at: Self.schemaFile.deletingLastPathComponent(), withIntermediateDirectories: true)
             try dumped.write(to: Self.schemaFile, atomically: true, encoding: .utf8)
@@ -115,7 +117,7 @@ struct DumpFailed: Error, CustomStringConvertible {
         let applied = try await Migrator().migrate(on: connection)
         #expect(applied.map(\.version) == Migration.all.filter { $0.version > 17 }.map(\.version))
         await connection.close()
-        let dumped = try Self.dump(database)
+        let dumped = try await Self.dump(database)
         let checkedIn = try String(contentsOf: Self.schemaFile, encoding: .utf8)
         #expect(checkedIn == dumped, "an upgraded database differs from a fresh one. \(Self.firstDifference(checkedIn, dumped))")
         let status = try await database.makeClient().jobStatus(id: id)
