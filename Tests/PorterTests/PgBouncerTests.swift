@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import Logging
 import Porter
 import PorterPostgres
@@ -285,8 +286,16 @@ final class Shared<Value: Sendable>: @unchecked Sendable {
         try await Task.sleep(for: configuration.rescueAfter * 3)
         try await PgBouncer.shared.restore(database)
         let all = swift + sql
-        try await waitUntil(timeout: .seconds(90), "every job to finish") {
-            try await direct.pool.query("SELECT count(*) FROM porter.jobs WHERE status = 'finished' AND id = ANY(\(all))").single(Int.self) == all.count
+        // What the jobs were doing at the last look, for the message should they never all
+        // finish: a job failed (poisoned by rescues) waits for ever, a slow one does not.
+        let seen = Mutex("nothing yet")
+        try await waitUntil(timeout: .seconds(90), "every job to finish; last seen: \(seen.withLock { $0 })") {
+            let rows = try await direct.pool.query("""
+                SELECT status || ' ' || count(*) || ' (attempts up to ' || max(attempts) || ', orphaned up to ' || max(orphaned) || ')'
+                FROM porter.jobs WHERE id = ANY(\(all)) GROUP BY status ORDER BY status
+                """).map { try $0.decode(String.self) }
+            seen.withLock { $0 = rows.joined(separator: ", ") }
+            return rows.count == 1 && rows[0].hasPrefix("finished \(all.count) ")
         }
         let counts = await runs.counts
         for id in swift { #expect(counts[id] == 1, "job \(id) ran to its end \(counts[id] ?? 0) times") }
