@@ -514,6 +514,59 @@ $$;
 
 
 --
+-- Name: claim_queued(text, text, integer, text[], text[]); Type: FUNCTION; Schema: porter; Owner: -
+--
+
+CREATE FUNCTION porter.claim_queued(queue text, worker_id text, wanted integer, skip_methods text[] DEFAULT NULL::text[], skip_documents text[] DEFAULT NULL::text[]) RETURNS TABLE(claimed_id bigint, claimed_job_id text, claimed_method text, claimed_queue text, claimed_args jsonb, claimed_attempt integer, claimed_max_attempts integer, claimed_timeout integer, claimed_orphaned integer, wait_seconds double precision)
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    SET enable_indexscan TO 'on'
+    SET enable_bitmapscan TO 'off'
+    SET enable_sort TO 'off'
+    SET enable_seqscan TO 'off'
+    SET plan_cache_mode TO 'force_generic_plan'
+    SET jit TO 'off'
+    AS $$
+#variable_conflict use_column
+BEGIN
+    IF wanted IS NULL OR wanted <= 0 OR worker_id IS NULL THEN
+        RETURN;
+    END IF;
+    -- A paused queue, or one with limits: one probe each of paused_queues_pkey and
+    -- queue_limits_scope_key per claim, not per row.
+    IF EXISTS (SELECT FROM porter.paused_queues p WHERE p.queue = claim_queued.queue)
+       OR EXISTS (SELECT FROM porter.queue_limits l WHERE l.queue = claim_queued.queue) THEN
+        RETURN;
+    END IF;
+    -- Local to the transaction, so they outlast this function: no wait for the WAL flush
+    -- (JobRunQueries says why that is safe), and the status trigger skips these rows (the
+    -- worker sends their started events itself).
+    PERFORM set_config('synchronous_commit', 'off', true), set_config('porter.worker_statement', 'on', true);
+    RETURN QUERY
+    WITH next AS (
+        -- jobs_claim_idx, walked in its order from the queue's first runnable job.
+        SELECT j.id FROM porter.jobs j
+        WHERE j.queue = claim_queued.queue AND j.status IN ('queued', 'scheduled') AND j.run_at <= now()
+          AND (skip_methods IS NULL OR j.method <> ALL(skip_methods))
+          AND (skip_documents IS NULL OR NOT (j.method = 'porter.run_doc_method'
+               AND (j.args->>'doctype') || '.' || (j.args->>'doc_method') = ANY(skip_documents)))
+        ORDER BY j.at_front DESC, j.priority, j.run_at, j.id
+        LIMIT wanted
+        FOR UPDATE SKIP LOCKED
+    )
+    -- jobs_pkey, once per job taken.
+    UPDATE porter.jobs AS j
+    SET status = 'started', started_at = now(), ended_at = NULL,
+        attempts = least(j.attempts, 2147483646) + 1,
+        worker_id = claim_queued.worker_id, cancel_requested_at = NULL
+    FROM next WHERE j.id = next.id
+    RETURNING j.id, j.job_id, j.method, j.queue, j.args, j.attempts, j.max_attempts, j.timeout, j.orphaned,
+        date_part('epoch', now() - greatest(j.run_at, least(j.enqueued_at, now())))::float8;
+END
+$$;
+
+
+--
 -- Name: clear_limit(text, text, boolean); Type: FUNCTION; Schema: porter; Owner: -
 --
 
@@ -2625,6 +2678,13 @@ REVOKE ALL ON FUNCTION porter.check_queue_name(queue text, caller text) FROM PUB
 --
 
 REVOKE ALL ON FUNCTION porter.claim_limited(queue text, worker_id text, wanted integer, skip_methods text[], skip_documents text[]) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION claim_queued(queue text, worker_id text, wanted integer, skip_methods text[], skip_documents text[]); Type: ACL; Schema: porter; Owner: -
+--
+
+REVOKE ALL ON FUNCTION porter.claim_queued(queue text, worker_id text, wanted integer, skip_methods text[], skip_documents text[]) FROM PUBLIC;
 
 
 --

@@ -11,82 +11,53 @@ import PorterPostgres
 /// be a better match than the built-in, and run as the worker. The worker checks at start that
 /// its search_path puts pg_catalog first, which covers operators and type names.
 enum JobRunQueries {
-    /// Claims up to `limit` runnable jobs of one queue in one statement: at-front first, then
-    /// priority, run_at, id; jobs whose run_at is in the future are left alone, and so is a
-    /// paused queue (one probe of paused_queues_pkey per claim, not per row; read here rather
-    /// than through porter.queue_is_paused, a SECURITY DEFINER SQL function that PostgreSQL
-    /// parses and plans anew at every call). Walks jobs_claim_idx in order and locks the rows
-    /// it takes; SKIP LOCKED lets claimers on other workers take other rows. Returns each job's wait: from when it could
-    /// run (run_at, or the enqueue if later) to the claim. run_at is finite (a table
-    /// constraint), enqueued_at need not be: it is capped at now(), so a row written by hand with
-    /// 'infinity' cannot fail every claim of its queue.
+    /// Claims up to `limit` runnable jobs of one queue in one statement, through
+    /// porter.claim_queued (migration 0025): at-front first, then priority, run_at, id; jobs
+    /// whose run_at is in the future are left alone, and so is a paused queue. It walks
+    /// jobs_claim_idx in that order and locks the rows it takes; SKIP LOCKED lets claimers on
+    /// other workers take other rows. The function plans that walk once per session and
+    /// whatever the table's statistics say: prepared here as a plain statement, the claim's
+    /// generic plan on a table never analyzed sorted every waiting job of the queue at each
+    /// claim (ten times slower with 100,000 waiting). Returns each job's wait: from when it
+    /// could run (run_at, or the enqueue if later) to the claim. run_at is finite (a table
+    /// constraint), enqueued_at need not be: it is capped at now(), so a row written by hand
+    /// with 'infinity' cannot fail every claim of its queue.
     ///
-    /// `skipping` names jobs this worker handed back because another live worker can run them
-    /// (`HandlerCoverage` names, see `ForeignJobs`); it is empty unless a rolling deploy is
-    /// under way, and then the claim filters on the rows jobs_claim_idx finds, at the cost of
-    /// walking past those jobs while they wait.
-    ///
-    /// The claim marks itself as a worker's statement (`workerStatement`), so porter.jobs'
-    /// status trigger skips its rows. It sends no state event itself: building and queueing
-    /// one notification per job would sit on the claim loop's path, and a notifying commit waits for NOTIFY's
-    /// cluster-wide lock, which a completion holds through its WAL flush. The completer sends
-    /// the started events with the next batch of ends (`endAttempts`).
-    ///
-    /// The limit is written into the text, not bound: with `LIMIT $2` PostgreSQL's generic plan
-    /// assumes a tenth of the queue, costs more than a custom plan, and so every claim was
-    /// planned anew (0.2 ms, a tenth of a small worker's CPU). With the limit in the text each
-    /// prepared claim gets a generic plan as good as a custom one and keeps it.
-    /// `ClaimLoop.claimSize(free:)` keeps the number of distinct texts small.
+    /// The claim marks its transaction as a worker's (porter.worker_statement), so porter.jobs'
+    /// status trigger skips its rows, and commits it asynchronously (`asynchronousCommit` says
+    /// why that is safe). It sends no state event itself: building and queueing one
+    /// notification per job would sit on the claim loop's path, and a notifying commit waits
+    /// for NOTIFY's cluster-wide lock, which a completion holds through its WAL flush. The
+    /// completer sends the started events with the next batch of ends (`endAttempts`).
     ///
     /// The attempt count saturates instead of overflowing: one row stored with attempts at the
     /// integer's maximum would otherwise fail the claim of its whole batch, every time.
     ///
     /// `skipping` names the methods (and `doctype.doc_method` document methods) this worker
     /// has handed back because it has no handler for them but a live worker does
-    /// (`ForeignJobs`): they are left for that worker.
+    /// (`ForeignJobs`): they are left for that worker. It is empty unless a rolling deploy is
+    /// under way, and then the claim filters on the rows jobs_claim_idx finds, at the cost of
+    /// walking past those jobs while they wait.
     ///
     /// A queue with flow-control limits (a row in porter.queue_limits, migration 0020) is
-    /// claimed by porter.claim_limited instead, in the same statement: the plain claim's
-    /// `next` finds nothing for it and the function's branch runs. The function serializes the
+    /// claimed by porter.claim_limited instead, in the same statement: porter.claim_queued
+    /// returns nothing for it and the second branch runs. That function serializes the
     /// claims of its queue with a transaction advisory lock and counts with fresh snapshots,
     /// so no limit is passed across workers. A queue without limits pays a probe of
     /// queue_limits_scope_key per branch, as it pays one of paused_queues_pkey.
     static func claimAvailable(queue: String, limit: Int, workerID: String, skipping: Set<String> = []) -> PQQuery {
-        var binds: [any PQEncodable] = [queue, workerID]
-        var skip = ""
-        var skipLimited = "NULL, NULL"
+        var binds: [any PQEncodable] = [queue, workerID, limit]
+        var skip = "NULL, NULL"
         if !skipping.isEmpty {
             let documents = skipping.compactMap(HandlerCoverage.documentMethod(inName:)).sorted()
             binds += [skipping.filter { HandlerCoverage.documentMethod(inName: $0) == nil }.sorted(), documents]
-            skip = """
-                AND method <> ALL($3::pg_catalog.text[])
-                    AND NOT (method = '\(DocumentJob.method)' AND (args->>'doctype') || '.' || (args->>'doc_method') = ANY($4::pg_catalog.text[]))
-                """
-            skipLimited = "$3::pg_catalog.text[], $4::pg_catalog.text[]"
+            skip = "$4::pg_catalog.text[], $5::pg_catalog.text[]"
         }
         return PQQuery(
             unsafeSQL: """
-                WITH next AS (
-                    SELECT id FROM porter.jobs
-                    WHERE queue = $1 AND status IN \(JobStatus.sqlList(JobStatus.claimable)) AND run_at <= pg_catalog.now()
-                        AND NOT EXISTS (SELECT FROM porter.paused_queues p WHERE p.queue = $1)
-                        AND NOT EXISTS (SELECT FROM porter.queue_limits l WHERE l.queue = $1)
-                        AND \(asynchronousCommit) AND \(workerStatement) \(skip)
-                    ORDER BY at_front DESC, priority, run_at, id
-                    LIMIT \(limit)
-                    FOR UPDATE SKIP LOCKED
-                ), plain AS (
-                    UPDATE porter.jobs AS j
-                    SET status = 'started', started_at = pg_catalog.now(), ended_at = NULL,
-                        attempts = least(j.attempts, 2147483646) + 1,
-                        worker_id = $2, cancel_requested_at = NULL
-                    FROM next WHERE j.id = next.id
-                    RETURNING j.id, j.job_id, j.method, j.queue, j.args, j.attempts, j.max_attempts, j.timeout, j.orphaned,
-                        pg_catalog.date_part('epoch', pg_catalog.now() - GREATEST(j.run_at, LEAST(j.enqueued_at, pg_catalog.now())))::float8
-                )
-                SELECT * FROM plain
+                SELECT * FROM porter.claim_queued($1, $2, $3::pg_catalog.int4, \(skip))
                 UNION ALL
-                SELECT * FROM porter.claim_limited($1, $2, \(limit), \(skipLimited))
+                SELECT * FROM porter.claim_limited($1, $2, $3::pg_catalog.int4, \(skip))
                 WHERE EXISTS (SELECT FROM porter.queue_limits l WHERE l.queue = $1)
                 """,
             binds: binds)
@@ -219,11 +190,7 @@ enum JobRunQueries {
     /// it, and the WAL writer does within 0.6 s. A claim lost in a server crash inside that
     /// window means the job runs again; if another worker claims it while the first still
     /// runs it, the first one's next heartbeat stops its attempt (`listHeld`). Written as a
-    /// condition that is always true and evaluated once, so it costs no round trip.
+    /// condition that is always true and evaluated once, so it costs no round trip. The
+    /// claim itself sets it inside porter.claim_queued and porter.claim_limited.
     private static let asynchronousCommit = "(SELECT pg_catalog.set_config('synchronous_commit', 'off', true)) = 'off'"
-
-    /// Marks the statement's transaction as a worker's own, so porter.jobs' status trigger
-    /// skips the rows it changes (migration 0018): the worker sends their events itself.
-    /// Written the same way.
-    private static let workerStatement = "(SELECT pg_catalog.set_config('\(PorterSetting.workerStatement)', 'on', true)) = 'on'"
 }
