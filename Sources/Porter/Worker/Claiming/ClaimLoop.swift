@@ -92,7 +92,7 @@ struct ClaimLoop: Sendable {
         if let retryAt, now < retryAt { return .idle }
         // Cut off from the database: a rescuer may give away whatever is claimed now.
         guard !fenced else { return .idle }
-        return .claim(limit: Self.claimSize(free: free))
+        return .claim(limit: free)
     }
 
     /// Records how the claim the last action asked for went; returns what to log, if anything.
@@ -123,15 +123,5 @@ struct ClaimLoop: Sendable {
     static func wakesLoop(inFlightAfterRelease inFlight: Int, capacity: Int) -> Bool {
         let free = capacity - inFlight
         return inFlight == 0 || (free * 2 >= capacity && (free - 1) * 2 < capacity)
-    }
-
-    /// The batch to claim for `free` slots: `free` itself up to 16, else the largest of a few
-    /// sizes not above it, so that claims use about 30 distinct statement texts at most (the
-    /// limit is written into the claim's text, see `JobRunQueries.claimAvailable`).
-    static func claimSize(free: Int) -> Int {
-        guard free > 16 else { return free }
-        var size = 16
-        while size * 5 / 4 <= free { size = size * 5 / 4 }
-        return size
     }
 }
