@@ -701,6 +701,12 @@ $_$;
 CREATE FUNCTION porter.end_attempts(worker_id text, started jsonb, outcomes jsonb, job_events boolean) RETURNS SETOF bigint
     LANGUAGE plpgsql
     SET search_path TO 'pg_catalog', 'pg_temp'
+    SET enable_hashjoin TO 'off'
+    SET enable_mergejoin TO 'off'
+    SET enable_seqscan TO 'off'
+    SET enable_bitmapscan TO 'off'
+    SET enable_indexscan TO 'on'
+    SET enable_nestloop TO 'on'
     AS $$
 DECLARE
     changed bigint[];
@@ -748,8 +754,16 @@ BEGIN
             worker_id = NULL,
             cancel_requested_at = NULL
         FROM jsonb_to_recordset(outcomes)
-             AS o(id bigint, attempt integer, status text, result jsonb, error text, retry_in float8, orphaned boolean)
-        WHERE j.id = o.id AND j.status = 'started' AND j.worker_id = end_attempts.worker_id AND j.attempts = o.attempt
+             AS o(id bigint, attempt integer, status text, result jsonb, error text, retry_in float8, orphaned boolean,
+                  was text)
+        -- One probe of jobs_pkey per outcome: j.id = o.id is the only condition an index can
+        -- serve. The worker is compared with IS NOT DISTINCT FROM, which no index serves,
+        -- and the status with the one each outcome expects (o.was, which no caller sends:
+        -- 'started'), so that the statement implies no partial index's predicate. Served by
+        -- jobs_started_worker_idx, it walked every entry this worker had left there since
+        -- the last vacuum, with a bitmap scan, which never marks them dead.
+        WHERE j.id = o.id AND j.status = coalesce(o.was, 'started') AND j.worker_id IS NOT DISTINCT FROM end_attempts.worker_id
+          AND j.attempts = o.attempt
         RETURNING j.id, j.status, j.method, j.queue, j.attempts, j.error
     )
     SELECT array_agg(u.id),

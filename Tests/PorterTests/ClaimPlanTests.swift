@@ -47,3 +47,54 @@ import Testing
         await porter.close()
     }
 }
+
+/// How a worker's ends read porter.jobs, however many jobs it ended since the last vacuum.
+@Suite struct EndPlanTests {
+    /// porter.end_attempts finds each job it ends through jobs_pkey, one probe per outcome,
+    /// whatever the planner's inputs say. Here 5,000 jobs the worker ended lie dead in
+    /// jobs_started_worker_idx (no vacuum since), and the session turns nested loops off,
+    /// standing in for statistics that make a scan of that index look cheaper: the function
+    /// used to walk all 5,000 entries to end ten jobs, a fifth of PostgreSQL's CPU at 10
+    /// slots (issue 21).
+    @Test func endingJobsReadsOneIndexEntryPerJobWhateverTheWorkerEndedBefore() async throws {
+        let database = try await TestDatabase.create()
+        let porter = database.makeClient()
+        try await porter.pool.query("ALTER TABLE porter.jobs SET (autovacuum_enabled = false)")
+        try await porter.pool.query("""
+            INSERT INTO porter.jobs (method, queue, status, started_at, attempts, worker_id, run_at)
+            SELECT 'test.plan', 'plan', 'started', now(), 1, 'test-worker', now() FROM generate_series(1, 5010)
+            """)
+        // The outcomes as the completer sends them, built beforehand so that only the end is measured.
+        func outcomes(_ range: String) async throws -> String {
+            try await porter.pool.query(PQQuery(unsafeSQL: """
+                SELECT jsonb_agg(jsonb_build_object('id', id, 'attempt', 1, 'status', 'finished', 'result', NULL,
+                                                    'error', NULL, 'retry_in', 0, 'orphaned', false))::text
+                FROM porter.jobs WHERE status = 'started' AND id \(range)
+                """, binds: [])).single(String.self)
+        }
+        let end: PQQuery = "SELECT id FROM porter.end_attempts('test-worker', '[]', $1::jsonb, false) AS id"
+        let first = try await porter.pool.query(PQQuery(unsafeSQL: end.sql, binds: [try await outcomes("<= 5000")])).count
+        #expect(first == 5000)
+        let last = try await outcomes("> 5000")
+        let connection = try await database.connect()
+        let (ended, read) = try await connection.withTransaction { transaction in
+            try transaction.query("SET LOCAL enable_nestloop = off")
+            let before = try transaction.query(Self.rowsRead).single(Int.self)
+            let ended = try transaction.query(PQQuery(unsafeSQL: end.sql, binds: [last])).count
+            return (ended, try transaction.query(Self.rowsRead).single(Int.self) - before)
+        }
+        await connection.close()
+        #expect(ended == 10)
+        // Ten probes of jobs_pkey.
+        #expect(read <= 30, "ending 10 jobs read \(read) index entries and rows of porter.jobs")
+        await porter.close()
+    }
+
+    /// Index entries that scans of porter.jobs' indexes returned in this transaction, and
+    /// rows that sequential scans of it returned, counted without waiting for a flush.
+    static let rowsRead: PQQuery = """
+        SELECT (pg_stat_get_xact_tuples_returned('porter.jobs'::regclass)
+                + (SELECT coalesce(sum(pg_stat_get_xact_tuples_returned(i.indexrelid)), 0)
+                   FROM pg_index i WHERE i.indrelid = 'porter.jobs'::regclass))::int8
+        """
+}
