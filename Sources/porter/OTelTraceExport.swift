@@ -2,7 +2,6 @@ import Logging
 import OTel
 import PorterCLI
 import ServiceLifecycle
-import Tracing
 
 /// `porter worker`, `scheduler` and `dashboard` export their spans with swift-otel when the
 /// standard variables ask for it: `OTEL_EXPORTER_OTLP_ENDPOINT` or
@@ -35,8 +34,8 @@ struct OTelTraceExport: TraceExport {
         configuration.metrics.enabled = false
         configuration.logs.enabled = false
         configuration.traces.otlpExporter.protocol = .httpProtobuf
-        let backend = try OTel.makeTracingBackend(configuration: configuration)
-        InstrumentationSystem.bootstrap(backend.factory)
-        return backend.service
+        // Reads the variables from `environment` (not necessarily the process's: the
+        // benchmark's --tracing points them at its own sink), and bootstraps the tracer only.
+        return try OTel.bootstrap(configuration: configuration, environment: environment)
     }
 }

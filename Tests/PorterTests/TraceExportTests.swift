@@ -75,6 +75,19 @@ import Testing
         #expect(result.output.contains("OTEL_EXPORTER_OTLP_PROTOCOL=grpc") && result.output.contains("http/protobuf"), "\(result.output)")
     }
 
+    @Test func benchBurndownWithTracingSendsItsWorkersSpansToItsOwnSink() async throws {
+        let database = try await TestDatabase.create()
+        let result = try await runPorter([
+            "bench", "burndown", "--jobs", "300", "--concurrency", "10", "--no-baseline", "--tracing",
+            "--database-url", database.connectionString,
+        ])
+        #expect(result.status == 0, "\(result.output)")
+        let lines = result.output.split(separator: "\n").map(String.init)
+        #expect(lines.contains { $0.hasPrefix("jobs=300") && $0.contains("tracing=on") }, "\(result.output)")
+        let exports = try #require(lines.last?.firstMatch(of: /trace_exports=(\d+) trace_export_bytes=(\d+)/), "\(result.output)")
+        #expect(Int(exports.1) ?? 0 > 0 && Int(exports.2) ?? 0 > 0, "\(result.output)")
+    }
+
     struct ExportedSpan: CustomStringConvertible {
         var name: String
         var traceID: String
