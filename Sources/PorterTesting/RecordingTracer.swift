@@ -2,43 +2,47 @@ import Foundation
 import Tracing
 
 /// A tracer that keeps every span it ends, in memory, and propagates W3C `traceparent` and
-/// `tracestate` as an OpenTelemetry tracer does: a test passes it to its own `PorterClient`,
-/// so parallel tests never share it and nothing touches the process's bootstrap.
-final class RecordingTracer: Tracer, @unchecked Sendable {
+/// `tracestate` as an OpenTelemetry tracer does: a test passes it to its own `PorterClient`
+/// (or scopes it with `withTracer`), so parallel tests never share it and nothing touches the
+/// process's bootstrap. Porter's own tests' (`package`); swift-distributed-tracing's
+/// InMemoryTracer propagates its own keys, not W3C's, so Porter would store nothing with it.
+package final class RecordingTracer: Tracer, @unchecked Sendable {
     /// A span's identity in a `ServiceContext`.
-    struct SpanIdentity: Sendable, Hashable {
-        var traceID: String
-        var spanID: String
-        var tracestate: String?
-        var traceparent: String { "00-\(traceID)-\(spanID)-01" }
+    package struct SpanIdentity: Sendable, Hashable {
+        package var traceID: String
+        package var spanID: String
+        package var tracestate: String?
+        package var traceparent: String { "00-\(traceID)-\(spanID)-01" }
     }
 
-    enum SpanIdentityKey: ServiceContextKey {
-        typealias Value = SpanIdentity
+    package enum SpanIdentityKey: ServiceContextKey {
+        package typealias Value = SpanIdentity
     }
 
     /// A span as it ended.
-    struct Finished: Sendable {
-        var name: String
-        var kind: SpanKind
-        var identity: SpanIdentity
+    package struct Finished: Sendable {
+        package var name: String
+        package var kind: SpanKind
+        package var identity: SpanIdentity
         /// The span it is a child of, if any.
-        var parent: SpanIdentity?
-        var links: [SpanIdentity]
-        var attributes: [String: String]
-        var status: SpanStatus?
-        var errors: [String]
+        package var parent: SpanIdentity?
+        package var links: [SpanIdentity]
+        package var attributes: [String: String]
+        package var status: SpanStatus?
+        package var errors: [String]
     }
 
     private let lock = NSLock()
     private var ended: [Finished] = []
 
     /// Every span ended so far.
-    var finished: [Finished] { lock.withLock { ended } }
+    package var finished: [Finished] { lock.withLock { ended } }
+
+    package init() {}
 
     func record(_ span: Finished) { lock.withLock { ended.append(span) } }
 
-    func startSpan<Instant: TracerInstant>(
+    package func startSpan<Instant: TracerInstant>(
         _ operationName: String, context: @autoclosure () -> ServiceContext, ofKind kind: SpanKind,
         at instant: @autoclosure () -> Instant, function: String, file fileID: String, line: UInt
     ) -> RecordedSpan {
@@ -50,16 +54,16 @@ final class RecordingTracer: Tracer, @unchecked Sendable {
         return RecordedSpan(tracer: self, name: operationName, kind: kind, context: context, identity: identity, parent: parent)
     }
 
-    func forceFlush() {}
+    package func forceFlush() {}
 
-    func inject<Carrier, Inject: Injector>(_ context: ServiceContext, into carrier: inout Carrier, using injector: Inject)
+    package func inject<Carrier, Inject: Injector>(_ context: ServiceContext, into carrier: inout Carrier, using injector: Inject)
     where Inject.Carrier == Carrier {
         guard let identity = context[SpanIdentityKey.self] else { return }
         injector.inject(identity.traceparent, forKey: "traceparent", into: &carrier)
         if let tracestate = identity.tracestate { injector.inject(tracestate, forKey: "tracestate", into: &carrier) }
     }
 
-    func extract<Carrier, Extract: Extractor>(_ carrier: Carrier, into context: inout ServiceContext, using extractor: Extract)
+    package func extract<Carrier, Extract: Extractor>(_ carrier: Carrier, into context: inout ServiceContext, using extractor: Extract)
     where Extract.Carrier == Carrier {
         guard let traceparent = extractor.extract(key: "traceparent", from: carrier) else { return }
         let parts = traceparent.split(separator: "-")
@@ -68,18 +72,18 @@ final class RecordingTracer: Tracer, @unchecked Sendable {
             traceID: String(parts[1]), spanID: String(parts[2]), tracestate: extractor.extract(key: "tracestate", from: carrier))
     }
 
-    static func hex(bytes: Int) -> String {
+    package static func hex(bytes: Int) -> String {
         (0..<bytes).map { _ in String(format: "%02x", UInt8.random(in: 1...255)) }.joined()
     }
 }
 
 /// A span of `RecordingTracer`, recorded when it ends.
-final class RecordedSpan: Span, @unchecked Sendable {
+package final class RecordedSpan: Span, @unchecked Sendable {
     private let tracer: RecordingTracer
-    let kind: SpanKind
-    let context: ServiceContext
-    let identity: RecordingTracer.SpanIdentity
-    let parent: RecordingTracer.SpanIdentity?
+    package let kind: SpanKind
+    package let context: ServiceContext
+    package let identity: RecordingTracer.SpanIdentity
+    package let parent: RecordingTracer.SpanIdentity?
     private let lock = NSLock()
     private var name: String
     private var storedAttributes = SpanAttributes()
@@ -94,31 +98,31 @@ final class RecordedSpan: Span, @unchecked Sendable {
         (self.tracer, self.name, self.kind, self.context, self.identity, self.parent) = (tracer, name, kind, context, identity, parent)
     }
 
-    var operationName: String {
+    package var operationName: String {
         get { lock.withLock { name } }
         set { lock.withLock { name = newValue } }
     }
 
-    var attributes: SpanAttributes {
+    package var attributes: SpanAttributes {
         get { lock.withLock { storedAttributes } }
         set { lock.withLock { storedAttributes = newValue } }
     }
 
-    var isRecording: Bool { true }
+    package var isRecording: Bool { true }
 
-    func setStatus(_ status: SpanStatus) { lock.withLock { self.status = status } }
-    func addEvent(_ event: SpanEvent) {}
+    package func setStatus(_ status: SpanStatus) { lock.withLock { self.status = status } }
+    package func addEvent(_ event: SpanEvent) {}
 
-    func recordError<Instant: TracerInstant>(_ error: any Error, attributes: SpanAttributes, at instant: @autoclosure () -> Instant) {
+    package func recordError<Instant: TracerInstant>(_ error: any Error, attributes: SpanAttributes, at instant: @autoclosure () -> Instant) {
         lock.withLock { errors.append("\(error)") }
     }
 
-    func addLink(_ link: SpanLink) {
+    package func addLink(_ link: SpanLink) {
         guard let identity = link.context[RecordingTracer.SpanIdentityKey.self] else { return }
         lock.withLock { links.append(identity) }
     }
 
-    func end<Instant: TracerInstant>(at instant: @autoclosure () -> Instant) {
+    package func end<Instant: TracerInstant>(at instant: @autoclosure () -> Instant) {
         let finished = lock.withLock { () -> RecordingTracer.Finished in
             var flat: [String: String] = [:]
             storedAttributes.forEach { key, value in flat[key] = Self.text(value) }
