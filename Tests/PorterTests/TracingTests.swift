@@ -250,6 +250,23 @@ import Tracing
         await porter.close()
     }
 
+    @Test func eachSchedulerFireMakesASendSpanThatTheFiredJobCarries() async throws {
+        let database = try await TestDatabase.create()
+        let tracer = RecordingTracer()
+        let porter = Self.client(database, tracer: tracer)
+        var configuration = ScheduleConfiguration()
+        try configuration.add("all", method: "t.report")
+        let scheduler = Scheduler(client: porter, configuration: configuration)
+        let start = Date(timeIntervalSince1970: 1_767_258_000)
+        try await scheduler.register(now: start)
+        let fired = try #require(try await scheduler.tick(now: start.addingTimeInterval(60)).fired.first)
+        let send = try #require(tracer.finished.first { $0.kind == .producer })
+        #expect(send.attributes["messaging.message.id"] == "\(fired.job)")
+        #expect(send.attributes["porter.job.method"] == "t.report")
+        #expect(try await Self.storedContext(porter, fired.job).0 == send.identity.traceparent)
+        await porter.close()
+    }
+
     @Test func withTracingOffNoTraceparentIsStoredAndNoSpanRecorded() async throws {
         let database = try await TestDatabase.create()
         let watcher = RecordingTracer()
@@ -322,6 +339,9 @@ import Tracing
         #expect(good.status == 0, "\(good.output)")
         let id = try #require(Int64(good.output.trimmingCharacters(in: .whitespacesAndNewlines)))
         #expect(try await Self.storedContext(porter, id) == (Self.sampleTraceparent, "k=v"))
+        #expect(try await porter.job(id: id)?.traceparent == Self.sampleTraceparent)
+        let shown = try await runPorter(["job", "\(id)", "--json", "--database-url", database.connectionString])
+        #expect(shown.output.contains(#""traceparent":"\#(Self.sampleTraceparent)""#), "\(shown.output)")
         await porter.close()
     }
 
