@@ -957,10 +957,10 @@ $$;
 
 
 --
--- Name: enqueue_doc(text, text, text, jsonb, text, text, boolean, boolean, integer, timestamp with time zone, integer, integer, bigint[], text, interval, interval); Type: FUNCTION; Schema: porter; Owner: -
+-- Name: enqueue_doc(text, text, text, jsonb, text, text, boolean, boolean, integer, timestamp with time zone, integer, integer, bigint[], text, interval, interval, text, text); Type: FUNCTION; Schema: porter; Owner: -
 --
 
-CREATE FUNCTION porter.enqueue_doc(doctype text, name text, method text, args jsonb DEFAULT '{}'::jsonb, queue text DEFAULT 'default'::text, job_id text DEFAULT NULL::text, deduplicate boolean DEFAULT false, at_front boolean DEFAULT false, timeout integer DEFAULT NULL::integer, run_at timestamp with time zone DEFAULT NULL::timestamp with time zone, priority integer DEFAULT 0, max_attempts integer DEFAULT NULL::integer, depends_on bigint[] DEFAULT NULL::bigint[], limit_key text DEFAULT NULL::text, debounce interval DEFAULT NULL::interval, debounce_max interval DEFAULT NULL::interval) RETURNS bigint
+CREATE FUNCTION porter.enqueue_doc(doctype text, name text, method text, args jsonb DEFAULT '{}'::jsonb, queue text DEFAULT 'default'::text, job_id text DEFAULT NULL::text, deduplicate boolean DEFAULT false, at_front boolean DEFAULT false, timeout integer DEFAULT NULL::integer, run_at timestamp with time zone DEFAULT NULL::timestamp with time zone, priority integer DEFAULT 0, max_attempts integer DEFAULT NULL::integer, depends_on bigint[] DEFAULT NULL::bigint[], limit_key text DEFAULT NULL::text, debounce interval DEFAULT NULL::interval, debounce_max interval DEFAULT NULL::interval, traceparent text DEFAULT NULL::text, tracestate text DEFAULT NULL::text) RETURNS bigint
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
@@ -991,7 +991,8 @@ BEGIN
                                    'kwargs', coalesce(args, '{}')),
         queue => queue, job_id => job_id, deduplicate => deduplicate, at_front => at_front,
         timeout => timeout, run_at => run_at, priority => priority, max_attempts => max_attempts,
-        depends_on => depends_on, limit_key => limit_key, debounce => debounce, debounce_max => debounce_max);
+        depends_on => depends_on, limit_key => limit_key, debounce => debounce, debounce_max => debounce_max,
+        traceparent => traceparent, tracestate => tracestate);
 END
 $$;
 
@@ -2778,10 +2779,10 @@ REVOKE ALL ON FUNCTION porter.enqueue_debounced(method text, args jsonb, queue t
 
 
 --
--- Name: FUNCTION enqueue_doc(doctype text, name text, method text, args jsonb, queue text, job_id text, deduplicate boolean, at_front boolean, timeout integer, run_at timestamp with time zone, priority integer, max_attempts integer, depends_on bigint[], limit_key text, debounce interval, debounce_max interval); Type: ACL; Schema: porter; Owner: -
+-- Name: FUNCTION enqueue_doc(doctype text, name text, method text, args jsonb, queue text, job_id text, deduplicate boolean, at_front boolean, timeout integer, run_at timestamp with time zone, priority integer, max_attempts integer, depends_on bigint[], limit_key text, debounce interval, debounce_max interval, traceparent text, tracestate text); Type: ACL; Schema: porter; Owner: -
 --
 
-REVOKE ALL ON FUNCTION porter.enqueue_doc(doctype text, name text, method text, args jsonb, queue text, job_id text, deduplicate boolean, at_front boolean, timeout integer, run_at timestamp with time zone, priority integer, max_attempts integer, depends_on bigint[], limit_key text, debounce interval, debounce_max interval) FROM PUBLIC;
+REVOKE ALL ON FUNCTION porter.enqueue_doc(doctype text, name text, method text, args jsonb, queue text, job_id text, deduplicate boolean, at_front boolean, timeout integer, run_at timestamp with time zone, priority integer, max_attempts integer, depends_on bigint[], limit_key text, debounce interval, debounce_max interval, traceparent text, tracestate text) FROM PUBLIC;
 
 
 --

@@ -70,7 +70,8 @@ package enum JobQueries {
             depends_on => \(options.dependsOn.isEmpty ? nil : options.dependsOn)::bigint[], \
             limit_key => \(options.limitKey)::text, \
             debounce => pg_catalog.make_interval(secs => \(options.debounceSeconds)::float8), \
-            debounce_max => pg_catalog.make_interval(secs => \(options.debounceMaxSeconds)::float8))
+            debounce_max => pg_catalog.make_interval(secs => \(options.debounceMaxSeconds)::float8), \
+            traceparent => \(options.traceparent)::text, tracestate => \(options.tracestate)::text)
             """
     }
 

@@ -4070,10 +4070,10 @@ SELECT porter.refresh_grants();
 -- linked to the same enqueue), and a debounced job keeps the context of the enqueue that
 -- created it.
 --
--- porter.enqueue takes traceparent and tracestate after debounce_max (a new signature, so the
--- old one is dropped: positional calls of the first fourteen arguments and named calls resolve
--- to the new one unchanged), and porter.enqueue_many items take the keys "traceparent" and
--- "tracestate". A malformed value is refused with SQLSTATE 22023 (invalid_parameter_value),
+-- porter.enqueue and porter.enqueue_doc take traceparent and tracestate after debounce_max (new
+-- signatures, so the old ones are dropped: positional calls of the old arguments and named
+-- calls resolve to the new ones unchanged), and porter.enqueue_many items take the keys
+-- "traceparent" and "tracestate". A malformed value is refused with SQLSTATE 22023 (invalid_parameter_value),
 -- naming the parameter, the value and the form expected; nothing is stored. When traceparent
 -- is NULL, porter.enqueue and porter.enqueue_many take the session's setting
 -- porter.traceparent (and porter.tracestate) when it holds a valid value, so that a trigger
@@ -4081,7 +4081,8 @@ SELECT porter.refresh_grants();
 -- its trace without passing it; an invalid setting is ignored, as an unset one is.
 --
 -- Rights (migration 0013): SECURITY DEFINER with a pinned search_path, as before; the new
--- porter.enqueue replaces the old one in the enqueuer's and the worker's grants.
+-- porter.enqueue and porter.enqueue_doc replace the old ones in the enqueuer's and the worker's
+-- grants.
 
 -- Every object below is resolved against the built-ins only. Local to this migration's
 -- transaction.
@@ -4465,15 +4466,77 @@ BEGIN
 END
 $$;
 
--- No new function is callable by PUBLIC (migration 0013). The new porter.enqueue replaces the
--- old one in every kind's grants; the two trace functions are only called by the SECURITY
--- DEFINER enqueue functions, as the schema's owner.
+-- porter.enqueue_doc takes traceparent and tracestate too, and passes them to porter.enqueue,
+-- so that a document method's job is traced as any other. A new signature, so the old one is
+-- dropped, as in 0023.
+DROP FUNCTION porter.enqueue_doc(text, text, text, jsonb, text, text, boolean, boolean, integer, timestamptz, integer, integer, bigint[], text, interval, interval);
+CREATE FUNCTION porter.enqueue_doc(
+    doctype      text,
+    name         text,
+    method       text,
+    args         jsonb       DEFAULT '{}',
+    queue        text        DEFAULT 'default',
+    job_id       text        DEFAULT NULL,
+    deduplicate  boolean     DEFAULT false,
+    at_front     boolean     DEFAULT false,
+    timeout      integer     DEFAULT NULL,
+    run_at       timestamptz DEFAULT NULL,
+    priority     integer     DEFAULT 0,
+    max_attempts integer     DEFAULT NULL,
+    depends_on   bigint[]    DEFAULT NULL,
+    limit_key    text        DEFAULT NULL,
+    debounce     interval    DEFAULT NULL,
+    debounce_max interval    DEFAULT NULL,
+    traceparent  text        DEFAULT NULL,
+    tracestate   text        DEFAULT NULL
+) RETURNS bigint
+LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+    IF doctype IS NULL OR btrim(doctype) = '' THEN
+        RAISE EXCEPTION 'porter.enqueue_doc: doctype must be a non-empty name'
+            USING ERRCODE = CASE WHEN doctype IS NULL THEN 'null_value_not_allowed' ELSE 'invalid_parameter_value' END,
+                  COLUMN = 'doctype', HINT = 'pass the registered document type, e.g. doctype => ''Outlet''';
+    END IF;
+    IF name IS NULL OR name = '' THEN
+        RAISE EXCEPTION 'porter.enqueue_doc: name must be the document''s name'
+            USING ERRCODE = CASE WHEN name IS NULL THEN 'null_value_not_allowed' ELSE 'invalid_parameter_value' END,
+                  COLUMN = 'name', HINT = 'pass the name of the record to load, e.g. name => ''OUT-0001''';
+    END IF;
+    IF method IS NULL OR btrim(method) = '' THEN
+        RAISE EXCEPTION 'porter.enqueue_doc: method must name a method of the document type'
+            USING ERRCODE = CASE WHEN method IS NULL THEN 'null_value_not_allowed' ELSE 'invalid_parameter_value' END,
+                  COLUMN = 'method', HINT = 'e.g. method => ''sync_stock''';
+    END IF;
+    IF args IS NOT NULL AND jsonb_typeof(args) <> 'object' THEN
+        RAISE EXCEPTION 'porter.enqueue_doc: args must be a JSON object, got a JSON %', jsonb_typeof(args)
+            USING ERRCODE = 'invalid_parameter_value', COLUMN = 'args',
+                  HINT = 'the method''s keyword arguments, e.g. {"force": true}';
+    END IF;
+    RETURN porter.enqueue(
+        method => 'porter.run_doc_method',
+        args => jsonb_build_object('doctype', doctype, 'name', name, 'doc_method', method,
+                                   'kwargs', coalesce(args, '{}')),
+        queue => queue, job_id => job_id, deduplicate => deduplicate, at_front => at_front,
+        timeout => timeout, run_at => run_at, priority => priority, max_attempts => max_attempts,
+        depends_on => depends_on, limit_key => limit_key, debounce => debounce, debounce_max => debounce_max,
+        traceparent => traceparent, tracestate => tracestate);
+END
+$$;
+
+-- No new function is callable by PUBLIC (migration 0013). The new porter.enqueue and
+-- porter.enqueue_doc replace the old ones in every kind's grants; the two trace functions are
+-- only called by the SECURITY DEFINER enqueue functions, as the schema's owner.
 REVOKE ALL ON ALL FUNCTIONS IN SCHEMA porter FROM PUBLIC;
 DELETE FROM porter.privileges
-WHERE object = 'FUNCTION porter.enqueue(text, jsonb, text, text, boolean, boolean, integer, timestamptz, integer, integer, bigint[], text, interval, interval)';
+WHERE object IN (
+    'FUNCTION porter.enqueue(text, jsonb, text, text, boolean, boolean, integer, timestamptz, integer, integer, bigint[], text, interval, interval)',
+    'FUNCTION porter.enqueue_doc(text, text, text, jsonb, text, text, boolean, boolean, integer, timestamptz, integer, integer, bigint[], text, interval, interval)');
 INSERT INTO porter.privileges (kind, privilege, object) VALUES
     ('enqueuer', 'EXECUTE', 'FUNCTION porter.enqueue(text, jsonb, text, text, boolean, boolean, integer, timestamptz, integer, integer, bigint[], text, interval, interval, text, text)'),
-    ('worker', 'EXECUTE', 'FUNCTION porter.enqueue(text, jsonb, text, text, boolean, boolean, integer, timestamptz, integer, integer, bigint[], text, interval, interval, text, text)');
+    ('worker', 'EXECUTE', 'FUNCTION porter.enqueue(text, jsonb, text, text, boolean, boolean, integer, timestamptz, integer, integer, bigint[], text, interval, interval, text, text)'),
+    ('enqueuer', 'EXECUTE', 'FUNCTION porter.enqueue_doc(text, text, text, jsonb, text, text, boolean, boolean, integer, timestamptz, integer, integer, bigint[], text, interval, interval, text, text)'),
+    ('worker', 'EXECUTE', 'FUNCTION porter.enqueue_doc(text, text, text, jsonb, text, text, boolean, boolean, integer, timestamptz, integer, integer, bigint[], text, interval, interval, text, text)');
 SELECT porter.refresh_grants();
 """#),
     ]

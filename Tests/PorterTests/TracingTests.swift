@@ -250,6 +250,25 @@ import Tracing
         await porter.close()
     }
 
+    @Test func aDocumentMethodsEnqueueIsTracedFromSwiftAndTakesATraceparentFromSQL() async throws {
+        let database = try await TestDatabase.create()
+        let tracer = RecordingTracer()
+        let porter = Self.client(database, tracer: tracer)
+        let result = try await porter.enqueueDoc(doctype: "Outlet", name: "OUT-0001", method: "sync_stock")
+        let id = try #require(result.id)
+        let send = try #require(tracer.finished.first { $0.kind == .producer })
+        #expect(send.attributes["messaging.message.id"] == "\(id)")
+        #expect(try await Self.storedContext(porter, id).0 == send.identity.traceparent)
+        let fromSQL = try await porter.pool.query(
+            "SELECT porter.enqueue_doc('Outlet', 'OUT-0002', 'sync_stock', traceparent => \(Self.sampleTraceparent))"
+        ).single(Int64.self)
+        #expect(try await Self.storedContext(porter, fromSQL).0 == Self.sampleTraceparent)
+        await #expect(throws: PorterError.self) {
+            try await porter.enqueueDoc(doctype: "Outlet", name: "OUT-0003", method: "sync_stock", options: EnqueueOptions(traceparent: "x"))
+        }
+        await porter.close()
+    }
+
     @Test func eachSchedulerFireMakesASendSpanThatTheFiredJobCarries() async throws {
         let database = try await TestDatabase.create()
         let tracer = RecordingTracer()
