@@ -1,4 +1,4 @@
-// swift-tools-version:6.0
+// swift-tools-version:6.1
 import PackageDescription
 
 // Every target builds in Swift 6 language mode (strict concurrency, no data races).
@@ -26,6 +26,15 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+        // Porter's spans: a producer span per enqueue, a consumer span per attempt, the W3C trace
+        // context stored with the job. The API only; the app (or the porter executable) picks
+        // the tracer. Already in the graph through postgres-nio.
+        .package(url: "https://github.com/apple/swift-distributed-tracing.git", from: "1.7.3"),
+        // The porter executable only: exports those spans over OTLP/HTTP when the OTEL_*
+        // variables ask for it. OTLPHTTP alone, so gRPC and its dependencies are not built.
+        .package(url: "https://github.com/swift-otel/swift-otel.git", from: "1.6.0", traits: ["OTLPHTTP"]),
+        // Tests only: a local OTLP/HTTP receiver (NIOHTTP1). Already in the graph.
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.3"),
         // PorterPostgresNIO, and the Hummingbird example app.
         .package(url: "https://github.com/vapor/postgres-nio.git", from: "1.33.2"),
         // Porter's counters, timers and gauges, for whatever backend the app bootstraps.
@@ -68,6 +77,7 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Tracing", package: "swift-distributed-tracing"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -79,6 +89,7 @@ let package = Package(
                 "Porter", "PorterPostgres",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Tracing", package: "swift-distributed-tracing"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -160,6 +171,7 @@ let package = Package(
                 "PorterCLI",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -167,7 +179,13 @@ let package = Package(
         // and the HTTP servers.
         .executableTarget(
             name: "porter",
-            dependencies: ["PorterCLI", "PorterDemo", "PorterBench", "PorterWeb", "Porter"],
+            dependencies: [
+                "PorterCLI", "PorterDemo", "PorterBench", "PorterWeb", "Porter",
+                .product(name: "OTel", package: "swift-otel"),
+                .product(name: "Tracing", package: "swift-distributed-tracing"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
             swiftSettings: swiftSettings
         ),
         // Small runnable programs that show the API; built with everything else.
@@ -254,6 +272,10 @@ let package = Package(
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "PropertyBased", package: "swift-property-based"),
+                .product(name: "Tracing", package: "swift-distributed-tracing"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -279,6 +301,7 @@ let package = Package(
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Tracing", package: "swift-distributed-tracing"),
             ],
             swiftSettings: swiftSettings
         ),

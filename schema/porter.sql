@@ -232,6 +232,39 @@ $$;
 
 
 --
+-- Name: check_trace_context(text, text, text); Type: FUNCTION; Schema: porter; Owner: -
+--
+
+CREATE FUNCTION porter.check_trace_context(traceparent text, tracestate text, caller text) RETURNS void
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $_$
+BEGIN
+    IF traceparent IS NULL AND tracestate IS NOT NULL THEN
+        RAISE EXCEPTION '%: tracestate needs a traceparent', caller
+            USING ERRCODE = 'invalid_parameter_value', COLUMN = 'tracestate',
+                  HINT = 'pass the W3C traceparent the tracestate came with, e.g. traceparent => ''00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01''';
+    END IF;
+    IF NOT coalesce(traceparent ~ '^[0-9a-f]{2}-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$'
+                    AND left(traceparent, 2) <> 'ff'
+                    AND substr(traceparent, 4, 32) <> '00000000000000000000000000000000'
+                    AND substr(traceparent, 37, 16) <> '0000000000000000', false) THEN
+        RAISE EXCEPTION '%: traceparent % is not a W3C traceparent: expected version-traceid-parentid-flags, 2, 32, 16 and 2 lowercase hex digits, version not ff, ids not all zeros',
+                caller, quote_literal(porter.left_bytes(traceparent, 80))
+            USING ERRCODE = 'invalid_parameter_value', COLUMN = 'traceparent',
+                  HINT = 'e.g. traceparent => ''00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01''';
+    END IF;
+    IF octet_length(tracestate) > 512 THEN
+        RAISE EXCEPTION '%: tracestate is % bytes, more than the 512 W3C propagates (it starts %)',
+                caller, octet_length(tracestate), quote_literal(porter.left_bytes(tracestate, 80))
+            USING ERRCODE = 'invalid_parameter_value', COLUMN = 'tracestate',
+                  HINT = 'pass at most 512 bytes of vendor entries, e.g. tracestate => ''congo=t61rcWkgMzE''';
+    END IF;
+END
+$_$;
+
+
+--
 -- Name: claim_limited(text, text, integer, text[], text[]); Type: FUNCTION; Schema: porter; Owner: -
 --
 
@@ -788,10 +821,10 @@ $$;
 
 
 --
--- Name: enqueue(text, jsonb, text, text, boolean, boolean, integer, timestamp with time zone, integer, integer, bigint[], text, interval, interval); Type: FUNCTION; Schema: porter; Owner: -
+-- Name: enqueue(text, jsonb, text, text, boolean, boolean, integer, timestamp with time zone, integer, integer, bigint[], text, interval, interval, text, text); Type: FUNCTION; Schema: porter; Owner: -
 --
 
-CREATE FUNCTION porter.enqueue(method text, args jsonb DEFAULT '{}'::jsonb, queue text DEFAULT 'default'::text, job_id text DEFAULT NULL::text, deduplicate boolean DEFAULT false, at_front boolean DEFAULT false, timeout integer DEFAULT NULL::integer, run_at timestamp with time zone DEFAULT NULL::timestamp with time zone, priority integer DEFAULT 0, max_attempts integer DEFAULT NULL::integer, depends_on bigint[] DEFAULT NULL::bigint[], limit_key text DEFAULT NULL::text, debounce interval DEFAULT NULL::interval, debounce_max interval DEFAULT NULL::interval) RETURNS bigint
+CREATE FUNCTION porter.enqueue(method text, args jsonb DEFAULT '{}'::jsonb, queue text DEFAULT 'default'::text, job_id text DEFAULT NULL::text, deduplicate boolean DEFAULT false, at_front boolean DEFAULT false, timeout integer DEFAULT NULL::integer, run_at timestamp with time zone DEFAULT NULL::timestamp with time zone, priority integer DEFAULT 0, max_attempts integer DEFAULT NULL::integer, depends_on bigint[] DEFAULT NULL::bigint[], limit_key text DEFAULT NULL::text, debounce interval DEFAULT NULL::interval, debounce_max interval DEFAULT NULL::interval, traceparent text DEFAULT NULL::text, tracestate text DEFAULT NULL::text) RETURNS bigint
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $_$
@@ -807,6 +840,9 @@ DECLARE
     -- used several times, would stop it).
     limits porter.settings;
     lowered text := current_setting('porter.max_args_bytes', true);
+    -- The context stored: the caller's, else the transaction's (porter.traceparent).
+    trace_parent text := enqueue.traceparent;
+    trace_state text := enqueue.tracestate;
 BEGIN
     -- porter.effective_settings(), inline: the owner's limits, with max_args_bytes lowered by
     -- the session's porter.max_args_bytes when that is set.
@@ -824,11 +860,23 @@ BEGIN
     IF enqueue.limit_key IS NOT NULL AND (btrim(enqueue.limit_key) = '' OR octet_length(enqueue.limit_key) > limits.max_method_bytes) THEN
         PERFORM porter.check_limit_key(enqueue.limit_key, 'porter.enqueue');
     END IF;
+    IF trace_parent IS NULL AND trace_state IS NULL THEN
+        trace_parent := nullif(current_setting('porter.traceparent', true), '');
+        IF trace_parent IS NOT NULL THEN
+            trace_state := nullif(current_setting('porter.tracestate', true), '');
+            IF NOT coalesce(porter.trace_context_valid(trace_parent, trace_state), false) THEN
+                trace_parent := NULL;
+                trace_state := NULL;
+            END IF;
+        END IF;
+    ELSIF NOT coalesce(porter.trace_context_valid(trace_parent, trace_state), false) THEN
+        PERFORM porter.check_trace_context(trace_parent, trace_state, 'porter.enqueue');
+    END IF;
     IF enqueue.debounce IS NOT NULL OR enqueue.debounce_max IS NOT NULL THEN
         RETURN porter.enqueue_debounced(enqueue.method, enqueue.args, enqueue.queue, enqueue.job_id, enqueue.deduplicate,
                                         enqueue.at_front, enqueue.timeout, enqueue.run_at, enqueue.priority,
                                         enqueue.max_attempts, enqueue.depends_on, enqueue.limit_key, enqueue.debounce,
-                                        enqueue.debounce_max);
+                                        enqueue.debounce_max, trace_parent, trace_state);
     END IF;
     IF cardinality(enqueue.depends_on) > 0 THEN
         parents := porter.lock_parents(enqueue.depends_on);
@@ -841,7 +889,7 @@ BEGIN
     IF enqueue.job_id IS NULL THEN
         INSERT INTO porter.jobs AS j
             (job_id, method, queue, args, status, priority, at_front, max_attempts, timeout, run_at,
-             depends_on, ended_at, error, limit_key)
+             depends_on, ended_at, error, limit_key, traceparent, tracestate)
         VALUES (NULL, enqueue.method, enqueue.queue, coalesce(enqueue.args, '{}'),
                 CASE WHEN dead_parent IS NOT NULL THEN 'canceled'
                      WHEN waiting THEN 'deferred'
@@ -850,13 +898,13 @@ BEGIN
                 enqueue.timeout, coalesce(enqueue.run_at, now()), nullif(enqueue.depends_on, '{}'),
                 CASE WHEN dead_parent IS NOT NULL THEN now() END,
                 CASE WHEN dead_parent IS NOT NULL THEN porter.dependency_error(dead_parent, dead_method, dead_status) END,
-                enqueue.limit_key)
+                enqueue.limit_key, trace_parent, trace_state)
         RETURNING j.id INTO new_id;
         RETURN new_id;
     END IF;
     INSERT INTO porter.jobs AS j
         (job_id, method, queue, args, status, priority, at_front, max_attempts, timeout, run_at,
-         depends_on, ended_at, error, limit_key)
+         depends_on, ended_at, error, limit_key, traceparent, tracestate)
     VALUES (enqueue.job_id, enqueue.method, enqueue.queue, coalesce(enqueue.args, '{}'),
             CASE WHEN dead_parent IS NOT NULL THEN 'canceled'
                  WHEN waiting THEN 'deferred'
@@ -865,7 +913,7 @@ BEGIN
             enqueue.timeout, coalesce(enqueue.run_at, now()), nullif(enqueue.depends_on, '{}'),
             CASE WHEN dead_parent IS NOT NULL THEN now() END,
             CASE WHEN dead_parent IS NOT NULL THEN porter.dependency_error(dead_parent, dead_method, dead_status) END,
-            enqueue.limit_key)
+            enqueue.limit_key, trace_parent, trace_state)
     ON CONFLICT (job_id) WHERE job_id IS NOT NULL AND status IN ('queued', 'scheduled', 'started', 'deferred') AND NOT (status = 'started' AND debounced) DO NOTHING
     RETURNING j.id INTO new_id;
     IF new_id IS NULL AND NOT coalesce(enqueue.deduplicate, false) THEN
@@ -877,10 +925,10 @@ $_$;
 
 
 --
--- Name: enqueue_debounced(text, jsonb, text, text, boolean, boolean, integer, timestamp with time zone, integer, integer, bigint[], text, interval, interval); Type: FUNCTION; Schema: porter; Owner: -
+-- Name: enqueue_debounced(text, jsonb, text, text, boolean, boolean, integer, timestamp with time zone, integer, integer, bigint[], text, interval, interval, text, text); Type: FUNCTION; Schema: porter; Owner: -
 --
 
-CREATE FUNCTION porter.enqueue_debounced(method text, args jsonb, queue text, job_id text, deduplicate boolean, at_front boolean, timeout integer, run_at timestamp with time zone, priority integer, max_attempts integer, depends_on bigint[], limit_key text, debounce interval, debounce_max interval) RETURNS bigint
+CREATE FUNCTION porter.enqueue_debounced(method text, args jsonb, queue text, job_id text, deduplicate boolean, at_front boolean, timeout integer, run_at timestamp with time zone, priority integer, max_attempts integer, depends_on bigint[], limit_key text, debounce interval, debounce_max interval, traceparent text, tracestate text) RETURNS bigint
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
@@ -949,7 +997,7 @@ BEGIN
             due := coalesce(enqueue_debounced.run_at, now() + enqueue_debounced.debounce);
             INSERT INTO porter.jobs AS j
                 (job_id, method, queue, args, status, priority, at_front, max_attempts, timeout, run_at,
-                 depends_on, ended_at, error, limit_key, debounced)
+                 depends_on, ended_at, error, limit_key, debounced, traceparent, tracestate)
             VALUES (enqueue_debounced.job_id, enqueue_debounced.method, enqueue_debounced.queue, coalesce(enqueue_debounced.args, '{}'),
                     CASE WHEN dead_parent IS NOT NULL THEN 'canceled'
                          WHEN waiting THEN 'deferred'
@@ -958,7 +1006,7 @@ BEGIN
                     enqueue_debounced.max_attempts, enqueue_debounced.timeout, due, nullif(enqueue_debounced.depends_on, '{}'),
                     CASE WHEN dead_parent IS NOT NULL THEN now() END,
                     CASE WHEN dead_parent IS NOT NULL THEN porter.dependency_error(dead_parent, dead_method, dead_status) END,
-                    enqueue_debounced.limit_key, true)
+                    enqueue_debounced.limit_key, true, enqueue_debounced.traceparent, enqueue_debounced.tracestate)
             ON CONFLICT (job_id) WHERE job_id IS NOT NULL AND status IN ('queued', 'scheduled', 'started', 'deferred') AND NOT (status = 'started' AND debounced) DO NOTHING
             RETURNING j.id INTO new_id;
             IF new_id IS NOT NULL THEN
@@ -976,10 +1024,10 @@ $$;
 
 
 --
--- Name: enqueue_doc(text, text, text, jsonb, text, text, boolean, boolean, integer, timestamp with time zone, integer, integer, bigint[], text, interval, interval); Type: FUNCTION; Schema: porter; Owner: -
+-- Name: enqueue_doc(text, text, text, jsonb, text, text, boolean, boolean, integer, timestamp with time zone, integer, integer, bigint[], text, interval, interval, text, text); Type: FUNCTION; Schema: porter; Owner: -
 --
 
-CREATE FUNCTION porter.enqueue_doc(doctype text, name text, method text, args jsonb DEFAULT '{}'::jsonb, queue text DEFAULT 'default'::text, job_id text DEFAULT NULL::text, deduplicate boolean DEFAULT false, at_front boolean DEFAULT false, timeout integer DEFAULT NULL::integer, run_at timestamp with time zone DEFAULT NULL::timestamp with time zone, priority integer DEFAULT 0, max_attempts integer DEFAULT NULL::integer, depends_on bigint[] DEFAULT NULL::bigint[], limit_key text DEFAULT NULL::text, debounce interval DEFAULT NULL::interval, debounce_max interval DEFAULT NULL::interval) RETURNS bigint
+CREATE FUNCTION porter.enqueue_doc(doctype text, name text, method text, args jsonb DEFAULT '{}'::jsonb, queue text DEFAULT 'default'::text, job_id text DEFAULT NULL::text, deduplicate boolean DEFAULT false, at_front boolean DEFAULT false, timeout integer DEFAULT NULL::integer, run_at timestamp with time zone DEFAULT NULL::timestamp with time zone, priority integer DEFAULT 0, max_attempts integer DEFAULT NULL::integer, depends_on bigint[] DEFAULT NULL::bigint[], limit_key text DEFAULT NULL::text, debounce interval DEFAULT NULL::interval, debounce_max interval DEFAULT NULL::interval, traceparent text DEFAULT NULL::text, tracestate text DEFAULT NULL::text) RETURNS bigint
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
@@ -1010,7 +1058,8 @@ BEGIN
                                    'kwargs', coalesce(args, '{}')),
         queue => queue, job_id => job_id, deduplicate => deduplicate, at_front => at_front,
         timeout => timeout, run_at => run_at, priority => priority, max_attempts => max_attempts,
-        depends_on => depends_on, limit_key => limit_key, debounce => debounce, debounce_max => debounce_max);
+        depends_on => depends_on, limit_key => limit_key, debounce => debounce, debounce_max => debounce_max,
+        traceparent => traceparent, tracestate => tracestate);
 END
 $$;
 
@@ -1027,6 +1076,10 @@ CREATE FUNCTION porter.enqueue_many(jobs jsonb) RETURNS TABLE(ord bigint, id big
 DECLARE
     limits porter.settings := porter.effective_settings();
     bad_key text;
+    bad_parent text;
+    bad_state text;
+    ambient_parent text := nullif(current_setting('porter.traceparent', true), '');
+    ambient_state text;
 BEGIN
     IF jobs IS NULL OR jsonb_typeof(jobs) <> 'array' THEN
         RAISE EXCEPTION 'porter.enqueue_many: jobs must be a JSON array of job objects'
@@ -1042,6 +1095,23 @@ BEGIN
             PERFORM porter.check_limit_key(bad_key, 'porter.enqueue_many');
         END IF;
     END IF;
+    IF jsonb_path_exists(jobs, '$[*].traceparent') OR jsonb_path_exists(jobs, '$[*].tracestate') THEN
+        SELECT x.traceparent, x.tracestate INTO bad_parent, bad_state
+        FROM jsonb_array_elements(jobs) AS e(spec)
+        CROSS JOIN LATERAL jsonb_to_record(e.spec) AS x(traceparent text, tracestate text)
+        WHERE NOT coalesce(porter.trace_context_valid(x.traceparent, x.tracestate), false)
+        LIMIT 1;
+        IF FOUND THEN
+            PERFORM porter.check_trace_context(bad_parent, bad_state, 'porter.enqueue_many');
+        END IF;
+    END IF;
+    IF ambient_parent IS NOT NULL THEN
+        ambient_state := nullif(current_setting('porter.tracestate', true), '');
+        IF NOT coalesce(porter.trace_context_valid(ambient_parent, ambient_state), false) THEN
+            ambient_parent := NULL;
+            ambient_state := NULL;
+        END IF;
+    END IF;
     IF NOT jsonb_path_exists(jobs, '$[*].depends_on[*]') AND NOT jsonb_path_exists(jobs, '$[*].debounce')
        AND NOT jsonb_path_exists(jobs, '$[*].debounce_max') THEN
         RETURN QUERY
@@ -1050,12 +1120,14 @@ BEGIN
                    x.priority, x.max_attempts, x.limit_key,
                    -- A missing queue key means 'default'; an explicit null is refused.
                    CASE WHEN e.spec ? 'queue' THEN x.queue ELSE 'default' END AS queue,
-                   coalesce(x.run_at, now() + make_interval(secs => coalesce(x.delay, 0))) AS effective_run_at
+                   coalesce(x.run_at, now() + make_interval(secs => coalesce(x.delay, 0))) AS effective_run_at,
+                   CASE WHEN x.traceparent IS NULL THEN ambient_parent ELSE x.traceparent END AS traceparent,
+                   CASE WHEN x.traceparent IS NULL THEN ambient_state ELSE x.tracestate END AS tracestate
             FROM jsonb_array_elements(jobs) WITH ORDINALITY AS e(spec, ord)
             CROSS JOIN LATERAL jsonb_to_record(e.spec) AS x(
                 method text, args jsonb, queue text, job_id text, deduplicate boolean, at_front boolean,
                 timeout integer, run_at timestamptz, delay double precision, priority integer, max_attempts integer,
-                limit_key text)
+                limit_key text, traceparent text, tracestate text)
         ), input AS MATERIALIZED (
             SELECT s.*,
                    nextval(pg_get_serial_sequence('porter.jobs', 'id')) AS new_id,
@@ -1067,11 +1139,12 @@ BEGIN
             FROM spec s
         ), inserted AS (
             INSERT INTO porter.jobs AS j
-                (id, job_id, method, queue, args, status, priority, at_front, max_attempts, timeout, run_at, limit_key)
+                (id, job_id, method, queue, args, status, priority, at_front, max_attempts, timeout, run_at, limit_key,
+                 traceparent, tracestate)
             SELECT i.new_id, i.job_id, i.method, i.queue, coalesce(i.args, '{}'),
                    CASE WHEN i.effective_run_at > now() THEN 'scheduled' ELSE 'queued' END,
                    coalesce(i.priority, 0), coalesce(i.at_front, false), i.max_attempts, i.timeout,
-                   i.effective_run_at, i.limit_key
+                   i.effective_run_at, i.limit_key, i.traceparent, i.tracestate
             FROM input i
             ORDER BY i.ord
             ON CONFLICT (job_id) WHERE job_id IS NOT NULL AND status IN ('queued', 'scheduled', 'started', 'deferred') AND NOT (status = 'started' AND debounced) DO NOTHING
@@ -1092,12 +1165,14 @@ BEGIN
                           x.job_id, x.deduplicate, x.at_front, x.timeout,
                           coalesce(x.run_at, now() + make_interval(secs => coalesce(x.delay, 0))),
                           x.priority, x.max_attempts, x.depends_on, x.limit_key,
-                          make_interval(secs => x.debounce), make_interval(secs => x.debounce_max))
+                          make_interval(secs => x.debounce), make_interval(secs => x.debounce_max),
+                          x.traceparent, x.tracestate)
     FROM jsonb_array_elements(jobs) WITH ORDINALITY AS e(spec, ord)
     CROSS JOIN LATERAL jsonb_to_record(e.spec) AS x(
         method text, args jsonb, queue text, job_id text, deduplicate boolean, at_front boolean,
         timeout integer, run_at timestamptz, delay double precision, priority integer, max_attempts integer,
-        depends_on bigint[], limit_key text, debounce double precision, debounce_max double precision)
+        depends_on bigint[], limit_key text, debounce double precision, debounce_max double precision,
+        traceparent text, tracestate text)
     ORDER BY e.ord;
 END
 $_$;
@@ -2069,6 +2144,15 @@ CREATE FUNCTION porter.stats_bucket_seconds(bucket integer) RETURNS double preci
 
 
 --
+-- Name: trace_context_valid(text, text); Type: FUNCTION; Schema: porter; Owner: -
+--
+
+CREATE FUNCTION porter.trace_context_valid(traceparent text, tracestate text) RETURNS boolean
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    RETURN (((traceparent IS NULL) AND (tracestate IS NULL)) OR ((traceparent ~ '^[0-9a-f]{2}-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$'::text) AND ("left"(traceparent, 2) <> 'ff'::text) AND (substr(traceparent, 4, 32) <> '00000000000000000000000000000000'::text) AND (substr(traceparent, 37, 16) <> '0000000000000000'::text) AND ((tracestate IS NULL) OR (octet_length(tracestate) <= 512))));
+
+
+--
 -- Name: grantees; Type: TABLE; Schema: porter; Owner: -
 --
 
@@ -2118,6 +2202,8 @@ CREATE TABLE porter.jobs (
     enqueued_by text DEFAULT SESSION_USER,
     limit_key text,
     debounced boolean DEFAULT false NOT NULL,
+    traceparent text,
+    tracestate text,
     CONSTRAINT jobs_args_is_object CHECK ((jsonb_typeof(args) = 'object'::text)),
     CONSTRAINT jobs_args_within_limit CHECK ((pg_column_size(args) <= 1048576)),
     CONSTRAINT jobs_attempts_not_negative CHECK ((attempts >= 0)),
@@ -2136,7 +2222,9 @@ CREATE TABLE porter.jobs (
     CONSTRAINT jobs_queue_within_limit CHECK ((octet_length(queue) <= 128)),
     CONSTRAINT jobs_run_at_finite CHECK (isfinite(run_at)),
     CONSTRAINT jobs_status_valid CHECK ((status = ANY (ARRAY['queued'::text, 'scheduled'::text, 'started'::text, 'finished'::text, 'failed'::text, 'canceled'::text, 'deferred'::text]))),
-    CONSTRAINT jobs_timeout_positive CHECK ((timeout > 0))
+    CONSTRAINT jobs_timeout_positive CHECK ((timeout > 0)),
+    CONSTRAINT jobs_traceparent_w3c CHECK (((traceparent ~ '^[0-9a-f]{2}-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$'::text) AND ("left"(traceparent, 2) <> 'ff'::text) AND (substr(traceparent, 4, 32) <> '00000000000000000000000000000000'::text) AND (substr(traceparent, 37, 16) <> '0000000000000000'::text))),
+    CONSTRAINT jobs_tracestate_with_traceparent CHECK (((tracestate IS NULL) OR ((traceparent IS NOT NULL) AND (octet_length(tracestate) <= 512))))
 );
 
 
@@ -2688,6 +2776,13 @@ REVOKE ALL ON FUNCTION porter.check_queue_name(queue text, caller text) FROM PUB
 
 
 --
+-- Name: FUNCTION check_trace_context(traceparent text, tracestate text, caller text); Type: ACL; Schema: porter; Owner: -
+--
+
+REVOKE ALL ON FUNCTION porter.check_trace_context(traceparent text, tracestate text, caller text) FROM PUBLIC;
+
+
+--
 -- Name: FUNCTION claim_limited(queue text, worker_id text, wanted integer, skip_methods text[], skip_documents text[]); Type: ACL; Schema: porter; Owner: -
 --
 
@@ -2744,24 +2839,24 @@ REVOKE ALL ON FUNCTION porter.end_attempts(worker_id text, started jsonb, outcom
 
 
 --
--- Name: FUNCTION enqueue(method text, args jsonb, queue text, job_id text, deduplicate boolean, at_front boolean, timeout integer, run_at timestamp with time zone, priority integer, max_attempts integer, depends_on bigint[], limit_key text, debounce interval, debounce_max interval); Type: ACL; Schema: porter; Owner: -
+-- Name: FUNCTION enqueue(method text, args jsonb, queue text, job_id text, deduplicate boolean, at_front boolean, timeout integer, run_at timestamp with time zone, priority integer, max_attempts integer, depends_on bigint[], limit_key text, debounce interval, debounce_max interval, traceparent text, tracestate text); Type: ACL; Schema: porter; Owner: -
 --
 
-REVOKE ALL ON FUNCTION porter.enqueue(method text, args jsonb, queue text, job_id text, deduplicate boolean, at_front boolean, timeout integer, run_at timestamp with time zone, priority integer, max_attempts integer, depends_on bigint[], limit_key text, debounce interval, debounce_max interval) FROM PUBLIC;
-
-
---
--- Name: FUNCTION enqueue_debounced(method text, args jsonb, queue text, job_id text, deduplicate boolean, at_front boolean, timeout integer, run_at timestamp with time zone, priority integer, max_attempts integer, depends_on bigint[], limit_key text, debounce interval, debounce_max interval); Type: ACL; Schema: porter; Owner: -
---
-
-REVOKE ALL ON FUNCTION porter.enqueue_debounced(method text, args jsonb, queue text, job_id text, deduplicate boolean, at_front boolean, timeout integer, run_at timestamp with time zone, priority integer, max_attempts integer, depends_on bigint[], limit_key text, debounce interval, debounce_max interval) FROM PUBLIC;
+REVOKE ALL ON FUNCTION porter.enqueue(method text, args jsonb, queue text, job_id text, deduplicate boolean, at_front boolean, timeout integer, run_at timestamp with time zone, priority integer, max_attempts integer, depends_on bigint[], limit_key text, debounce interval, debounce_max interval, traceparent text, tracestate text) FROM PUBLIC;
 
 
 --
--- Name: FUNCTION enqueue_doc(doctype text, name text, method text, args jsonb, queue text, job_id text, deduplicate boolean, at_front boolean, timeout integer, run_at timestamp with time zone, priority integer, max_attempts integer, depends_on bigint[], limit_key text, debounce interval, debounce_max interval); Type: ACL; Schema: porter; Owner: -
+-- Name: FUNCTION enqueue_debounced(method text, args jsonb, queue text, job_id text, deduplicate boolean, at_front boolean, timeout integer, run_at timestamp with time zone, priority integer, max_attempts integer, depends_on bigint[], limit_key text, debounce interval, debounce_max interval, traceparent text, tracestate text); Type: ACL; Schema: porter; Owner: -
 --
 
-REVOKE ALL ON FUNCTION porter.enqueue_doc(doctype text, name text, method text, args jsonb, queue text, job_id text, deduplicate boolean, at_front boolean, timeout integer, run_at timestamp with time zone, priority integer, max_attempts integer, depends_on bigint[], limit_key text, debounce interval, debounce_max interval) FROM PUBLIC;
+REVOKE ALL ON FUNCTION porter.enqueue_debounced(method text, args jsonb, queue text, job_id text, deduplicate boolean, at_front boolean, timeout integer, run_at timestamp with time zone, priority integer, max_attempts integer, depends_on bigint[], limit_key text, debounce interval, debounce_max interval, traceparent text, tracestate text) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION enqueue_doc(doctype text, name text, method text, args jsonb, queue text, job_id text, deduplicate boolean, at_front boolean, timeout integer, run_at timestamp with time zone, priority integer, max_attempts integer, depends_on bigint[], limit_key text, debounce interval, debounce_max interval, traceparent text, tracestate text); Type: ACL; Schema: porter; Owner: -
+--
+
+REVOKE ALL ON FUNCTION porter.enqueue_doc(doctype text, name text, method text, args jsonb, queue text, job_id text, deduplicate boolean, at_front boolean, timeout integer, run_at timestamp with time zone, priority integer, max_attempts integer, depends_on bigint[], limit_key text, debounce interval, debounce_max interval, traceparent text, tracestate text) FROM PUBLIC;
 
 
 --
@@ -3000,6 +3095,13 @@ REVOKE ALL ON FUNCTION porter.stats() FROM PUBLIC;
 --
 
 REVOKE ALL ON FUNCTION porter.stats_bucket_seconds(bucket integer) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION trace_context_valid(traceparent text, tracestate text); Type: ACL; Schema: porter; Owner: -
+--
+
+REVOKE ALL ON FUNCTION porter.trace_context_valid(traceparent text, tracestate text) FROM PUBLIC;
 
 
 --

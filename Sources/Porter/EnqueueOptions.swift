@@ -40,13 +40,21 @@ public struct EnqueueOptions: Sendable, Hashable {
     /// With `debounce`: the latest a debounced job may be moved to, counted from its first
     /// enqueue; at least `debounce`. Default: `nil`, no cap.
     public var debounceMax: Duration?
+    /// The W3C `traceparent` of the span the job's attempts link to (or are children of):
+    /// `version-traceid-parentid-flags` in lowercase hex, e.g.
+    /// `00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01`. Default: `nil`, the context of
+    /// the enqueue's own producer span when a tracer is bootstrapped, else none. A malformed
+    /// value is refused with `PorterError.Code.invalidArgument` before anything is sent.
+    public var traceparent: String?
+    /// The W3C `tracestate` that came with `traceparent`, at most 512 bytes. Default: `nil`.
+    public var tracestate: String?
     /// Run the job inline in the caller instead of enqueueing it, as Frappe's `now=True`
     /// does; for tests. It gets `timeout`, else its queue's in the client's `queues`, as a
     /// worker would give it. Default: `false`.
     public var now: Bool
 
     /// Options with every default as documented on each property: the `default` queue, no
-    /// `jobID`, the queue's timeout and attempts, priority 0, no dependencies, no limit key, no debounce, now.
+    /// `jobID`, the queue's timeout and attempts, priority 0, no dependencies, no limit key, no debounce, no explicit trace context, now.
     public init(
         queue: String = "default",
         timeout: Int? = nil,
@@ -61,6 +69,8 @@ public struct EnqueueOptions: Sendable, Hashable {
         limitKey: String? = nil,
         debounce: Duration? = nil,
         debounceMax: Duration? = nil,
+        traceparent: String? = nil,
+        tracestate: String? = nil,
         now: Bool = false
     ) {
         self.queue = queue
@@ -76,6 +86,8 @@ public struct EnqueueOptions: Sendable, Hashable {
         self.limitKey = limitKey
         self.debounce = debounce
         self.debounceMax = debounceMax
+        self.traceparent = traceparent
+        self.tracestate = tracestate
         self.now = now
     }
 

@@ -42,7 +42,7 @@ public struct EnqueueRequest: Sendable, Hashable {
     /// enqueueMany's time.
     var jsonFields: [(key: String, value: JSONElementValue)] {
         var fields: [(key: String, value: JSONElementValue)] = []
-        fields.reserveCapacity(15)
+        fields.reserveCapacity(17)
         if args.text != "{}" { fields.append(("args", .raw(args.text))) }
         if options.atFront { fields.append(("at_front", .bool(true))) }
         if let debounce = options.debounceSeconds { fields.append(("debounce", .double(debounce))) }
@@ -60,6 +60,8 @@ public struct EnqueueRequest: Sendable, Hashable {
         fields.append(("queue", .string(options.queue)))
         if let runAt = options.runAt { fields.append(("run_at", .string(runAt.postgresText ?? ""))) }
         if let timeout = options.timeout { fields.append(("timeout", .int(timeout))) }
+        if let traceparent = options.traceparent { fields.append(("traceparent", .string(traceparent))) }
+        if let tracestate = options.tracestate { fields.append(("tracestate", .string(tracestate))) }
         return fields
     }
 }

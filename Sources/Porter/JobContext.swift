@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import PorterPostgres
+import Tracing
 
 /// What a running job's handler gets besides its arguments.
 public struct JobContext: Sendable {
@@ -28,12 +29,14 @@ public struct JobContext: Sendable {
     var registry = JobRegistry()
     /// The queues of the worker or client running the job, for `porter`'s `now` runs.
     var queues = QueueConfiguration.builtIn
+    /// The worker's tracer, for `porter`'s enqueues: `nil`, the process's.
+    var tracer: (any Tracer)?
 
     /// A client on the job's pool, to enqueue follow-up jobs, e.g. inside `finish`:
     /// `try await context.porter.enqueue(Report(), on: transaction)`. It has the handlers and
     /// queues of the process running the job.
     public var porter: PorterClient {
-        PorterClient(pool: pool, registry: registry, queues: queues, logger: logger)
+        PorterClient(pool: pool, registry: registry, queues: queues, logger: logger, tracer: tracer)
     }
 
     /// A context for running a handler outside a worker (a test, a tool): `id` is the job's row

@@ -21,7 +21,7 @@ package enum JobQueries {
             return "$\(binds.count)"
         }
         // porter.enqueue's parameters after method: whether each is at the default of the
-        // function's signature (migrations 0019 and 0020), and how it is written when it is not.
+        // function's signature (migrations 0019, 0020 and 0024), and how it is written when it is not.
         let hasRunAt = options.runAt != nil || options.delaySeconds != nil
         let byName: [String: (isDefault: Bool, write: () -> String)] = [
             "args": (request.args.text == "{}", { bind(request.args) + "::jsonb" }),
@@ -40,6 +40,8 @@ package enum JobQueries {
             "limit_key": (options.limitKey == nil, { bind(options.limitKey) + "::text" }),
             "debounce": (options.debounce == nil, { "pg_catalog.make_interval(secs => \(bind(options.debounceSeconds))::float8)" }),
             "debounce_max": (options.debounceMax == nil, { "pg_catalog.make_interval(secs => \(bind(options.debounceMaxSeconds))::float8)" }),
+            "traceparent": (options.traceparent == nil, { bind(options.traceparent) + "::text" }),
+            "tracestate": (options.tracestate == nil, { bind(options.tracestate) + "::text" }),
         ]
         let arguments = enqueueParameters.dropFirst().map { byName[$0]! }
         let given = (arguments.lastIndex { !$0.isDefault } ?? -1) + 1
@@ -52,7 +54,7 @@ package enum JobQueries {
     /// order down; a test compares it with the database's (`pg_proc.proargnames`).
     package static let enqueueParameters = [
         "method", "args", "queue", "job_id", "deduplicate", "at_front", "timeout", "run_at", "priority", "max_attempts",
-        "depends_on", "limit_key", "debounce", "debounce_max",
+        "depends_on", "limit_key", "debounce", "debounce_max", "traceparent", "tracestate",
     ]
 
     /// Enqueues a document method through porter.enqueue_doc (which calls porter.enqueue).
@@ -68,7 +70,8 @@ package enum JobQueries {
             depends_on => \(options.dependsOn.isEmpty ? nil : options.dependsOn)::bigint[], \
             limit_key => \(options.limitKey)::text, \
             debounce => pg_catalog.make_interval(secs => \(options.debounceSeconds)::float8), \
-            debounce_max => pg_catalog.make_interval(secs => \(options.debounceMaxSeconds)::float8))
+            debounce_max => pg_catalog.make_interval(secs => \(options.debounceMaxSeconds)::float8), \
+            traceparent => \(options.traceparent)::text, tracestate => \(options.tracestate)::text)
             """
     }
 

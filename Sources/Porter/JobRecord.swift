@@ -45,11 +45,15 @@ public struct JobRecord: Sendable, Hashable {
     public var orphaned: Int
     /// The jobs this one waits for (`depends_on`); empty for most jobs.
     public var dependsOn: [Int64]
+    /// The W3C `traceparent` of the enqueue, which each attempt's span links to (or is a child
+    /// of); `nil` when the job was enqueued without a trace.
+    public var traceparent: String?
 
     /// The columns `init(row:)` reads, in order.
     static let columns = """
         id, job_id, method, queue, args, status, priority, at_front, attempts, max_attempts, timeout,
-        run_at, enqueued_at, started_at, ended_at, progress, result, error, errors, depends_on, orphaned
+        run_at, enqueued_at, started_at, ended_at, progress, result, error, errors, depends_on, orphaned,
+        traceparent
         """
 
     init(row: PQRow) throws {
@@ -78,6 +82,7 @@ public struct JobRecord: Sendable, Hashable {
         errors = try row.decode(PQJSON.self, column: "errors")
         dependsOn = try row.decode([Int64]?.self, column: "depends_on") ?? []
         orphaned = try row.decode(Int.self, column: "orphaned")
+        traceparent = try row.decode(String?.self, column: "traceparent")
     }
 
     /// Decodes the arguments into a job type, with the decoder the worker uses.

@@ -10,14 +10,19 @@ extension PorterClient {
         options: EnqueueOptions = EnqueueOptions(), on connection: isolated PQConnection
     ) async throws -> EnqueueResult {
         let job = DocumentJob(doctype: doctype, name: name, docMethod: method, kwargs: args)
-        let request = EnqueueRequest(method: DocumentJob.method, args: job.args, options: options)
+        var request = EnqueueRequest(method: DocumentJob.method, args: job.args, options: options)
         if options.now { return try await enqueue(request, on: connection) }
+        try EnqueueTracing.check(CollectionOfOne(request))
+        let send = EnqueueTracing.start(&request, tracer: activeTracer)
         let id: Int64?
         do {
-            id = try connection.query(JobQueries.enqueueDoc(job, options: options)).singleOptional(Int64.self)
+            id = try connection.query(JobQueries.enqueueDoc(job, options: request.options)).singleOptional(Int64.self)
         } catch {
-            throw PorterError.fromEnqueue(error, jobID: options.jobID)
+            let translated = PorterError.fromEnqueue(error, jobID: options.jobID)
+            EnqueueTracing.end(send, error: translated)
+            throw translated
         }
+        EnqueueTracing.end(send, ids: [id])
         return Self.result(id: id, request: request)
     }
 

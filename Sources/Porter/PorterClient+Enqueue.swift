@@ -1,5 +1,6 @@
 import Foundation
 import PorterPostgres
+import Tracing
 
 extension PorterClient {
     // MARK: On the caller's connection, inside the caller's transaction
@@ -23,15 +24,25 @@ extension PorterClient {
     }
 
     /// Enqueues one request on the caller's connection.
+    ///
+    /// With a tracer bootstrapped, it makes a short producer span (`send <queue>`) under the
+    /// task's current `ServiceContext`, and stores the span's W3C context with the job, unless
+    /// `options.traceparent` is given.
     @discardableResult
     public func enqueue(_ request: EnqueueRequest, on connection: isolated PQConnection) async throws -> EnqueueResult {
         if request.options.now { return try await runInline(request) }
+        try EnqueueTracing.check(CollectionOfOne(request))
+        var request = request
+        let send = EnqueueTracing.start(&request, tracer: activeTracer)
         let id: Int64?
         do {
             id = try connection.query(JobQueries.enqueue(request)).singleOptional(Int64.self)
         } catch {
-            throw PorterError.fromEnqueue(error, jobID: request.options.jobID)
+            let translated = PorterError.fromEnqueue(error, jobID: request.options.jobID)
+            EnqueueTracing.end(send, error: translated)
+            throw translated
         }
+        EnqueueTracing.end(send, ids: [id])
         if id != nil { JobMetrics.of(queue: request.options.queue, method: request.method).enqueued.increment() }
         return Self.result(id: id, request: request)
     }
@@ -46,12 +57,18 @@ extension PorterClient {
             for request in requests { results.append(try await enqueue(request, on: connection)) }
             return results
         }
+        try EnqueueTracing.check(requests)
+        var requests = requests
+        let send = EnqueueTracing.start(&requests, tracer: activeTracer)
         let rows: PQRows
         do {
             rows = try connection.query(JobQueries.enqueueMany(requests))
         } catch {
-            throw PorterError.fromEnqueue(error, jobID: nil)
+            let translated = PorterError.fromEnqueue(error, jobID: nil)
+            EnqueueTracing.end(send, error: translated)
+            throw translated
         }
+        EnqueueTracing.end(send)
         var results: [EnqueueResult] = []
         results.reserveCapacity(requests.count)
         var enqueued: [JobMetricsKey: Int] = [:]

@@ -1,5 +1,6 @@
 import Logging
 import PorterPostgres
+import Tracing
 
 /// Porter's entry point in a service: enqueue jobs, read them, migrate the schema.
 ///
@@ -23,17 +24,27 @@ public final class PorterClient: Sendable {
     public let queues: [String: QueueConfiguration]
     /// Where Porter logs, at info and below; workers and listeners made from this client use it too.
     public let logger: Logger
+    /// The tracer of this client's enqueue spans and of the spans of workers made from it.
+    /// Default: `nil`, the process's `InstrumentationSystem.tracer` at the time of each enqueue
+    /// (and at each worker's start), so an app that bootstraps its tracer after making the
+    /// client is traced. With the no-op tracer nothing is traced and nothing is stored.
+    public let tracer: (any Tracer)?
 
     /// A client on an existing pool.
     public init(
         pool: PQPool, registry: JobRegistry = JobRegistry(),
-        queues: [String: QueueConfiguration] = QueueConfiguration.builtIn, logger: Logger = Logger(label: "porter")
+        queues: [String: QueueConfiguration] = QueueConfiguration.builtIn, logger: Logger = Logger(label: "porter"),
+        tracer: (any Tracer)? = nil
     ) {
         self.pool = pool
         self.registry = registry
         self.queues = queues
         self.logger = logger
+        self.tracer = tracer
     }
+
+    /// The tracer in use now: `tracer`, else the process's.
+    var activeTracer: any Tracer { tracer ?? InstrumentationSystem.tracer }
 
     /// A client with its own pool. An empty URL uses libpq's defaults and `PG*` variables.
     public convenience init(
@@ -41,12 +52,13 @@ public final class PorterClient: Sendable {
         maximumConnections: Int = 10,
         registry: JobRegistry = JobRegistry(),
         queues: [String: QueueConfiguration] = QueueConfiguration.builtIn,
-        logger: Logger = Logger(label: "porter")
+        logger: Logger = Logger(label: "porter"),
+        tracer: (any Tracer)? = nil
     ) throws {
         let configuration = try PQConfiguration(databaseURL)
         self.init(
             pool: PQPool(configuration, maximumConnections: maximumConnections, logger: logger),
-            registry: registry, queues: queues, logger: logger)
+            registry: registry, queues: queues, logger: logger, tracer: tracer)
     }
 
     /// Applies missing migrations; safe to call from several processes at once.

@@ -4,6 +4,7 @@ import Logging
 import Porter
 import PorterCLI
 import PorterPostgres
+import ServiceLifecycle
 import Synchronization
 
 /// What the worker benchmarks share: a database, a client whose registry has the no-op job,
@@ -159,6 +160,11 @@ struct BurndownBenchCommand: AsyncParsableCommand {
     @Flag(help: "With --limited-keys: the queue takes turns among its keys (fair => true).")
     var fair = false
 
+    @Flag(help: """
+        Trace with swift-otel, as `porter worker` does with OTEL_EXPORTER_OTLP_ENDPOINT set: every span sampled,         batched and sent over OTLP/HTTP to a local endpoint that discards them, to measure what tracing costs per job.
+        """)
+    var tracing = false
+
     @OptionGroup var connection: ConnectionOptions
 
     static let jobsRange = FlagRange("--jobs", 1...10_000_000)
@@ -180,6 +186,40 @@ struct BurndownBenchCommand: AsyncParsableCommand {
             web.bootstrapMetrics()
         }
         print("metrics=\(metrics ? "on" : "off")")
+        print("tracing=\(tracing ? "on" : "off")")
+        guard tracing else { return try await measure() }
+        guard let traceExport = PorterCLI.traceExport else {
+            throw CommandFailure(message: "--tracing needs the porter executable, which carries swift-otel")
+        }
+        let sink = try DiscardingOTLPSink()
+        defer { sink.close() }
+        var logger = Logger(label: "porter.bench.tracing")
+        logger.logLevel = .warning
+        let environment = [
+            "OTEL_EXPORTER_OTLP_ENDPOINT": "http://127.0.0.1:\(sink.port)", "OTEL_EXPORTER_OTLP_PROTOCOL": "http/protobuf",
+            "OTEL_TRACES_SAMPLER": "always_on", "OTEL_SERVICE_NAME": "porter-bench",
+        ]
+        guard let exporter = try traceExport.bootstrap(environment: environment, logger: logger) else {
+            throw CommandFailure(message: "--tracing: the exporter was not started")
+        }
+        // In a ServiceGroup of its own, so that its graceful shutdown sends the last spans.
+        let services = ServiceGroup(configuration: .init(services: [.init(service: exporter)], logger: logger))
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { try await services.run() }
+            do {
+                try await measure()
+            } catch {
+                group.cancelAll()
+                throw error
+            }
+            await services.triggerGracefulShutdown()
+            try await group.waitForAll()
+        }
+        print("trace_exports=\(sink.requests) trace_export_bytes=\(sink.bytes)")
+    }
+
+    /// The runs and their figures, with whatever tracer `run` bootstrapped.
+    private func measure() async throws {
         let bench = try await WorkerBench.start(connection, slots: concurrency, jobEvents: !noJobEvents)
         let clock = ContinuousClock()
         if history > 0 {
@@ -229,7 +269,7 @@ struct BurndownBenchCommand: AsyncParsableCommand {
             + (databaseCPU.map { "\($0) µs in PostgreSQL's processes, " } ?? "")
             + "\(machineCPU) µs on the whole machine (PostgreSQL included)")
         print("peak resident memory of this process (worker, enqueues and all): \(peakRSS) MiB")
-        print("jobs=\(jobs) concurrency=\(concurrency) history=\(history) metrics=\(metrics ? "on" : "off") jobs_per_s=\(Int(rate))"
+        print("jobs=\(jobs) concurrency=\(concurrency) history=\(history) metrics=\(metrics ? "on" : "off") tracing=\(tracing ? "on" : "off") jobs_per_s=\(Int(rate))"
             + (baseline.map { " baseline_jobs_per_s=\(Int($0))" } ?? "")
             + (raw.map { " raw_jobs_per_s=\(Int($0)) ratio_to_raw=\(format(rate / $0))" } ?? "")
             + (rawCPU.map { " raw_machine_cpu_us_per_job=\($0)" } ?? "")

@@ -72,11 +72,12 @@ struct DashboardCommand: AsyncParsableCommand {
         }
         var logger = Logger(label: "porter.dashboard")
         logger.logLevel = ProcessInfo.processInfo.environment["PORTER_LOG_LEVEL"].flatMap(Logger.Level.init(rawValue:)) ?? .info
+        let exporter = try PorterCLI.traceExportServices(logger: logger)
         let porter = try connection.makeClient(maximumConnections: 8, logger: logger)
         let settings = DashboardSettings(host: host, port: port, readOnly: readOnly, token: effectiveToken)
         let group = ServiceGroup(
             configuration: .init(
-                services: [.init(service: web.dashboard(settings, client: porter, logger: logger))],
+                services: exporter + [.init(service: web.dashboard(settings, client: porter, logger: logger))],
                 gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         try await group.run()
         await porter.close()

@@ -65,6 +65,12 @@ struct EnqueueCommand: AsyncParsableCommand {
         help: "With --debounce: never delay the job past its first enqueue plus this long.")
     var debounceMax: String?
 
+    @Option(help: "The W3C traceparent of the span this job continues, so the worker's span joins its trace, e.g. 00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01.")
+    var traceparent: String?
+
+    @Option(help: "With --traceparent: the W3C tracestate that came with it, at most 512 bytes.")
+    var tracestate: String?
+
     @OptionGroup var connection: ConnectionOptions
 
     // The job's numbers go into `integer` columns; out of their range the server would refuse
@@ -112,6 +118,13 @@ struct EnqueueCommand: AsyncParsableCommand {
         if let wait, let cap, cap < wait {
             throw ValidationError("--debounce-max \(debounceMax ?? "") is below --debounce \(debounce ?? ""); it caps the delay, so give at least as much.")
         }
+        do {
+            try TraceHeaders.check(traceparent: traceparent, tracestate: tracestate)
+        } catch {
+            var flag = "--traceparent"
+            if case .invalidArgument(let parameter) = error.code { flag = "--\(parameter)" }
+            throw ValidationError("\(flag): \(error.message)")
+        }
     }
 
     func run() async throws {
@@ -119,7 +132,8 @@ struct EnqueueCommand: AsyncParsableCommand {
             queue: queue, timeout: timeout, jobID: jobID, deduplicate: deduplicate, atFront: atFront,
             priority: priority, maxAttempts: maxAttempts, dependsOn: try parentIDs, limitKey: limitKey,
             debounce: try debounce.map { .seconds(try LimitCommand.seconds($0, flag: "--debounce")) },
-            debounceMax: try debounceMax.map { .seconds(try LimitCommand.seconds($0, flag: "--debounce-max")) })
+            debounceMax: try debounceMax.map { .seconds(try LimitCommand.seconds($0, flag: "--debounce-max")) },
+            traceparent: traceparent, tracestate: tracestate)
         switch try runAt.map(Self.parseRunAt) {
         case .time(let date): options.runAt = date
         case .delay(let delay): options.delay = delay

@@ -63,6 +63,7 @@ package enum JobFormatting {
             ("started_at", job.startedAt.map { timestamp($0) }), ("ended_at", job.endedAt.map { timestamp($0) }),
             ("depends_on", job.dependsOn.isEmpty ? nil : job.dependsOn.map(String.init).joined(separator: ", ")),
             ("orphaned", job.orphaned == 0 ? nil : String(job.orphaned)),
+            ("traceparent", job.traceparent),
             ("progress", job.progress?.text), ("result", job.result?.text), ("error", job.error),
         ]
         // Every attempt's error, with when and on which worker: the last one alone is `error`.
@@ -88,6 +89,7 @@ package enum JobFormatting {
         object["error"] = job.error
         object["orphaned"] = job.orphaned
         if !job.dependsOn.isEmpty { object["depends_on"] = job.dependsOn }
+        object["traceparent"] = job.traceparent
         for (key, value) in [
             ("args", job.args.text), ("progress", job.progress?.text), ("result", job.result?.text), ("errors", job.errors.text),
         ] {

@@ -21,6 +21,11 @@ public enum PorterCLI {
     /// its main before `main(registry:)`; nil in an executable built on PorterCLI alone.
     nonisolated(unsafe) package static var web: (any WebServices)?
 
+    /// The `porter` executable's span exporter, set by its main before `main(registry:)`; nil
+    /// in an executable built on PorterCLI alone, whose commands then trace with whatever
+    /// tracer the process bootstrapped (none: nothing is traced).
+    nonisolated(unsafe) package static var traceExport: (any TraceExport)?
+
     /// Parses the command line and runs the command, with these handlers registered.
     public static func main(registry: JobRegistry = JobRegistry()) async {
         await main(registry: registry, adding: [])

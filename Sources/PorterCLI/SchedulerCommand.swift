@@ -19,10 +19,12 @@ struct SchedulerCommand: AsyncParsableCommand {
         let schedule = try SchedulerCommand.loadSchedule(config)
         var logger = Logger(label: "porter.scheduler")
         logger.logLevel = ProcessInfo.processInfo.environment["PORTER_LOG_LEVEL"].flatMap(Logger.Level.init(rawValue:)) ?? .info
+        let exporter = try PorterCLI.traceExportServices(logger: logger)
         let porter = try connection.makeClient(maximumConnections: 2, logger: logger)
         let scheduler = Scheduler(client: porter, configuration: schedule, logger: logger)
         let group = ServiceGroup(
-            configuration: .init(services: [.init(service: scheduler)], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+            configuration: .init(
+                services: exporter + [.init(service: scheduler)], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         try await group.run()
         await porter.close()
     }

@@ -64,6 +64,8 @@ struct WorkerCommand: AsyncParsableCommand {
         // One connection per job slot, plus claimers, completer and maintenance. The config
         // loader holds background_workers to 1...10,000 per queue, so the sum cannot overflow.
         let slots = served.map { configuration.queue($0).backgroundWorkers }.reduce(0, +)
+        // Before the client and the worker: the worker takes the process's tracer at its start.
+        let exporter = try PorterCLI.traceExportServices(logger: logger)
         let porter = PorterClient(
             pool: .init(try .init(try connection.resolvedURL()), maximumConnections: slots + served.count + 3, logger: logger),
             registry: PorterCLI.registry, queues: configuration.queues, logger: logger)
@@ -84,7 +86,7 @@ struct WorkerCommand: AsyncParsableCommand {
             services.append(.init(service: Scheduler(client: porter, configuration: schedule, logger: logger)))
         }
         let group = ServiceGroup(
-            configuration: .init(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+            configuration: .init(services: exporter + services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         try await group.run()
         await porter.close()
     }

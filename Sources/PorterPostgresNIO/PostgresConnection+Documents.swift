@@ -15,10 +15,19 @@ extension PostgresConnection {
     ) async throws -> EnqueueResult {
         try Self.refuseNow(options)
         let job = DocumentJob(doctype: doctype, name: name, docMethod: method, kwargs: args)
-        let request = EnqueueRequest(method: DocumentJob.method, args: job.args, options: options)
-        let id = try await porterQuery(JobQueries.enqueueDoc(job, options: options), jobID: options.jobID, logger: logger) { row in
-            try row.decode(Int64?.self)
-        }.first ?? nil
+        var request = EnqueueRequest(method: DocumentJob.method, args: job.args, options: options)
+        try EnqueueTracing.check(CollectionOfOne(request))
+        let send = EnqueueTracing.start(&request)
+        let id: Int64?
+        do {
+            id = try await porterQuery(JobQueries.enqueueDoc(job, options: request.options), jobID: options.jobID, logger: logger) { row in
+                try row.decode(Int64?.self)
+            }.first ?? nil
+        } catch {
+            EnqueueTracing.end(send, error: error)
+            throw error
+        }
+        EnqueueTracing.end(send, ids: [id])
         return PorterClient.result(id: id, request: request)
     }
 

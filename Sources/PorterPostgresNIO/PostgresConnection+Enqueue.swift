@@ -23,6 +23,10 @@ extension PostgresConnection {
     /// (`invalidArgument`, `duplicateJob`, `schemaMissing`), with the server's error, and its
     /// SQLSTATE, in `underlying`. Other errors are postgres-nio's own `PSQLError`.
     /// `EnqueueOptions.now` needs a `PorterClient`'s handlers and is refused here.
+    ///
+    /// With a tracer bootstrapped (`InstrumentationSystem.tracer`), it makes a producer span
+    /// under the task's current `ServiceContext` and stores its W3C context with the job, as
+    /// `PorterClient.enqueue` does.
     @discardableResult
     public func enqueue<J: Job>(
         _ job: J, options: EnqueueOptions = EnqueueOptions(), logger: Logger
@@ -43,9 +47,19 @@ extension PostgresConnection {
     @discardableResult
     public func enqueue(_ request: EnqueueRequest, logger: Logger) async throws -> EnqueueResult {
         try Self.refuseNow(request.options)
-        let id = try await porterQuery(JobQueries.enqueue(request), jobID: request.options.jobID, logger: logger) { row in
-            try row.decode(Int64?.self)
-        }.first ?? nil
+        try EnqueueTracing.check(CollectionOfOne(request))
+        var request = request
+        let send = EnqueueTracing.start(&request)
+        let id: Int64?
+        do {
+            id = try await porterQuery(JobQueries.enqueue(request), jobID: request.options.jobID, logger: logger) { row in
+                try row.decode(Int64?.self)
+            }.first ?? nil
+        } catch {
+            EnqueueTracing.end(send, error: error)
+            throw error
+        }
+        EnqueueTracing.end(send, ids: [id])
         return PorterClient.result(id: id, request: request)
     }
 
@@ -55,9 +69,19 @@ extension PostgresConnection {
     public func enqueueMany(_ requests: [EnqueueRequest], logger: Logger) async throws -> [EnqueueResult] {
         guard !requests.isEmpty else { return [] }
         for request in requests { try Self.refuseNow(request.options) }
-        let ids = try await porterQuery(JobQueries.enqueueMany(requests), jobID: nil, logger: logger) { row in
-            try row.decode((Int64, Int64?).self).1
+        try EnqueueTracing.check(requests)
+        var requests = requests
+        let send = EnqueueTracing.start(&requests)
+        let ids: [Int64?]
+        do {
+            ids = try await porterQuery(JobQueries.enqueueMany(requests), jobID: nil, logger: logger) { row in
+                try row.decode((Int64, Int64?).self).1
+            }
+        } catch {
+            EnqueueTracing.end(send, error: error)
+            throw error
         }
+        EnqueueTracing.end(send)
         return zip(ids, requests).map { PorterClient.result(id: $0, request: $1) }
     }
 

@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import PorterPostgres
 import ServiceLifecycle
+import Tracing
 
 /// A worker process's runtime: claims jobs of its queues with `FOR UPDATE SKIP LOCKED`, runs
 /// them with their timeouts, records outcomes in batches, retries with backoff, rescues the
@@ -84,9 +85,14 @@ public struct Worker: Service {
         let foreign = ForeignJobs(coverage: coverage, workerID: id, pool: pool, configuration: configuration, logger: logger)
         // sql: jobs' progress is relayed on a connection no job holds (opened on first use).
         let relayPool = PQPool(pool.configuration, maximumConnections: 1, logger: logger)
-        let executor = JobExecutor(
+        var executor = JobExecutor(
             registry: client.registry, pool: pool, relayPool: relayPool, configuration: configuration,
             deadlines: deadlines, logger: logger)
+        // The tracer as it is at the worker's start: the client's, else the process's.
+        let tracer = client.activeTracer
+        if !(tracer is NoOpTracer) {
+            executor.tracing = AttemptTracing(tracer: tracer, parenting: configuration.traceParenting)
+        }
         // A claim of up to 100 jobs is one statement; a queue with more slots than that gets
         // one claimer per 100 slots (at most 4), claiming in parallel and sharing its slots.
         let runtime = WorkerRuntime(

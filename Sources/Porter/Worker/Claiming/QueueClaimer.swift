@@ -68,12 +68,13 @@ final class QueueClaimer: Sendable {
                     guard let claimed = await claim(limit: limit, loop: &loop), !claimed.isEmpty else { continue }
                     let jobs = await runtime.foreign.settle(claimed, completer: runtime.completer)
                     let claimedAt = ContinuousClock.now
+                    let traces = runtime.executor.tracing == nil ? [:] : await storedTraces(of: jobs)
                     let attempts = jobs.map { job in
                         let handles = metrics[job.method] ?? JobMetrics.of(queue: queue, method: job.method)
                         metrics[job.method] = handles
                         return JobAttempt(
                             job: job, workerID: runtime.workerID, jobEvents: configuration.jobEvents, metrics: handles,
-                            claimedAt: claimedAt)
+                            claimedAt: claimedAt, traceHeaders: traces[job.id])
                     }
                     // Before any of them runs, so that their started events precede their ends.
                     await runtime.completer.claimed(attempts)
@@ -114,6 +115,23 @@ final class QueueClaimer: Sendable {
             logger.info("claims succeed again")
         }
         return claimed
+    }
+
+    /// The trace contexts the claimed jobs were enqueued with, in one statement, for a worker
+    /// that traces. A failed read costs the spans their link, not the jobs their run.
+    private func storedTraces(of jobs: [ClaimedJob]) async -> [Int64: TraceHeaders] {
+        guard !jobs.isEmpty else { return [:] }
+        do {
+            var traces: [Int64: TraceHeaders] = [:]
+            for row in try await runtime.pool.query(TraceQueries.storedContexts(ids: jobs.map(\.id))) {
+                let (id, traceparent, tracestate) = try row.decode((Int64, String?, String?).self)
+                traces[id] = TraceHeaders(traceparent: traceparent, tracestate: tracestate)
+            }
+            return traces
+        } catch {
+            logger.warning("could not read the claimed jobs' trace context; their spans are not linked", metadata: ["error": "\(error)"])
+            return [:]
+        }
     }
 
     /// Takes a slot for `attempt` and runs it in `group`; its end frees the slot and wakes the

@@ -74,6 +74,11 @@ public struct WorkerConfiguration: Sendable, Hashable {
     /// autovacuum comes at most once a minute. 0 leaves it to autovacuum. Key
     /// `vacuum_threshold`. Default: 50,000; 0 to 1,000,000,000.
     public var vacuumThreshold = 50_000
+    /// How the span of each attempt relates to the span that enqueued the job, when a tracer
+    /// is bootstrapped: `link` (OpenTelemetry's messaging conventions: the attempt starts a
+    /// trace of its own, linked to the enqueue's) or `child` (the attempt is the enqueue
+    /// span's child, in its trace). Key `trace_parenting`, `"link"` or `"child"`. Default: `link`.
+    public var traceParenting: TraceParenting = .link
 
     /// How long a worker's session lock must stay free before a rescuer declares the worker
     /// dead: the time a live worker whose session ended (a server restart, a failover) has to
@@ -230,6 +235,12 @@ public struct WorkerConfiguration: Sendable, Hashable {
                     throw ConfigurationError(key: key, message: "must be true or false, got \(ConfigurationValue.describe(value))")
                 }
                 configuration.jobEvents = flag
+            case "trace_parenting":
+                guard let word = value as? String, let parenting = TraceParenting(rawValue: word) else {
+                    throw ConfigurationError(
+                        key: key, message: "must be \"link\" or \"child\", got \(ConfigurationValue.describe(value))")
+                }
+                configuration.traceParenting = parenting
             case "heartbeat_interval": configuration.heartbeatInterval = try ConfigurationValue.seconds(value, key: key, in: 0.1...3600)
             case "rescue_after": configuration.rescueAfter = try ConfigurationValue.seconds(value, key: key, in: 0.5...day)
             case "maintenance_interval": configuration.maintenanceInterval = try ConfigurationValue.seconds(value, key: key, in: 0.1...day)
@@ -266,6 +277,7 @@ public struct WorkerConfiguration: Sendable, Hashable {
         "workers", "sql_schemas", "sql_functions", "sql_owners", "poll_interval", "poll_only", "heartbeat_interval", "rescue_after",
         "maintenance_interval", "max_orphaned", "shutdown_grace", "cancel_grace", "finished_retention",
         "failed_retention", "retry_backoff_base", "retry_backoff_max", "job_events", "vacuum_threshold",
+        "trace_parenting",
     ] + reservedKeys.sorted()
 
     private static func parseQueue(_ value: Any, name: String, base: QueueConfiguration) throws -> QueueConfiguration {

@@ -28,6 +28,9 @@ final class JobAttempt: @unchecked Sendable {
     let metrics: JobMetrics
     /// When the claim returned the job: its run time is measured from here.
     let claimedAt: ContinuousClock.Instant
+    /// The trace context the job was enqueued with, read after the claim by a worker that
+    /// traces; nil otherwise.
+    let traceHeaders: TraceHeaders?
 
     var key: Key { Key(id: job.id, attempt: job.attempt) }
 
@@ -38,8 +41,12 @@ final class JobAttempt: @unchecked Sendable {
     private var endedInOwnTransaction = false
 
     /// `jobEvents` false means no `started` event will be sent, so nothing waits for one.
-    init(job: ClaimedJob, workerID: String, jobEvents: Bool, metrics: JobMetrics, claimedAt: ContinuousClock.Instant = .now) {
+    init(
+        job: ClaimedJob, workerID: String, jobEvents: Bool, metrics: JobMetrics, claimedAt: ContinuousClock.Instant = .now,
+        traceHeaders: TraceHeaders? = nil
+    ) {
         self.job = job
+        self.traceHeaders = traceHeaders
         self.workerID = workerID
         self.jobEvents = jobEvents
         self.metrics = metrics

@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import PorterPostgres
+import Tracing
 
 /// Runs one attempt of a claimed job, a Swift handler or an `sql:` function, and says how it
 /// ended. It writes nothing about the job itself, except where the job's own transaction ends
@@ -15,6 +16,9 @@ struct JobExecutor: Sendable {
     /// The one timer for the Swift handlers' timeouts.
     let deadlines: JobDeadlines
     let logger: Logger
+    /// The span per attempt; nil when the worker's tracer is the no-op one, so an untraced
+    /// worker does nothing more per job.
+    var tracing: AttemptTracing? = nil
 
     /// The job's timeout: its own, else its queue's.
     func timeout(of job: ClaimedJob) -> Int {
@@ -22,6 +26,17 @@ struct JobExecutor: Sendable {
     }
 
     func run(_ attempt: JobAttempt) async -> AttemptEnd {
+        guard let tracing else { return await runAttempt(attempt) }
+        let job = attempt.job
+        return await tracing.run(
+            attempt, maxAttempts: job.maxAttempts ?? configuration.queue(job.queue).maxAttempts,
+            maxOrphaned: configuration.maxOrphaned
+        ) {
+            await runAttempt(attempt)
+        }
+    }
+
+    private func runAttempt(_ attempt: JobAttempt) async -> AttemptEnd {
         let job = attempt.job
         if job.method.hasPrefix(SQLJobMethod.prefix) {
             return await runSQL(attempt)
@@ -34,6 +49,7 @@ struct JobExecutor: Sendable {
         context.workerAttempt = attempt
         context.registry = registry
         context.queues = configuration.queues
+        context.tracer = tracing?.tracer
         let end = await SupervisedHandler.run(
             timeout: .seconds(timeout(of: job)), cancelGrace: configuration.cancelGrace, control: attempt.control,
             logger: context.logger, deadlines: deadlines
