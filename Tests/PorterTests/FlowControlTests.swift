@@ -55,7 +55,7 @@ import Testing
 
     /// Claims as a worker does, with the worker's own statement.
     static func claim(_ porter: PorterClient, queue: String, limit: Int, worker: String = "test-worker") async throws -> [ClaimedJob] {
-        try await porter.pool.query(JobRunQueries.claimAvailable(queue: queue, limit: limit, workerID: worker)).map(ClaimedJob.init(row:))
+        try await porter.pool.query(JobRunQueries.claimAvailable(queue: queue, limit: limit, workerID: worker)).map { try ClaimedJob(row: $0) }
     }
 
     static func keys(_ porter: PorterClient, of claimed: [ClaimedJob]) async throws -> [String] {

@@ -90,6 +90,28 @@ import Tracing
         await porter.close()
     }
 
+    /// A queue with limits is claimed by porter.claim_limited; its jobs' spans are linked too,
+    /// the context read by the same claim statement.
+    @Test func aJobOfALimitedQueueRunsInAConsumerSpanLinkedToItsEnqueue() async throws {
+        let database = try await TestDatabase.create()
+        let tracer = RecordingTracer()
+        let porter = Self.client(database, tracer: tracer, registry: Self.noop())
+        try await porter.setLimit(QueueLimit(queue: "short", maxRunning: 1))
+        let request = tracer.startSpan("POST /orders", context: .topLevel, ofKind: .server)
+        let ids = try await ServiceContext.withValue(request.context) {
+            try await porter.enqueueMany((0..<3).map { _ in EnqueueRequest(method: "app.noop", options: EnqueueOptions(queue: "short")) })
+                .compactMap(\.id)
+        }
+        request.end()
+        let send = try #require(tracer.finished.first { $0.kind == .producer })
+        try await withWorker(porter, configuration: fastConfiguration()) { _ in
+            for id in ids {
+                try await waitForJob(porter, id, .finished)
+                #expect(try await Self.attemptSpan(tracer, job: id).links == [send.identity])
+            }
+        }
+    }
+
     @Test func withChildParentingTheAttemptSpanIsTheEnqueueSpansChild() async throws {
         let database = try await TestDatabase.create()
         let tracer = RecordingTracer()

@@ -45,7 +45,15 @@ enum JobRunQueries {
     /// claims of its queue with a transaction advisory lock and counts with fresh snapshots,
     /// so no limit is passed across workers. A queue without limits pays a probe of
     /// queue_limits_scope_key per branch, as it pays one of paused_queues_pkey.
-    static func claimAvailable(queue: String, limit: Int, workerID: String, skipping: Set<String> = []) -> PQQuery {
+    ///
+    /// `withTraceContext` (a worker that traces) adds each job's stored trace context,
+    /// `traceparent` and `tracestate`, read in the same statement by two probes of jobs_pkey
+    /// per job. The statement's snapshot predates the claim, so it reads the row as it was
+    /// queued, which has the same context; a job enqueued after that snapshot (which
+    /// porter.claim_limited's fresh snapshots can take) comes back without one.
+    static func claimAvailable(
+        queue: String, limit: Int, workerID: String, skipping: Set<String> = [], withTraceContext: Bool = false
+    ) -> PQQuery {
         var binds: [any PQEncodable] = [queue, workerID, limit]
         var skip = "NULL, NULL"
         if !skipping.isEmpty {
@@ -53,12 +61,20 @@ enum JobRunQueries {
             binds += [skipping.filter { HandlerCoverage.documentMethod(inName: $0) == nil }.sorted(), documents]
             skip = "$4::pg_catalog.text[], $5::pg_catalog.text[]"
         }
+        let claim = """
+            SELECT * FROM porter.claim_queued($1, $2, $3::pg_catalog.int4, \(skip))
+            UNION ALL
+            SELECT * FROM porter.claim_limited($1, $2, $3::pg_catalog.int4, \(skip))
+            WHERE EXISTS (SELECT FROM porter.queue_limits l WHERE l.queue = $1)
+            """
+        guard withTraceContext else { return PQQuery(unsafeSQL: claim, binds: binds) }
         return PQQuery(
             unsafeSQL: """
-                SELECT * FROM porter.claim_queued($1, $2, $3::pg_catalog.int4, \(skip))
-                UNION ALL
-                SELECT * FROM porter.claim_limited($1, $2, $3::pg_catalog.int4, \(skip))
-                WHERE EXISTS (SELECT FROM porter.queue_limits l WHERE l.queue = $1)
+                WITH claimed AS (\(claim))
+                SELECT c.*,
+                       (SELECT j.traceparent FROM porter.jobs j WHERE j.id = c.claimed_id),
+                       (SELECT j.tracestate FROM porter.jobs j WHERE j.id = c.claimed_id)
+                FROM claimed c
                 """,
             binds: binds)
     }

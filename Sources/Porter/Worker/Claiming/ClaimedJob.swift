@@ -16,6 +16,9 @@ struct ClaimedJob: Sendable {
     var orphaned: Int
     /// Seconds from when the job could run (its run_at, or its enqueue if later) to this claim.
     var waitSeconds: Double
+    /// The trace context the job was enqueued with, when the claim asked for it (a worker that
+    /// traces, `JobRunQueries.claimAvailable(withTraceContext:)`).
+    var traceHeaders: TraceHeaders?
 
     init(
         id: Int64, jobID: String? = nil, method: String, queue: String, args: PQJSON, attempt: Int = 1,
@@ -25,8 +28,15 @@ struct ClaimedJob: Sendable {
         (self.attempt, self.maxAttempts, self.timeout, self.orphaned, self.waitSeconds) = (attempt, maxAttempts, timeout, orphaned, waitSeconds)
     }
 
-    init(row: PQRow) throws {
+    /// The job from a claim's row; `withTraceContext` when the claim returned its trace context.
+    init(row: PQRow, withTraceContext: Bool = false) throws {
         (id, jobID, method, queue, args, attempt, maxAttempts, timeout, orphaned, waitSeconds) = try row.decode(
             (Int64, String?, String, String, PQJSON, Int, Int?, Int?, Int, Double).self)
+        if withTraceContext {
+            let traceparent = try row.decode(String?.self, at: 10)
+            if traceparent != nil {
+                traceHeaders = TraceHeaders(traceparent: traceparent, tracestate: try row.decode(String?.self, at: 11))
+            }
+        }
     }
 }

@@ -68,13 +68,12 @@ final class QueueClaimer: Sendable {
                     guard let claimed = await claim(limit: limit, loop: &loop), !claimed.isEmpty else { continue }
                     let jobs = await runtime.foreign.settle(claimed, completer: runtime.completer)
                     let claimedAt = ContinuousClock.now
-                    let traces = runtime.executor.tracing == nil ? [:] : await storedTraces(of: jobs)
                     let attempts = jobs.map { job in
                         let handles = metrics[job.method] ?? JobMetrics.of(queue: queue, method: job.method)
                         metrics[job.method] = handles
                         return JobAttempt(
                             job: job, workerID: runtime.workerID, jobEvents: configuration.jobEvents, metrics: handles,
-                            claimedAt: claimedAt, traceHeaders: traces[job.id])
+                            claimedAt: claimedAt, traceHeaders: job.traceHeaders)
                     }
                     // Before any of them runs, so that their started events precede their ends.
                     await runtime.completer.claimed(attempts)
@@ -93,9 +92,14 @@ final class QueueClaimer: Sendable {
         let result: ClaimLoop.ClaimResult
         var claimed: [ClaimedJob]?
         do {
+            // A worker that traces reads the jobs' trace contexts in the same statement.
+            let traced = runtime.executor.tracing != nil
             let claim = JobRunQueries.claimAvailable(
-                queue: queue, limit: limit, workerID: runtime.workerID, skipping: runtime.foreign.skipped(in: queue))
-            claimed = try await runtime.pool.query(runtime.statements.statement(claim)).map(ClaimedJob.init(row:))
+                queue: queue, limit: limit, workerID: runtime.workerID, skipping: runtime.foreign.skipped(in: queue),
+                withTraceContext: traced)
+            claimed = try await runtime.pool.query(runtime.statements.statement(claim)).map {
+                try ClaimedJob(row: $0, withTraceContext: traced)
+            }
             runtime.outage.succeeded(sentAt: sentAt)
             result = .claimed(count: claimed?.count ?? 0, limit: limit)
         } catch where runtime.statements.isSharedSessionError(error) {
@@ -115,23 +119,6 @@ final class QueueClaimer: Sendable {
             logger.info("claims succeed again")
         }
         return claimed
-    }
-
-    /// The trace contexts the claimed jobs were enqueued with, in one statement, for a worker
-    /// that traces. A failed read costs the spans their link, not the jobs their run.
-    private func storedTraces(of jobs: [ClaimedJob]) async -> [Int64: TraceHeaders] {
-        guard !jobs.isEmpty else { return [:] }
-        do {
-            var traces: [Int64: TraceHeaders] = [:]
-            for row in try await runtime.pool.query(TraceQueries.storedContexts(ids: jobs.map(\.id))) {
-                let (id, traceparent, tracestate) = try row.decode((Int64, String?, String?).self)
-                traces[id] = TraceHeaders(traceparent: traceparent, tracestate: tracestate)
-            }
-            return traces
-        } catch {
-            logger.warning("could not read the claimed jobs' trace context; their spans are not linked", metadata: ["error": "\(error)"])
-            return [:]
-        }
     }
 
     /// Takes a slot for `attempt` and runs it in `group`; its end frees the slot and wakes the
