@@ -161,7 +161,8 @@ struct BurndownBenchCommand: AsyncParsableCommand {
     var fair = false
 
     @Flag(help: """
-        Trace with swift-otel, as `porter worker` does with OTEL_EXPORTER_OTLP_ENDPOINT set: every span sampled,         batched and sent over OTLP/HTTP to a local endpoint that discards them, to measure what tracing costs per job.
+        Trace with swift-otel, as `porter worker` does with OTEL_EXPORTER_OTLP_ENDPOINT set: every span sampled, \
+        batched and sent over OTLP/HTTP to a local endpoint that discards them, to measure what tracing costs per job.
         """)
     var tracing = false
 
