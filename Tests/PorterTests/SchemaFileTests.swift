@@ -34,7 +34,7 @@ struct DumpFailed: Error, CustomStringConvertible {
         --   * ended (finished, failed, canceled): CHECK jobs_ended_at_when_ended and index
         --     jobs_ended_at_idx; end_attempts and job_status_changed repeat it (JobStatus.ended);
         --   * claimable (queued, scheduled): the predicate of indexes jobs_claim_idx and
-        --     jobs_limit_claim_idx, which the worker's claim and porter.claim_limited repeat so
+        --     jobs_limit_claim_idx, which porter.claim_queued and porter.claim_limited repeat so
         --     that the planner can use them (JobStatus.claimable);
         --   * NOTIFY channels: porter_enqueue (a queue has runnable jobs, or a limited job
         --     ended and freed its place; payload the queue),
@@ -42,7 +42,8 @@ struct DumpFailed: Error, CustomStringConvertible {
         --     (sent by the Swift client; payload a job id) (Swift: PorterChannel);
         --   * session settings read with current_setting: porter.job_events,
         --     porter.worker_statement, porter.current_job_id, porter.relay_progress,
-        --     porter.max_args_bytes; limits live in the table porter.settings (Swift: PorterSetting);
+        --     porter.max_args_bytes, porter.traceparent, porter.tracestate; limits live in the
+        --     table porter.settings (Swift: PorterSetting);
         --   * advisory lock keys: PorterLockKey in Swift, and one transaction lock per limited
         --     queue that porter.claim_limited takes on hashtextextended('porter.claim_limited ' ||
         --     queue, 0), a one-key lock.

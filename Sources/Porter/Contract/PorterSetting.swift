@@ -16,4 +16,10 @@ enum PorterSetting {
     /// A session may lower `porter.settings.max_args_bytes` for itself
     /// (`porter.effective_settings()`).
     static let maxArgsBytes = "porter.max_args_bytes"
+    /// A W3C traceparent that porter.enqueue and enqueue_many store when the caller passes
+    /// none, so that a trigger enqueuing inside a traced transaction joins its trace
+    /// (migration 0024); an invalid value is ignored.
+    static let traceparent = "porter.traceparent"
+    /// The tracestate that goes with `traceparent`.
+    static let tracestate = "porter.tracestate"
 }
