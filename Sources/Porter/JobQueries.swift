@@ -21,7 +21,7 @@ package enum JobQueries {
             return "$\(binds.count)"
         }
         // porter.enqueue's parameters after method: whether each is at the default of the
-        // function's signature (migrations 0019, 0020 and 0024), and how it is written when it is not.
+        // function's signature (migrations 0019, 0021 and 0026), and how it is written when it is not.
         let hasRunAt = options.runAt != nil || options.delaySeconds != nil
         let byName: [String: (isDefault: Bool, write: () -> String)] = [
             "args": (request.args.text == "{}", { bind(request.args) + "::jsonb" }),

@@ -1,6 +1,6 @@
 import PorterPostgres
 
-/// The statements on flow-control limits (migration 0020): set, clear and list them.
+/// The statements on flow-control limits (migration 0021): set, clear and list them.
 enum LimitQueries {
     /// Sets one scope's limits (porter.set_limit), replacing what it had; the function
     /// validates every argument. Served by queue_limits_scope_key; wakes the queue's workers.
@@ -26,7 +26,7 @@ enum LimitQueries {
         ORDER BY queue, limit_key IS NOT NULL, each_key, limit_key
         """
 
-    /// Every limit with its running and held-back jobs (porter.limit_stats(), migration 0022):
+    /// Every limit with its running and held-back jobs (porter.limit_stats(), migration 0023):
     /// reads the waiting and started jobs of limited queues only. Takes no lock.
     static let stats: PQQuery = "SELECT porter.limit_stats()"
 }

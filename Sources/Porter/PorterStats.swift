@@ -51,7 +51,7 @@ public struct PorterStats: Sendable, Hashable, Codable {
     }
 
     /// One flow-control limit (`porter.limits`) with what runs against it and what waits
-    /// because of it (porter.limit_stats(), migration 0022).
+    /// because of it (porter.limit_stats(), migration 0023).
     public struct Limit: Sendable, Hashable, Codable {
         /// The limit as it is set.
         public var limit: QueueLimit
@@ -101,7 +101,7 @@ public struct PorterStats: Sendable, Hashable, Codable {
         case slotsBusy = "slots_busy"
     }
 
-    /// Decodes porter.stats()'s object; one from a schema before migration 0022 has no limits.
+    /// Decodes porter.stats()'s object; one from a schema before migration 0023 has no limits.
     public init(from decoder: any Decoder) throws {
         let container = try decoder.container(keyedBy: CodingKeys.self)
         queues = try container.decode([Queue].self, forKey: .queues)

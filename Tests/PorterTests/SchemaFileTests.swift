@@ -106,6 +106,26 @@ struct DumpFailed: Error, CustomStringConvertible {
         try await database.drop()
     }
 
+    /// A database migrated with flow control as first released (migrations up to 0023, the
+    /// texts of 5dd4dd9), holding a window the later fixes refuse, then by this main, has the
+    /// schema of a fresh install, and its window is brought to the 100 years a claim can use:
+    /// 0024 fixes forward what 0021 and 0022 let through.
+    @Test func aDatabaseWithFlowControlAsFirstReleasedUpgradesToTheSchemaFileSchema() async throws {
+        let database = try await TestDatabase.create(migrated: false)
+        let connection = try await database.connect()
+        let released = try await Migrator(migrations: Migration.all.filter { $0.version <= 23 }).migrate(on: connection)
+        #expect(released.map(\.version).suffix(3) == [21, 22, 23])
+        try await connection.query("SELECT porter.set_limit('sms', max_starts => 5, per => interval '1000000 years')")
+        try await Migrator().migrate(on: connection)
+        #expect(try await connection.query("SELECT per = interval '36525 days' FROM porter.queue_limits WHERE queue = 'sms'").single(Bool.self))
+        #expect(try await connection.query("SELECT count(*) FROM porter.claim_limited('sms', 'w', 5)").single(Int.self) == 0)
+        await connection.close()
+        let dumped = try await Self.dump(database)
+        let checkedIn = try String(contentsOf: Self.schemaFile, encoding: .utf8)
+        #expect(checkedIn == dumped, "an upgraded database differs from a fresh one. \(Self.firstDifference(checkedIn, dumped))")
+        try await database.drop()
+    }
+
     /// A database migrated by an earlier main (b4b7a45, which shipped 0001–0017 with the texts
     /// they have today), then by this one, has the schema of a fresh install: the schema file.
     @Test func aDatabaseMigratedByAnEarlierMainThenByThisOneHasTheSchemaFileSchema() async throws {

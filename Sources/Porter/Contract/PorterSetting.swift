@@ -18,7 +18,7 @@ enum PorterSetting {
     static let maxArgsBytes = "porter.max_args_bytes"
     /// A W3C traceparent that porter.enqueue and enqueue_many store when the caller passes
     /// none, so that a trigger enqueuing inside a traced transaction joins its trace
-    /// (migration 0024); an invalid value is ignored.
+    /// (migration 0026); an invalid value is ignored.
     static let traceparent = "porter.traceparent"
     /// The tracestate that goes with `traceparent`.
     static let tracestate = "porter.tracestate"

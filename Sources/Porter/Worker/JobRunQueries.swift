@@ -12,7 +12,7 @@ import PorterPostgres
 /// its search_path puts pg_catalog first, which covers operators and type names.
 enum JobRunQueries {
     /// Claims up to `limit` runnable jobs of one queue in one statement, through
-    /// porter.claim_queued (migration 0025): at-front first, then priority, run_at, id; jobs
+    /// porter.claim_queued (migration 0027): at-front first, then priority, run_at, id; jobs
     /// whose run_at is in the future are left alone, and so is a paused queue. It walks
     /// jobs_claim_idx in that order and locks the rows it takes; SKIP LOCKED lets claimers on
     /// other workers take other rows. The function plans that walk once per session and
@@ -39,7 +39,7 @@ enum JobRunQueries {
     /// under way, and then the claim filters on the rows jobs_claim_idx finds, at the cost of
     /// walking past those jobs while they wait.
     ///
-    /// A queue with flow-control limits (a row in porter.queue_limits, migration 0020) is
+    /// A queue with flow-control limits (a row in porter.queue_limits, migration 0021) is
     /// claimed by porter.claim_limited instead, in the same statement: porter.claim_queued
     /// returns nothing for it and the second branch runs. That function serializes the
     /// claims of its queue with a transaction advisory lock and counts with fresh snapshots,

@@ -1,4 +1,4 @@
--- 0024: a job carries the W3C trace context of its enqueue (issue 23), so that the worker's
+-- 0026: a job carries the W3C trace context of its enqueue (issue 23), so that the worker's
 -- span for each attempt joins the trace of the request, trigger or psql session that queued
 -- it. porter.jobs.traceparent holds a W3C `traceparent` (version-traceid-parentid-flags,
 -- lowercase hex) and tracestate the vendor `tracestate` that came with it. They are written
@@ -183,7 +183,7 @@ BEGIN
 END
 $$;
 
--- porter.enqueue with traceparent and tracestate after 0020's parameters.
+-- porter.enqueue with traceparent and tracestate after 0021's parameters.
 DROP FUNCTION porter.enqueue(text, jsonb, text, text, boolean, boolean, integer, timestamptz, integer, integer, bigint[], text, interval, interval);
 CREATE FUNCTION porter.enqueue(
     method text, args jsonb DEFAULT '{}'::jsonb, queue text DEFAULT 'default'::text, job_id text DEFAULT NULL::text,
@@ -404,7 +404,7 @@ $$;
 
 -- porter.enqueue_doc takes traceparent and tracestate too, and passes them to porter.enqueue,
 -- so that a document method's job is traced as any other. A new signature, so the old one is
--- dropped, as in 0023.
+-- dropped, as in 0025.
 DROP FUNCTION porter.enqueue_doc(text, text, text, jsonb, text, text, boolean, boolean, integer, timestamptz, integer, integer, bigint[], text, interval, interval);
 CREATE FUNCTION porter.enqueue_doc(
     doctype      text,

@@ -1,4 +1,4 @@
--- 0022: flow-control limits where operators look (issue 20). porter.limit_stats() gives each
+-- 0023: flow-control limits where operators look (issue 20). porter.limit_stats() gives each
 -- limit with how many jobs run against it and how many wait because of it, and porter.stats()
 -- gains its `limits` array, which `porter stats`, the dashboard and the held-back metric read.
 --

@@ -1,5 +1,5 @@
--- 0023: porter.enqueue_doc takes limit_key, debounce and debounce_max (issue 20), as
--- porter.enqueue does since migrations 0020 and 0021, so that a document method's job is
+-- 0025: porter.enqueue_doc takes limit_key, debounce and debounce_max (issue 20), as
+-- porter.enqueue does since migrations 0021 and 0022, so that a document method's job is
 -- limited and debounced like any other: EnqueueOptions' limitKey and debounce were otherwise
 -- lost on the way through porter.enqueue_doc. A new signature, so the old one is dropped;
 -- positional and named calls of the old thirteen arguments resolve to this one unchanged.

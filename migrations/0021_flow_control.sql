@@ -1,4 +1,4 @@
--- 0020: flow control (issue 20). A limit_key on every job, limits as rows, and a claim that
+-- 0021: flow control (issue 20). A limit_key on every job, limits as rows, and a claim that
 -- holds them across every worker.
 --
 -- Limits. porter.queue_limits holds one row per scope: a queue as a whole (no key), every key
@@ -64,16 +64,12 @@ CREATE TABLE porter.queue_limits (
     CONSTRAINT queue_limits_max_running_positive CHECK (max_running > 0),
     CONSTRAINT queue_limits_max_starts_positive CHECK (max_starts > 0),
     CONSTRAINT queue_limits_per_positive CHECK (per > interval '0'),
-    -- A claim subtracts per from its clock: a window of a million years would make every claim
-    -- of the queue fail with "timestamp out of range". 100 years is run_at's own bound.
-    CONSTRAINT queue_limits_per_within_range CHECK (per <= interval '36525 days'),
     -- A number of starts means nothing without the window it is counted in.
     CONSTRAINT queue_limits_starts_with_per CHECK ((max_starts IS NULL) = (per IS NULL)),
     -- Turns are taken among a queue's keys: a setting of the queue's own row.
     CONSTRAINT queue_limits_fair_on_queue CHECK (NOT fair OR (limit_key IS NULL AND NOT each_key)),
     -- A row limits something, or it would be no row.
     CONSTRAINT queue_limits_limits_something CHECK (max_running IS NOT NULL OR max_starts IS NOT NULL OR fair),
-    -- As jobs_limit_key_not_empty: no job can have an empty key, so a limit for one is a mistake.
     CONSTRAINT queue_limits_key_not_empty CHECK (btrim(limit_key) <> '')
 );
 
@@ -131,22 +127,6 @@ BEGIN
 END
 $$;
 
--- Forgets a queue's claim log once no limit of it counts starts, and its fair turn once it is
--- not fair: the claim keeps them only while they count, and a rate set again later starts
--- from an empty window rather than from claims made while no rate held.
-CREATE FUNCTION porter.forget_limit_state(queue text) RETURNS void
-LANGUAGE plpgsql
-SET search_path = pg_catalog, pg_temp AS $$
-BEGIN
-    IF NOT EXISTS (SELECT FROM porter.queue_limits l WHERE l.queue = forget_limit_state.queue AND l.max_starts IS NOT NULL) THEN
-        DELETE FROM porter.limit_starts s WHERE s.queue = forget_limit_state.queue;
-    END IF;
-    IF NOT EXISTS (SELECT FROM porter.queue_limits l WHERE l.queue = forget_limit_state.queue AND l.fair) THEN
-        DELETE FROM porter.limit_turns t WHERE t.queue = forget_limit_state.queue;
-    END IF;
-END
-$$;
-
 -- Sets the limits of one scope, replacing what that scope had: a parameter left NULL is no
 -- limit of that kind. Refuses bad input with a clear error and stores nothing. Wakes the
 -- queue's workers, since a raised limit may let waiting jobs run now. SECURITY DEFINER, so the
@@ -187,11 +167,6 @@ BEGIN
             USING ERRCODE = 'invalid_parameter_value', COLUMN = 'per',
                   HINT = 'e.g. per => interval ''1 minute''';
     END IF;
-    IF set_limit.per > interval '36525 days' THEN
-        RAISE EXCEPTION 'porter.set_limit: per is %, longer than 100 years', set_limit.per
-            USING ERRCODE = 'invalid_parameter_value', COLUMN = 'per',
-                  HINT = 'a window of at most 100 years (36525 days), e.g. per => interval ''1 minute''';
-    END IF;
     IF coalesce(set_limit.fair, false) AND (set_limit.limit_key IS NOT NULL OR coalesce(set_limit.each_key, false)) THEN
         RAISE EXCEPTION 'porter.set_limit: fair is set on a queue, not on a key'
             USING ERRCODE = 'invalid_parameter_value', COLUMN = 'fair',
@@ -208,13 +183,12 @@ BEGIN
     ON CONFLICT ON CONSTRAINT queue_limits_scope_key DO UPDATE
     SET max_running = excluded.max_running, max_starts = excluded.max_starts, per = excluded.per,
         fair = excluded.fair, updated_at = excluded.updated_at;
-    PERFORM porter.forget_limit_state(set_limit.queue);
     PERFORM pg_notify('porter_enqueue', set_limit.queue);
 END
 $$;
 
--- Removes the limits of one scope; returns false when it had none. Forgets the claim log and
--- fair turn the queue no longer needs. Wakes the queue's workers.
+-- Removes the limits of one scope; returns false when it had none. When the queue has no
+-- limit left, forgets its claim log and fair turn too. Wakes the queue's workers.
 CREATE FUNCTION porter.clear_limit(queue text, limit_key text DEFAULT NULL, each_key boolean DEFAULT false) RETURNS boolean
 LANGUAGE plpgsql SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp AS $$
@@ -231,7 +205,10 @@ BEGIN
     WHERE l.queue = clear_limit.queue AND l.limit_key IS NOT DISTINCT FROM clear_limit.limit_key
       AND l.each_key = coalesce(clear_limit.each_key, false);
     GET DIAGNOSTICS changed = ROW_COUNT;
-    PERFORM porter.forget_limit_state(clear_limit.queue);
+    IF NOT EXISTS (SELECT FROM porter.queue_limits l WHERE l.queue = clear_limit.queue) THEN
+        DELETE FROM porter.limit_starts s WHERE s.queue = clear_limit.queue;
+        DELETE FROM porter.limit_turns t WHERE t.queue = clear_limit.queue;
+    END IF;
     IF changed > 0 THEN
         PERFORM pg_notify('porter_enqueue', clear_limit.queue);
     END IF;
@@ -641,7 +618,7 @@ $$;
 -- porter.enqueue with limit_key, debounce and debounce_max after 0019's parameters: a new
 -- signature, so the old one is dropped. Positional calls of the first eleven arguments (the
 -- Swift clients', porter.enqueue_many's, porter.enqueue_doc's) and named calls (triggers)
--- resolve to this one unchanged. debounce is migration 0021's; here it is refused.
+-- resolve to this one unchanged. debounce is migration 0022's; here it is refused.
 DROP FUNCTION porter.enqueue(text, jsonb, text, text, boolean, boolean, integer, timestamptz, integer, integer, bigint[]);
 CREATE FUNCTION porter.enqueue(
     method text, args jsonb DEFAULT '{}'::jsonb, queue text DEFAULT 'default'::text, job_id text DEFAULT NULL::text,

@@ -1,4 +1,4 @@
--- 0021: debounce (issue 20). porter.enqueue(..., job_id => 'reindex:42', debounce => interval
+-- 0022: debounce (issue 20). porter.enqueue(..., job_id => 'reindex:42', debounce => interval
 -- '5 seconds', debounce_max => interval '1 minute'): while a job with that job_id waits (queued,
 -- scheduled or deferred, not started), another enqueue replaces its arguments and moves its
 -- run_at to now + debounce, but never past its first enqueue + debounce_max, and returns the
@@ -67,13 +67,6 @@ BEGIN
         RAISE EXCEPTION 'porter.enqueue: debounce must be a positive interval, got %', enqueue_debounced.debounce
             USING ERRCODE = 'invalid_parameter_value', COLUMN = 'debounce',
                   HINT = 'e.g. debounce => interval ''5 seconds''';
-    END IF;
-    IF enqueue_debounced.debounce > interval '36525 days' OR enqueue_debounced.debounce_max > interval '36525 days' THEN
-        RAISE EXCEPTION 'porter.enqueue: debounce and debounce_max are at most 100 years, got % and %',
-                enqueue_debounced.debounce, coalesce(enqueue_debounced.debounce_max::text, 'none')
-            USING ERRCODE = 'invalid_parameter_value',
-                  COLUMN = CASE WHEN enqueue_debounced.debounce > interval '36525 days' THEN 'debounce' ELSE 'debounce_max' END,
-                  HINT = 'as run_at, a job is delayed by at most 100 years (36525 days)';
     END IF;
     IF enqueue_debounced.debounce_max < enqueue_debounced.debounce THEN
         RAISE EXCEPTION 'porter.enqueue: debounce_max (%) is below debounce (%)', enqueue_debounced.debounce_max, enqueue_debounced.debounce

@@ -1,4 +1,4 @@
--- 0025: the plain claim walks jobs_claim_idx in its order whatever the table's statistics
+-- 0027: the plain claim walks jobs_claim_idx in its order whatever the table's statistics
 -- say (issue 21).
 --
 -- The claim was a statement the worker prepared, so PostgreSQL planned it once for any

@@ -1,4 +1,4 @@
--- 0026: porter.end_attempts finds the jobs it ends through jobs_pkey, one probe per outcome,
+-- 0028: porter.end_attempts finds the jobs it ends through jobs_pkey, one probe per outcome,
 -- whatever the table's statistics say (issue 21).
 --
 -- Its UPDATE was served by jobs_started_worker_idx, as the planner chose: every job a
@@ -11,7 +11,7 @@
 -- nested loops only (no hash or merge join, no sequential or bitmap scan), so each outcome
 -- is one probe of jobs_pkey. The status the row must have is read from the outcome
 -- (`was`, 'started' when absent), so that no partial index on status matches the
--- statement. Otherwise the function is 0020's, unchanged: same arguments, same result,
+-- statement. Otherwise the function is 0021's, unchanged: same arguments, same result,
 -- same events and wake-ups.
 
 -- Every object below is resolved against the built-ins only. Local to this migration's
