@@ -140,8 +140,10 @@ actor TestServer {
     }
 }
 
-/// Runs blocking work on a thread of its own and awaits it.
-func offPool<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
+/// Runs blocking work on a thread of its own and awaits it: the cooperative pool has one
+/// thread per core, and blocking two of them (initdb, pg_ctl, waiting for a process) stalls
+/// every task of the process.
+package func offPool<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
     try await withCheckedThrowingContinuation { continuation in
         let thread = Thread { continuation.resume(with: Result { try work() }) }
         thread.start()

@@ -1,5 +1,6 @@
 import Foundation
 import PorterPostgres
+import PorterTesting
 
 #if canImport(Glibc)
 import Glibc
@@ -69,20 +70,9 @@ enum TestDaemon {
         _ = try ChildProcess.spawn(["sh", "-c", watchdog], newSession: true)
     }
 
-    /// Runs blocking work (initdb, pg_ctl, waiting for a process) on a thread of its own. The
-    /// cooperative pool has one thread per core; blocking two of them stalls every test of the
-    /// process, and with it the workers that tests time.
-    static func offPool<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
-        try await withCheckedThrowingContinuation { continuation in
-            Thread { continuation.resume(with: Result { try work() }) }.start()
-        }
-    }
-
     /// Runs a command to its end, off the cooperative pool; returns its exit status.
     static func run(_ arguments: [String], log: String = "/dev/null") async throws -> Int32 {
-        try await withCheckedThrowingContinuation { continuation in
-            Thread { continuation.resume(with: Result { try ChildProcess.run(arguments, outputPath: log) }) }.start()
-        }
+        try await offPool { try ChildProcess.run(arguments, outputPath: log) }
     }
 
     static func shellQuoted(_ text: String) -> String {

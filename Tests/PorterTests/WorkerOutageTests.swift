@@ -12,7 +12,7 @@ import Testing
     @Test func aWorkerLogsOneWarningPerOutageAndRunsJobsAfterIt() async throws {
         let directory = try temporaryDirectory("porter-outage")
         let server = DevelopmentServer(directory: directory.appendingPathComponent("postgres").path)
-        _ = try await TestDaemon.offPool { try server.start() }
+        _ = try await offPool { try server.start() }
         defer { try? server.remove() }
         let porter = PorterClient(pool: PQPool(try PQConfiguration(server.connectionString), maximumConnections: 2))
         try await porter.migrate()
@@ -25,13 +25,13 @@ import Testing
         }
         await porter.close()
 
-        _ = try await TestDaemon.offPool { try server.stop() }
+        _ = try await offPool { try server.stop() }
         // Enough failed attempts of claims, heartbeats and maintenance to have logged dozens
         // of lines the old way.
         try await waitUntil(timeout: .seconds(30), "the worker to retry through the outage") {
             worker.output.components(separatedBy: "database still unavailable").count > 12
         }
-        _ = try await TestDaemon.offPool { try server.start() }
+        _ = try await offPool { try server.start() }
         try await waitUntil(timeout: .seconds(30), "the worker to see the database again") {
             worker.output.contains("database reachable again")
         }
