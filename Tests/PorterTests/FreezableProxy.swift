@@ -19,6 +19,8 @@ final class FreezableProxy: @unchecked Sendable {
     private let lock = NSLock()
     private var frozen = false
     private var closed = false
+    /// Armed by `cutConnection(atAnswerContaining:)`.
+    private var cutMarker: [UInt8]?
 
     /// The server's end: a unix socket path, or a TCP address.
     enum Upstream: Sendable {
@@ -74,6 +76,22 @@ final class FreezableProxy: @unchecked Sendable {
 
     /// Forwards again what waited in the kernel's buffers, and everything after it.
     func thaw() { lock.withLock { frozen = false } }
+
+    /// Closes the first connection whose server sends an answer containing `marker`, instead
+    /// of forwarding that answer: what a PgBouncer KILL or a network cut does to a statement
+    /// that ran and committed. Once.
+    func cutConnection(atAnswerContaining marker: String) { lock.withLock { cutMarker = Array(marker.utf8) } }
+
+    /// Whether the answer in `bytes` is the one to cut at; disarms the cut when it is.
+    private func isCut(_ bytes: ArraySlice<UInt8>) -> Bool {
+        lock.withLock {
+            guard let marker = cutMarker, bytes.count >= marker.count,
+                  (0...(bytes.count - marker.count)).contains(where: { bytes.dropFirst($0).starts(with: marker) })
+            else { return false }
+            cutMarker = nil
+            return true
+        }
+    }
 
     /// Closes every socket (each connection's within 50 ms).
     func close() {
@@ -147,6 +165,7 @@ final class FreezableProxy: @unchecked Sendable {
                 let to = index == 0 ? server : client
                 let count = read(descriptor.fd, &buffer, buffer.count)
                 if count <= 0 { return }
+                if index == 1, isCut(buffer[..<count]) { return }
                 var written = 0
                 while written < count {
                     let n = buffer.withUnsafeBytes { write(to, $0.baseAddress! + written, count - written) }

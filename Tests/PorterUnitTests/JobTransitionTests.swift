@@ -62,6 +62,17 @@ import Testing
         #expect(transition == test.expected)
     }
 
+    @Test func aJobWhoseClaimAnswerWasLostGoesBackOrphanedOrFailsAsPoison() {
+        let requeued = JobTransition.afterLostClaimAnswer(orphaned: 0, maxOrphaned: 3)
+        #expect(requeued.status == .queued)
+        #expect(requeued.orphaned)
+        #expect(requeued.error?.contains("did not run") == true)
+        let poison = JobTransition.afterLostClaimAnswer(orphaned: 2, maxOrphaned: 3)
+        #expect(poison.status == .failed)
+        #expect(poison.orphaned)
+        #expect(poison.error?.hasPrefix(PoisonRule.error(orphanedTimes: 3)) == true)
+    }
+
     @Test func theRetryDelayIsTheOneAfterTheFailedAttempt() {
         var asked: [Int] = []
         _ = JobTransition.after(.threw("x", permanent: false), attempt: 4, maxAttempts: 9, orphaned: 0, maxOrphaned: 3) { attempt in

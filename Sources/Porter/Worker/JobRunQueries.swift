@@ -195,10 +195,14 @@ enum JobRunQueries {
         "SELECT pg_catalog.pg_notify(\(PorterChannel.enqueue), \(queue))"
     }
 
-    /// The jobs (and attempts) the database shows as started by this worker, and whether
-    /// `porter cancel` asked to stop each; served by jobs_started_worker_idx. Takes no lock.
+    /// The jobs (and attempts) the database shows as started by this worker, whether
+    /// `porter cancel` asked to stop each, and each one's queue and orphaned count (for a
+    /// hand-back); served by jobs_started_worker_idx. Takes no lock.
     static func listHeld(workerID: String) -> PQQuery {
-        "SELECT id, attempts, cancel_requested_at IS NOT NULL FROM porter.jobs WHERE worker_id = \(workerID) AND status = 'started'"
+        """
+        SELECT id, attempts, cancel_requested_at IS NOT NULL, queue, orphaned
+        FROM porter.jobs WHERE worker_id = \(workerID) AND status = 'started'
+        """
     }
 
     /// Makes the statement's transaction commit asynchronously: it does not wait for the WAL

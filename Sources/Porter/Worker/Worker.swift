@@ -77,9 +77,10 @@ public struct Worker: Service {
         logger.info("worker started", metadata: ["porter.queues": "\(queues.joined(separator: ","))"])
         for (queue, count) in slots { QueueMetrics.of(queue).slots.record(count) }
         let statements = StatementPreparation(prepared: configuration.preparedStatements)
+        let owned = OwnedAttempts()
         let completer = JobCompleter(
             pool: pool, workerID: id, configuration: configuration, statistics: statistics, statements: statements,
-            logger: logger)
+            owned: owned, logger: logger)
         let running = RunningAttempts()
         let deadlines = JobDeadlines()
         let foreign = ForeignJobs(coverage: coverage, workerID: id, pool: pool, configuration: configuration, logger: logger)
@@ -97,7 +98,7 @@ public struct Worker: Service {
         // one claimer per 100 slots (at most 4), claiming in parallel and sharing its slots.
         let runtime = WorkerRuntime(
             workerID: id, configuration: configuration, pool: pool, statements: statements, executor: executor,
-            completer: completer, running: running, fence: fence, foreign: foreign, outage: outage,
+            completer: completer, running: running, owned: owned, fence: fence, foreign: foreign, outage: outage,
             statistics: statistics, logger: logger)
         let claimers = queues.flatMap { queue in
             let slots = configuration.queue(queue).backgroundWorkers
@@ -119,7 +120,7 @@ public struct Worker: Service {
                     return .other
                 }
                 background.addTask {
-                    await session.run(running: running, fence: fence)
+                    await session.run(running: running, owned: owned, fence: fence)
                     return .other
                 }
                 background.addTask {

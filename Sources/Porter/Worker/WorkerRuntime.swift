@@ -20,6 +20,8 @@ struct WorkerRuntime: Sendable {
     var completer: JobCompleter
     /// The attempts running now, for cancels, heartbeats and shutdown to reach.
     var running: RunningAttempts
+    /// The attempts this worker knows it holds, from their claim's answer to their written end.
+    var owned: OwnedAttempts
     /// Whether the worker has lost its database long enough to stop claiming.
     var fence: WorkerFence
     /// Jobs this worker hands back because another live worker can run them.

@@ -97,8 +97,17 @@ final class QueueClaimer: Sendable {
             let claim = JobRunQueries.claimAvailable(
                 queue: queue, limit: limit, workerID: runtime.workerID, skipping: runtime.foreign.skipped(in: queue),
                 withTraceContext: traced)
-            claimed = try await runtime.pool.query(runtime.statements.statement(claim)).map {
-                try ClaimedJob(row: $0, withTraceContext: traced)
+            // Counted from before it is sent: a claim can commit and still fail here.
+            runtime.owned.claimSent()
+            do {
+                let jobs = try await runtime.pool.query(runtime.statements.statement(claim)).map {
+                    try ClaimedJob(row: $0, withTraceContext: traced)
+                }
+                runtime.owned.claimAnswered(jobs.map { JobAttempt.Key(id: $0.id, attempt: $0.attempt) })
+                claimed = jobs
+            } catch {
+                runtime.owned.claimFailed()
+                throw error
             }
             runtime.outage.succeeded(sentAt: sentAt)
             result = .claimed(count: claimed?.count ?? 0, limit: limit)

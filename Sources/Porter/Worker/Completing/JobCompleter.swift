@@ -35,6 +35,8 @@ actor JobCompleter {
     private let configuration: WorkerConfiguration
     private let statistics: WorkerStatistics
     private let statements: StatementPreparation
+    /// Released here once an attempt's end is written (`OwnedAttempts`).
+    private let owned: OwnedAttempts
     private let logger: Logger
     private var pending: [Completion] = []
     /// Claimed attempts whose `started` event is not sent yet.
@@ -46,8 +48,9 @@ actor JobCompleter {
 
     init(
         pool: PQPool, workerID: String, configuration: WorkerConfiguration, statistics: WorkerStatistics,
-        statements: StatementPreparation, logger: Logger
+        statements: StatementPreparation, owned: OwnedAttempts, logger: Logger
     ) {
+        self.owned = owned
         self.pool = pool
         self.workerID = workerID
         self.configuration = configuration
@@ -74,14 +77,19 @@ actor JobCompleter {
             end, attempt: job.attempt, maxAttempts: job.maxAttempts ?? configuration.queue(job.queue).maxAttempts,
             orphaned: job.orphaned, maxOrphaned: configuration.maxOrphaned,
             retryDelay: { configuration.retryPolicy.delay(afterAttempt: $0) })
-        guard let transition else { return }
+        guard let transition else {
+            // Written in the job's own transaction, or no longer this worker's.
+            owned.released(attempt.key)
+            return
+        }
         pending.append(Completion(attempt: attempt, transition: transition, ran: ran))
         signal.continuation.yield()
     }
 
     /// Records an outcome once it is written: in swift-metrics and in the figures the
-    /// heartbeat reports (`WorkerStatistics`).
+    /// heartbeat reports (`WorkerStatistics`); the attempt is no longer this worker's.
     private func observe(_ attempt: JobAttempt, _ status: JobTransition.Status, ran: Duration) {
+        owned.released(attempt.key)
         attempt.metrics.record(status, ran: ran)
         if status != .queued { statistics.ended(queue: attempt.job.queue, finished: status == .finished, ran: ran) }
     }
@@ -309,6 +317,7 @@ actor JobCompleter {
                     "porter.outcomes": "\(pending.map(\.transition.status.rawValue))",
                 ])
         }
+        for completion in pending { owned.released(completion.attempt.key) }
         pending.removeAll()
         for attempt in unannounced { attempt.startedEventSent() }
         unannounced.removeAll()

@@ -66,19 +66,34 @@ struct JobTransition: Sendable, Hashable {
         case .stoppedByShutdown, .handedBack:
             return JobTransition(status: .queued)
         case .connectionLost(let message):
-            // As the rescue of a dead worker's job counts: a job that keeps losing its
-            // connection (or its worker) fails as poison instead of looping.
-            let times = orphaned + 1
-            if PoisonRule.isPoison(orphanedTimes: times, maxOrphaned: maxOrphaned) {
-                return JobTransition(
-                    status: .failed, error: PoisonRule.error(orphanedTimes: times) + "; last: \(message)", orphaned: true)
-            }
-            return JobTransition(
-                status: .queued, error: "connection lost while running the job; requeued without using an attempt: \(message)",
-                orphaned: true)
+            return orphanedTransition(
+                requeued: "connection lost while running the job; requeued without using an attempt: \(message)", cause: message,
+                orphaned: orphaned, maxOrphaned: maxOrphaned)
         case .lostClaim, .finishedInOwnTransaction:
             return nil
         }
+    }
+
+    /// The transition for a job whose claim committed but whose answer never reached the
+    /// worker (the connection was lost): it did not run, and goes back in the queue without
+    /// using an attempt, orphaned once more, as after a lost connection.
+    static func afterLostClaimAnswer(orphaned: Int, maxOrphaned: Int) -> JobTransition {
+        let cause = "the worker's claim of the job committed but its answer never arrived (connection lost)"
+        return orphanedTransition(
+            requeued: cause + "; requeued without using an attempt, the job did not run", cause: cause,
+            orphaned: orphaned, maxOrphaned: maxOrphaned)
+    }
+
+    /// Back in the queue without using an attempt, orphaned once more; as the rescue of a
+    /// dead worker's job counts, a job orphaned `maxOrphaned` times fails as poison instead of
+    /// looping. `requeued` is the error a requeued job records, `cause` what a poison one's
+    /// names last.
+    private static func orphanedTransition(requeued: String, cause: String, orphaned: Int, maxOrphaned: Int) -> JobTransition {
+        let times = orphaned + 1
+        if PoisonRule.isPoison(orphanedTimes: times, maxOrphaned: maxOrphaned) {
+            return JobTransition(status: .failed, error: PoisonRule.error(orphanedTimes: times) + "; last: \(cause)", orphaned: true)
+        }
+        return JobTransition(status: .queued, error: requeued, orphaned: true)
     }
 
     /// `text` cut to at most `maxBytes` UTF-8 bytes at a character boundary, marked as cut.

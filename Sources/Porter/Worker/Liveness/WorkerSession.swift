@@ -8,7 +8,8 @@ import PorterPostgres
 /// It holds the worker's session advisory lock, whose release tells rescuers at once that the
 /// process died (`MaintenanceQueries.rescue`), registers the worker in `porter.workers`, and
 /// commits a heartbeat every `heartbeat_interval`. At each heartbeat it stops any job it runs
-/// that the database no longer shows as its own, and picks up cancel requests. Every
+/// that the database no longer shows as its own, hands back the jobs the database shows as its
+/// own that it never received (`OwnedAttempts`), and picks up cancel requests. Every
 /// `sessionProbeInterval` it probes the other workers' sessions and rescues the jobs of the
 /// dead ones. A heartbeat on the shared pool could wait behind jobs holding every connection;
 /// this one never does.
@@ -44,6 +45,9 @@ actor WorkerSession {
     private let report: @Sendable () -> PQJSON
     private let logger: Logger
     private var connection: PQConnection?
+    /// The attempts the last held-jobs check found held in the database but unknown to this
+    /// worker (`OwnedAttempts.unaccounted`); those found again at the next check are handed back.
+    private var unaccounted: Set<JobAttempt.Key> = []
 
     init(
         registration: Registration, connection: PQConfiguration, configuration: WorkerConfiguration,
@@ -77,7 +81,7 @@ actor WorkerSession {
     }
 
     /// Heartbeats and probes until cancelled, reconnecting when the session is lost.
-    func run(running: RunningAttempts, fence: WorkerFence) async {
+    func run(running: RunningAttempts, owned: OwnedAttempts, fence: WorkerFence) async {
         let clock = ContinuousClock()
         var nextHeartbeat = clock.now + configuration.heartbeatInterval
         var nextProbe = clock.now
@@ -103,7 +107,7 @@ actor WorkerSession {
                     reconnectDelay = .milliseconds(100)
                     nextHeartbeat = clock.now + configuration.heartbeatInterval
                     // While the session was away, a rescuer may have taken this worker for dead.
-                    if let connection = self.connection { await stopWhatIsNoLongerHeld(running, on: connection) }
+                    if let connection = self.connection { await checkHeldJobs(running, owned, on: connection) }
                 } catch {
                     if !outage.failed(error, during: "reconnect the worker's session") {
                         logger.info("could not reconnect the worker's session; retrying", metadata: ["error": "\(error)"])
@@ -115,7 +119,7 @@ actor WorkerSession {
             }
             if clock.now >= nextHeartbeat {
                 nextHeartbeat = clock.now + configuration.heartbeatInterval
-                await heartbeat(running, fence: fence, on: connection)
+                await heartbeat(running, owned, fence: fence, on: connection)
             }
             if clock.now >= nextProbe {
                 nextProbe = clock.now + configuration.sessionProbeInterval
@@ -185,8 +189,8 @@ actor WorkerSession {
         }
     }
 
-    /// Records that this worker is alive, then stops what it no longer holds.
-    private func heartbeat(_ running: RunningAttempts, fence: WorkerFence, on connection: PQConnection) async {
+    /// Records that this worker is alive, then checks the jobs it holds.
+    private func heartbeat(_ running: RunningAttempts, _ owned: OwnedAttempts, fence: WorkerFence, on connection: PQConnection) async {
         let sentAt = ContinuousClock.now
         do {
             if try await connection.query(WorkerQueries.heartbeat(id: id, stats: report())).isEmpty {
@@ -205,34 +209,60 @@ actor WorkerSession {
             }
             return
         }
-        await stopWhatIsNoLongerHeld(running, on: connection)
+        await checkHeldJobs(running, owned, on: connection)
     }
 
-    /// Stops the runs the database no longer shows as this worker's, and those `porter cancel`
-    /// asked to stop.
-    private func stopWhatIsNoLongerHeld(_ running: RunningAttempts, on connection: PQConnection) async {
+    /// Compares the jobs the database shows this worker holding with what the worker knows:
+    /// stops the runs the database no longer shows as its own, and those `porter cancel` asked
+    /// to stop, and hands back the jobs it holds there without knowing it.
+    private func checkHeldJobs(_ running: RunningAttempts, _ owned: OwnedAttempts, on connection: PQConnection) async {
         // Read before the query: each of these runs' claims had committed, so a run missing
         // from the answer is no longer this worker's (a rescuer gave the job away, or the claim
         // was lost in a server crash) and must not go on.
         let runningBefore = running.keys
+        let ownedBefore = owned.now
         do {
-            var held: Set<JobAttempt.Key> = []
+            var held: [JobAttempt.Key: (queue: String, orphaned: Int)] = [:]
             for row in try await connection.query(JobRunQueries.listHeld(workerID: id)) {
-                let (job, attempt, cancelRequested) = try row.decode((Int64, Int, Bool).self)
+                let (job, attempt, cancelRequested, queue, orphaned) = try row.decode((Int64, Int, Bool, String, Int).self)
                 let key = JobAttempt.Key(id: job, attempt: attempt)
-                held.insert(key)
+                held[key] = (queue, orphaned)
                 if cancelRequested { running.stop(key, .canceled) }
             }
-            for key in runningBefore where !held.contains(key) {
+            for key in runningBefore where held[key] == nil {
                 logger.info(
                     "job is no longer held by this worker; stopping this attempt of it",
                     metadata: ["porter.job.id": "\(key.id)", "porter.job.attempt": "\(key.attempt)"])
                 running.stop(key, .lostClaim)
             }
+            let unknown = OwnedAttempts.unaccounted(held: Set(held.keys), before: ownedBefore, after: owned.now)
+            // Seen at two checks in a row, a heartbeat apart: by then any answer on its way
+            // has long arrived.
+            let lost = unknown.intersection(unaccounted)
+            unaccounted = unknown.subtracting(lost)
+            if !lost.isEmpty {
+                try await handBack(lost.map { ($0, held[$0]!) }, on: connection)
+            }
         } catch where outage.failed(error, during: "check held jobs") {
             // Logged once per outage; the next heartbeat checks again.
         } catch {
             logger.info("could not check which jobs this worker still holds", metadata: ["error": "\(error)"])
+        }
+    }
+
+    /// Puts back in the queue jobs this worker holds in the database but never received:
+    /// their claim committed, and its answer was lost. They never ran; each goes back as
+    /// `JobTransition.afterLostClaimAnswer` says, and their queues' workers are woken.
+    private func handBack(_ jobs: [(key: JobAttempt.Key, row: (queue: String, orphaned: Int))], on connection: PQConnection) async throws {
+        let transitions = jobs.sorted { $0.key.id < $1.key.id }.map { job in
+            (job.key, JobTransition.afterLostClaimAnswer(orphaned: job.row.orphaned, maxOrphaned: configuration.maxOrphaned))
+        }
+        logger.warning(
+            "found jobs held by this worker that it never received (a claim's answer was lost); handing them back",
+            metadata: ["porter.jobs": "\(jobs.map(\.key.id).sorted())"])
+        try await connection.query(JobRunQueries.endAttempts(transitions, workerID: id, jobEvents: configuration.jobEvents))
+        for queue in Set(jobs.map(\.row.queue)).sorted() {
+            try await connection.query(JobRunQueries.notifyWaiting(queue: queue))
         }
     }
 }
