@@ -66,6 +66,9 @@ func configFile(_ json: String) throws -> String {
             (["bench", "continuous", "--seconds", "1", "--concurrency", "10"], ["seconds=1", "jobs_per_s=", "backlog="]),
             (["bench", "rescue", "--jobs", "400", "--workers", "2", "--concurrency", "4", "--job-ms", "20"],
              ["jobs=400", "killed_jobs=", "p50_s=", "max_s="]),
+            // Last: its jobs stay queued in the default queue, with no worker for them.
+            (["bench", "enqueue", "--samples", "20", "--batches", "2", "--batch-size", "50"],
+             ["bare_insert_p50_ms=", "enqueue_p50_ms=", "enqueue_many_rows_per_s=", "sql_enqueue_many_rows_per_s="]),
         ]
         let porter = database.makeClient()
         for (arguments, keys) in modes {
