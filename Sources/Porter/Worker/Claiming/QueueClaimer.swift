@@ -98,15 +98,15 @@ final class QueueClaimer: Sendable {
                 queue: queue, limit: limit, workerID: runtime.workerID, skipping: runtime.foreign.skipped(in: queue),
                 withTraceContext: traced)
             // Counted from before it is sent: a claim can commit and still fail here.
-            runtime.owned.claimSent()
+            let number = runtime.owned.claimSent()
             do {
                 let jobs = try await runtime.pool.query(runtime.statements.statement(claim)).map {
                     try ClaimedJob(row: $0, withTraceContext: traced)
                 }
-                runtime.owned.claimAnswered(jobs.map { JobAttempt.Key(id: $0.id, attempt: $0.attempt) })
+                runtime.owned.claimAnswered(number, jobs.map { JobAttempt.Key(id: $0.id, attempt: $0.attempt) })
                 claimed = jobs
             } catch {
-                runtime.owned.claimFailed()
+                runtime.owned.claimFailed(number)
                 throw error
             }
             runtime.outage.succeeded(sentAt: sentAt)

@@ -1,46 +1,48 @@
 import Foundation
 
 /// The attempts this worker process knows it holds: each from the moment its claim's answer
-/// arrives until its end is written (or given up at shutdown), and how many claims are still
-/// waiting for their answer.
+/// arrives until its end is written (or given up at shutdown), and the claims still waiting
+/// for their answer.
 ///
-/// The held-jobs check (`WorkerSession`) compares it with what the database shows. A claim
-/// can commit on the server and still fail here: its answer lost with the connection (a
-/// PgBouncer KILL, a network cut), or a row that does not decode. The worker then never runs
-/// those jobs, and while its heartbeat goes on no rescuer takes them; the check finds them
-/// held in the database but not here, and hands them back.
+/// The held-jobs check (`WorkerSession`, through `LostClaims`) compares it with what the
+/// database shows. A claim can commit on the server and still fail here: its answer lost with
+/// the connection (a PgBouncer KILL, a network cut), or a row that does not decode. The worker
+/// then never runs those jobs, and while its heartbeat goes on no rescuer takes them; the
+/// check finds them held in the database but not here, and hands them back.
 final class OwnedAttempts: @unchecked Sendable {
-    /// What the worker held at one moment, and where its claims stood.
+    /// What the worker held at one moment, and which of its claims awaited an answer.
     struct Snapshot: Equatable {
         var keys: Set<JobAttempt.Key>
-        /// Claims sent so far, answered or not.
-        var claimsSent: Int
-        /// Claims sent whose answer (or failure) has not arrived yet.
-        var claimsWaiting: Int
+        /// The claims sent whose answer (or failure) has not arrived yet, by number.
+        var waiting: Set<Int>
     }
 
     private let lock = NSLock()
-    private var snapshot = Snapshot(keys: [], claimsSent: 0, claimsWaiting: 0)
+    private var snapshot = Snapshot(keys: [], waiting: [])
+    private var claimsSent = 0
 
-    /// A claim is about to be sent.
-    func claimSent() {
+    /// A claim is about to be sent; returns its number, for `claimAnswered` or `claimFailed`.
+    func claimSent() -> Int {
         lock.withLock {
-            snapshot.claimsSent += 1
-            snapshot.claimsWaiting += 1
+            claimsSent += 1
+            snapshot.waiting.insert(claimsSent)
+            return claimsSent
         }
     }
 
-    /// A claim's answer arrived with these attempts, which are this worker's until `released`.
-    func claimAnswered(_ keys: some Sequence<JobAttempt.Key>) {
+    /// Claim `number`'s answer arrived with these attempts, which are this worker's until
+    /// `released`.
+    func claimAnswered(_ number: Int, _ keys: some Sequence<JobAttempt.Key>) {
         lock.withLock {
-            snapshot.claimsWaiting -= 1
+            snapshot.waiting.remove(number)
             snapshot.keys.formUnion(keys)
         }
     }
 
-    /// A claim failed: whatever it may have claimed on the server, this worker does not know.
-    func claimFailed() {
-        lock.withLock { snapshot.claimsWaiting -= 1 }
+    /// Claim `number` failed: whatever it may have claimed on the server, this worker does not
+    /// know.
+    func claimFailed(_ number: Int) {
+        _ = lock.withLock { snapshot.waiting.remove(number) }
     }
 
     /// The attempt's end is written, or given up on: the database decides from now on.
@@ -50,14 +52,37 @@ final class OwnedAttempts: @unchecked Sendable {
 
     /// What the worker holds now.
     var now: Snapshot { lock.withLock { snapshot } }
+}
 
-    /// The attempts of `held` (what the database showed this worker holding, read between
-    /// `before` and `after`) that this worker does not know it holds; empty when a claim was
-    /// on its way at either moment or was sent in between, since its answer may be what is
-    /// missing. An attempt released between the two moments is in `before`; one claimed
-    /// before `before` and still held is in both.
-    static func unaccounted(held: Set<JobAttempt.Key>, before: Snapshot, after: Snapshot) -> Set<JobAttempt.Key> {
-        guard before.claimsWaiting == 0, after.claimsWaiting == 0, before.claimsSent == after.claimsSent else { return [] }
-        return held.subtracting(before.keys).subtracting(after.keys)
+/// The held-jobs check's reasoning about claims whose answer was lost, from one check to the
+/// next, without I/O (OwnedAttemptsTests drive it).
+///
+/// An attempt the database shows held, read between snapshots `before` and `after`, and in
+/// neither, is unaccounted for: its claim's answer has not been received, or its end was
+/// written in between. It is lost when it is unaccounted for at two checks in a row and every
+/// claim that was waiting at the first check (`after`) has since answered or failed: a claim
+/// that took it answered by then (and the attempt would be known, or ended and no longer held),
+/// and one sent later ran after the first check's read.
+struct LostClaims {
+    /// Unaccounted for at the last check.
+    private(set) var suspects: Set<JobAttempt.Key> = []
+    /// The claims waiting when the suspects were read, and still waiting since.
+    private var claims: Set<Int> = []
+
+    /// Records one check; returns the attempts now known to be lost.
+    mutating func check(
+        held: Set<JobAttempt.Key>, before: OwnedAttempts.Snapshot, after: OwnedAttempts.Snapshot
+    ) -> Set<JobAttempt.Key> {
+        let unaccounted = held.subtracting(before.keys).subtracting(after.keys)
+        guard claims.isDisjoint(with: before.waiting) else {
+            // A claim that may have taken a suspect has not answered yet: wait for it.
+            suspects = unaccounted
+            claims = claims.intersection(before.waiting).union(after.waiting)
+            return []
+        }
+        let lost = suspects.intersection(unaccounted)
+        suspects = unaccounted.subtracting(lost)
+        claims = after.waiting
+        return lost
     }
 }

@@ -45,9 +45,8 @@ actor WorkerSession {
     private let report: @Sendable () -> PQJSON
     private let logger: Logger
     private var connection: PQConnection?
-    /// The attempts the last held-jobs check found held in the database but unknown to this
-    /// worker (`OwnedAttempts.unaccounted`); those found again at the next check are handed back.
-    private var unaccounted: Set<JobAttempt.Key> = []
+    /// What the held-jobs checks found held in the database but unknown to this worker.
+    private var lostClaims = LostClaims()
 
     init(
         registration: Registration, connection: PQConfiguration, configuration: WorkerConfiguration,
@@ -235,11 +234,7 @@ actor WorkerSession {
                     metadata: ["porter.job.id": "\(key.id)", "porter.job.attempt": "\(key.attempt)"])
                 running.stop(key, .lostClaim)
             }
-            let unknown = OwnedAttempts.unaccounted(held: Set(held.keys), before: ownedBefore, after: owned.now)
-            // Seen at two checks in a row, a heartbeat apart: by then any answer on its way
-            // has long arrived.
-            let lost = unknown.intersection(unaccounted)
-            unaccounted = unknown.subtracting(lost)
+            let lost = lostClaims.check(held: Set(held.keys), before: ownedBefore, after: owned.now)
             if !lost.isEmpty {
                 try await handBack(lost.map { ($0, held[$0]!) }, on: connection)
             }
