@@ -758,9 +758,16 @@ BEGIN
             USING ERRCODE = 'null_value_not_allowed', COLUMN = 'worker_id';
     END IF;
     IF started IS NOT NULL AND jsonb_array_length(started) > 0 THEN
+        -- Only for attempts this worker still holds: a retry of a call that committed, its
+        -- answer lost, finds them ended, and sends no second `started` after their end. One
+        -- probe of jobs_pkey per event, written as the UPDATE below is (status from `was`,
+        -- the worker compared with IS NOT DISTINCT FROM) so that no partial index matches.
         SELECT count(pg_notify('porter_realtime', porter.job_event_payload(s.id, 'started', s.method, s.queue, s.attempt, NULL)))
         INTO sent
-        FROM jsonb_to_recordset(started) AS s(id bigint, method text, queue text, attempt integer);
+        FROM jsonb_to_recordset(started) AS s(id bigint, method text, queue text, attempt integer, was text)
+        WHERE EXISTS (SELECT FROM porter.jobs j
+                      WHERE j.id = s.id AND j.status = coalesce(s.was, 'started')
+                        AND j.worker_id IS NOT DISTINCT FROM end_attempts.worker_id AND j.attempts = s.attempt);
     END IF;
     IF outcomes IS NULL OR jsonb_array_length(outcomes) = 0 THEN
         RETURN;

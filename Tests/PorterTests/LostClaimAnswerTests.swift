@@ -99,3 +99,43 @@ import Testing
         await porter.close()
     }
 }
+
+/// The completer sends a batch's `started` events and ends in one statement, and sends it
+/// again when the connection is lost before its answer. If the first one had committed, the
+/// retry must not send the `started` events a second time, after the jobs' ends.
+@Suite struct RetriedEndStatementTests {
+    @Test func aRetriedEndOfACommittedBatchSendsNoSecondStartedEvent() async throws {
+        let database = try await TestDatabase.create()
+        let porter = database.makeClient()
+        let id = try #require(try await porter.enqueue(method: "test.retried_end").id)
+        let worker = "test-retrying-worker"
+        let attempt = try await porter.pool.query(
+            "SELECT claimed_attempt FROM porter.claim_queued('default', \(worker), 1)").single(Int.self)
+        let listener = PQListener(database.configuration)
+        defer { listener.stop() }
+        try await listener.listen("porter_realtime")
+        var events = listener.notifications(channel: "porter_realtime").makeAsyncIterator()
+
+        // The completer's statement, as it sends it: the claim's started event, then the end.
+        let end: PQQuery = """
+            SELECT id FROM porter.end_attempts(\(worker),
+                jsonb_build_array(jsonb_build_object('id', \(id)::bigint, 'method', 'test.retried_end', 'queue', 'default', 'attempt', \(attempt)::int)),
+                jsonb_build_array(jsonb_build_object('id', \(id)::bigint, 'attempt', \(attempt)::int, 'status', 'finished', 'result', NULL,
+                                                     'error', NULL, 'retry_in', 0, 'orphaned', false)),
+                true) AS id
+            """
+        let ended = try await porter.pool.query(end).map { try $0.decode(Int64.self) }
+        #expect(ended == [id])
+        // Its answer was lost; the retry changes nothing.
+        #expect(try await porter.pool.query(end).isEmpty)
+        try await porter.pool.query("SELECT pg_notify('porter_realtime', 'marker')")
+
+        var seen: [String] = []
+        while let event = await events.next(), event.payload != "marker" {
+            let object = try JSONSerialization.jsonObject(with: Data(event.payload.utf8)) as? [String: Any]
+            if (object?["job"] as? NSNumber)?.int64Value == id { seen.append(object?["event"] as? String ?? "?") }
+        }
+        #expect(seen == ["started", "finished"])
+        await porter.close()
+    }
+}

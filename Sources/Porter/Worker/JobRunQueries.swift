@@ -81,21 +81,26 @@ enum JobRunQueries {
 
     /// Sends the `started` events of claimed attempts, in claim order and in the trigger's
     /// payload (porter.job_event_payload, migrations 0010 and 0012), once their claim has
-    /// committed: the completer's way when sending them with a batch of ends failed.
-    /// Asynchronous commit like the claim's, so it holds NOTIFY's lock only briefly. Reads
-    /// nothing but its argument.
-    static func notifyStarted(_ attempts: [JobAttempt]) -> PQQuery {
+    /// committed: the completer's way when sending them with a batch of ends failed. Only for
+    /// attempts `workerID` still holds, as porter.end_attempts does (migration 0029): one probe
+    /// of jobs_pkey per event, written so that no partial index matches. Asynchronous commit
+    /// like the claim's, so it holds NOTIFY's lock only briefly.
+    static func notifyStarted(_ attempts: [JobAttempt], workerID: String) -> PQQuery {
         let json = startedEvents(attempts)
         return """
             SELECT pg_catalog.count(pg_catalog.pg_notify('\(unsafeRaw: PorterChannel.realtime)', porter.job_event_payload(s.id, 'started', s.method, s.queue, s.attempt, NULL)))
-            FROM pg_catalog.jsonb_to_recordset(\(PQJSON(text: json))::jsonb) AS s(id bigint, method text, queue text, attempt integer)
+            FROM pg_catalog.jsonb_to_recordset(\(PQJSON(text: json))::jsonb) AS s(id bigint, method text, queue text, attempt integer, was text)
             WHERE \(unsafeRaw: asynchronousCommit)
+              AND EXISTS (SELECT FROM porter.jobs j
+                          WHERE j.id = s.id AND j.status = coalesce(s.was, 'started')
+                            AND j.worker_id IS NOT DISTINCT FROM \(workerID) AND j.attempts = s.attempt)
             """
     }
 
     /// Ends attempts: moves each job to its transition's status, if the job is still started
-    /// by this worker in that attempt, through porter.end_attempts (migration 0018), which also
-    /// sends the `started` events of `announcing` first, then the changed jobs' state events
+    /// by this worker in that attempt, through porter.end_attempts (migrations 0018 and 0029),
+    /// which also sends the `started` events of `announcing` first (of those this worker
+    /// still holds, so a retry sends none after their ends), then the changed jobs' state events
     /// (when `jobEvents`), and releases their dependants, with no trigger on the way. The one
     /// statement for every way an attempt ends, batched by the completer or run inside the
     /// job's own transaction. Served by jobs_started_worker_idx (this worker's started jobs)

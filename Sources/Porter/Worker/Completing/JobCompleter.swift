@@ -200,13 +200,13 @@ actor JobCompleter {
     private func announce(_ attempts: [JobAttempt]) async throws {
         guard !attempts.isEmpty else { return }
         do {
-            try await execute(JobRunQueries.notifyStarted(attempts))
+            try await execute(JobRunQueries.notifyStarted(attempts, workerID: workerID))
         } catch where isWorthRetrying(error) {
             throw error
         } catch {
             for attempt in attempts where attempts.count > 1 {
                 do {
-                    try await execute(JobRunQueries.notifyStarted([attempt]))
+                    try await execute(JobRunQueries.notifyStarted([attempt], workerID: workerID))
                 } catch where isWorthRetrying(error) {
                     throw error
                 } catch {
