@@ -521,6 +521,9 @@ BEGIN
     IF cardinality(chosen) = 0 THEN
         RETURN;
     END IF;
+    -- The jobs start now, after every count above: a job whose end those counts saw had
+    -- committed it, and its ended_at, taken before that commit, is earlier than this.
+    claim_at := clock_timestamp();
     RETURN QUERY
     WITH locked AS (
         SELECT j.id FROM porter.jobs j
