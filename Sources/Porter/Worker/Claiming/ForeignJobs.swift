@@ -52,7 +52,7 @@ final class ForeignJobs: @unchecked Sendable {
         } catch {
             // Without knowing who else can run them, give them back rather than fail them.
             logger.info("could not read the live workers; handing back jobs this worker cannot run", metadata: ["error": "\(error)"])
-            for (job, _) in foreign { await completer.ended(attempt(job), .handedBack) }
+            for (job, _) in foreign { completer.ended(attempt(job), .handedBack) }
             return runnable
         }
         var handBack: [ClaimedJob] = []
@@ -69,7 +69,7 @@ final class ForeignJobs: @unchecked Sendable {
         if !handBack.isEmpty { await handOver(handBack, completer: completer) }
         if !fail.isEmpty {
             await completer.claimed(fail.map(\.0))
-            for (attempt, message) in fail { await completer.ended(attempt, .threw(message, permanent: true)) }
+            for (attempt, message) in fail { completer.ended(attempt, .threw(message, permanent: true)) }
         }
         return runnable
     }
@@ -133,7 +133,7 @@ final class ForeignJobs: @unchecked Sendable {
                 metadata: ["porter.jobs": "\(jobs.map(\.id))", "porter.methods": "\(Set(jobs.map(HandlerCoverage.name(of:))).sorted())"])
         } catch {
             logger.info("could not hand back jobs; the completer will", metadata: ["error": "\(error)"])
-            for job in jobs { await completer.ended(attempt(job), .handedBack) }
+            for job in jobs { completer.ended(attempt(job), .handedBack) }
         }
     }
 }

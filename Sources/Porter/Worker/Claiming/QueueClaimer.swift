@@ -148,7 +148,7 @@ final class QueueClaimer: Sendable {
             runtime.running.remove(attempt)
             attempt.metrics.queue.slotsBusy.decrement()
             runtime.statistics.freed(queue: queue)
-            await runtime.completer.ended(attempt, end)
+            runtime.completer.ended(attempt, end)
             if ClaimLoop.wakesLoop(inFlightAfterRelease: slots.release(), capacity: capacity) {
                 events.continuation.yield(.slotsFreed)
             }

@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import PorterPostgres
+import Synchronization
 
 /// Writes back what a worker's attempts did, in order: the `started` events of fresh claims,
 /// then the attempts' ends in batches. Whatever arrived while the previous batch was being
@@ -39,6 +40,9 @@ actor JobCompleter {
     private let owned: OwnedAttempts
     private let logger: Logger
     private var pending: [Completion] = []
+    /// Ends handed over by `ended` from the jobs' tasks, without a hop onto this actor, until a
+    /// pass takes them into `pending` (`takeArrived`).
+    private let arrived = Mutex<[Completion]>([])
     /// Claimed attempts whose `started` event is not sent yet.
     private var unannounced: [JobAttempt] = []
     private let signal = AsyncStream<Void>.makeStream(bufferingPolicy: .bufferingNewest(1))
@@ -68,8 +72,8 @@ actor JobCompleter {
     }
 
     /// Decides what the attempt's end does to its job (`JobTransition`) and queues it for the
-    /// next batch.
-    func ended(_ attempt: JobAttempt, _ end: AttemptEnd) {
+    /// next batch. Called from the job's task; it takes a lock, not a turn on this actor.
+    nonisolated func ended(_ attempt: JobAttempt, _ end: AttemptEnd) {
         let job = attempt.job
         let ran = ContinuousClock.now - attempt.claimedAt
         if end == .finishedInOwnTransaction { observe(attempt, .finished, ran: ran) }
@@ -82,13 +86,21 @@ actor JobCompleter {
             owned.released(attempt.key)
             return
         }
-        pending.append(Completion(attempt: attempt, transition: transition, ran: ran))
+        let completion = Completion(attempt: attempt, transition: transition, ran: ran)
+        arrived.withLock { $0.append(completion) }
         signal.continuation.yield()
+    }
+
+    /// Moves the ends that have arrived into `pending`, in their order.
+    private func takeArrived() {
+        var taken: [Completion] = []
+        arrived.withLock { swap(&taken, &$0) }
+        pending += taken
     }
 
     /// Records an outcome once it is written: in swift-metrics and in the figures the
     /// heartbeat reports (`WorkerStatistics`); the attempt is no longer this worker's.
-    private func observe(_ attempt: JobAttempt, _ status: JobTransition.Status, ran: Duration) {
+    private nonisolated func observe(_ attempt: JobAttempt, _ status: JobTransition.Status, ran: Duration) {
         owned.released(attempt.key)
         attempt.metrics.record(status, ran: ran)
         if status != .queued { statistics.ended(queue: attempt.job.queue, finished: status == .finished, ran: ran) }
@@ -125,6 +137,7 @@ actor JobCompleter {
 
     private func writeAll() async {
         var delay = Duration.milliseconds(50)
+        takeArrived()
         while !unannounced.isEmpty || !pending.isEmpty {
             do {
                 try await writeOnce()
@@ -147,6 +160,7 @@ actor JobCompleter {
                 try? await Task.sleep(for: min(delay, shutdown.remaining ?? delay))
                 delay = min(delay * 2, .seconds(2))
             }
+            takeArrived()
         }
     }
 
@@ -154,6 +168,7 @@ actor JobCompleter {
     /// claimed so far, in one statement when it succeeds. Throws only for a transient failure
     /// (`isWorthRetrying`), with what is left put back.
     private func writeOnce() async throws {
+        takeArrived()
         let batch = pending
         pending.removeAll()
         let announcing = unannounced
@@ -187,6 +202,7 @@ actor JobCompleter {
         // Ends that arrived while those events went out join this batch when their attempt's
         // event is out too (a small worker would otherwise write half-size batches); the ends
         // of attempts claimed meanwhile wait for the next pass, after their started events.
+        takeArrived()
         let ready = pending.filter { $0.attempt.isStartedEventOut }
         if !ready.isEmpty {
             pending.removeAll { $0.attempt.isStartedEventOut }
@@ -309,6 +325,7 @@ actor JobCompleter {
 
     /// Shutdown's time is up: says what was not written, and lets everything waiting go.
     private func giveUp() {
+        takeArrived()
         if !pending.isEmpty {
             logger.error(
                 "gave up recording job outcomes at shutdown; the rescuer will requeue these jobs",
