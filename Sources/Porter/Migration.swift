@@ -44,4 +44,23 @@ public struct Migration: Sendable, Hashable {
         5: ["dc483c42d78d5274"],
         6: ["7e4a5d563b365b53"],
     ]
+
+    /// The released migrations that a database which applied every one of `retired` (the
+    /// tracing branch's numbering, migrations/RETIRED) stands for: 0021-0026 have the same
+    /// schema but for porter.enqueue_doc's trace parameters, which 0031 adds everywhere.
+    static let retiredStandFor: ClosedRange<Int> = 21...26
+
+    /// When `recorded` (version to checksum, as porter.schema_migrations holds them) is a
+    /// database migrated under the retired numbering, with every retired migration applied as
+    /// released and nothing after them, the migrations of `all` to record in their place;
+    /// nil otherwise. A database with only some of them is refused as a changed migration.
+    static func renumbering(of recorded: [Int: String], retired: [Migration] = Migration.retired, all: [Migration] = Migration.all)
+        -> [Migration]?
+    {
+        guard let last = retired.map(\.version).max(), !retired.isEmpty,
+              retired.allSatisfy({ recorded[$0.version] == $0.checksum }),
+              recorded.keys.allSatisfy({ $0 <= last })
+        else { return nil }
+        return all.filter { retiredStandFor.contains($0.version) }
+    }
 }

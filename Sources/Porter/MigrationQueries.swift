@@ -30,6 +30,12 @@ enum MigrationQueries {
     /// Every applied version with its checksum; served by schema_migrations_pkey.
     static let listApplied: PQQuery = "SELECT version, checksum FROM porter.schema_migrations ORDER BY version"
 
+    /// Forgets the records of `versions`, which a renumbering records again under other
+    /// numbers (`Migration.renumbering(of:)`); served by schema_migrations_pkey.
+    static func forget(_ versions: [Int]) -> PQQuery {
+        "DELETE FROM porter.schema_migrations WHERE version = ANY(\(versions)::pg_catalog.int4[])"
+    }
+
     /// Records one applied migration, in the migration's own transaction.
     static func record(_ migration: Migration) -> PQQuery {
         "INSERT INTO porter.schema_migrations (version, name, checksum) VALUES (\(migration.version), \(migration.name), \(migration.checksum))"

@@ -40,10 +40,17 @@ public struct Migrator: Sendable {
 
     private func applyPending(on connection: PQConnection) async throws -> [Migration] {
         try await connection.execute(MigrationQueries.createHistoryTable)
-        var recorded: [Int: String] = [:]
-        for row in try await connection.query(MigrationQueries.listApplied) {
-            let (version, checksum) = try row.decode((Int, String).self)
-            recorded[version] = checksum
+        var recorded = try await Self.recorded(on: connection)
+        // A database migrated under the tracing branch's numbering (migrations/RETIRED): the
+        // same schema under the released numbers, recorded so, in one transaction; 0031 adds
+        // what it lacks.
+        if let renumbered = Migration.renumbering(of: recorded, all: migrations) {
+            logger.info("recording the migrations of the retired numbering under the released one")
+            try await connection.withTransaction { connection in
+                try connection.query(MigrationQueries.forget(Migration.retired.map(\.version)))
+                for migration in renumbered { try connection.query(MigrationQueries.record(migration)) }
+            }
+            recorded = try await Self.recorded(on: connection)
         }
         // Refuse before changing anything: a database that applied another text of a released
         // migration has a schema this code was not written for.
@@ -60,6 +67,16 @@ public struct Migrator: Sendable {
             applied.append(migration)
         }
         return applied
+    }
+
+    /// Version to checksum, as porter.schema_migrations holds them.
+    private static func recorded(on connection: PQConnection) async throws -> [Int: String] {
+        var recorded: [Int: String] = [:]
+        for row in try await connection.query(MigrationQueries.listApplied) {
+            let (version, checksum) = try row.decode((Int, String).self)
+            recorded[version] = checksum
+        }
+        return recorded
     }
 
     /// The error for the first of `migrations` whose checksum recorded in `recorded` (version to

@@ -126,6 +126,38 @@ struct DumpFailed: Error, CustomStringConvertible {
         try await database.drop()
     }
 
+    /// A database migrated under the tracing branch's numbering (fd7edfc: flow control to the
+    /// trace context as 0020-0024, migrations/RETIRED), with work in it, is recorded under the
+    /// released numbering, gets 0027 on, and ends with the schema of a fresh install; its
+    /// porter.enqueue_doc takes a traceparent, and its jobs run on.
+    @Test func aDatabaseMigratedUnderTheRetiredNumberingUpgradesToTheSchemaFileSchema() async throws {
+        let database = try await TestDatabase.create(migrated: false)
+        let connection = try await database.connect()
+        let branch = Migration.all.filter { $0.version <= 19 } + Migration.retired
+        let earlier = try await Migrator(migrations: branch).migrate(on: connection)
+        #expect(earlier.map(\.version).suffix(5) == [20, 21, 22, 23, 24])
+        let id = try await connection.query(
+            "SELECT porter.enqueue_doc('Outlet', 'OUT-1', 'sync_stock', limit_key => 'OUT-1')").single(Int64.self)
+        let applied = try await Migrator().migrate(on: connection)
+        #expect(applied.map(\.version) == Migration.all.filter { $0.version > 26 }.map(\.version))
+        let recorded = try await connection.query(
+            "SELECT array_agg(version || ' ' || name || ' ' || checksum ORDER BY version) FROM porter.schema_migrations").single([String].self)
+        #expect(recorded == Migration.all.map { "\($0.version) \($0.name) \($0.checksum)" })
+        let tracedID = try await connection.query("""
+            SELECT porter.enqueue_doc('Outlet', 'OUT-2', 'sync_stock',
+                traceparent => '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01')
+            """).single(Int64.self)
+        let traced = try await connection.query("SELECT traceparent FROM porter.jobs WHERE id = \(tracedID)").single(String?.self)
+        #expect(traced == "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01")
+        #expect(try await Migrator().migrate(on: connection).isEmpty)
+        await connection.close()
+        let dumped = try await Self.dump(database)
+        let checkedIn = try String(contentsOf: Self.schemaFile, encoding: .utf8)
+        #expect(checkedIn == dumped, "an upgraded database differs from a fresh one. \(Self.firstDifference(checkedIn, dumped))")
+        #expect(try await database.makeClient().jobStatus(id: id) == .queued)
+        try await database.drop()
+    }
+
     /// A database migrated by an earlier main (b4b7a45, which shipped 0001–0017 with the texts
     /// they have today), then by this one, has the schema of a fresh install: the schema file.
     @Test func aDatabaseMigratedByAnEarlierMainThenByThisOneHasTheSchemaFileSchema() async throws {
@@ -151,14 +183,16 @@ struct DumpFailed: Error, CustomStringConvertible {
     @Test func noReleasedMigrationHasChanged() throws {
         let lines = try String(contentsOf: Self.releasedFile, encoding: .utf8).components(separatedBy: "\n")
             .filter { !$0.hasPrefix("#") && !$0.trimmingCharacters(in: .whitespaces).isEmpty }
-        var listed: [Int: String] = [:]
+        // By version and name: the retired numbering (migrations/RETIRED) reuses numbers.
+        var listed: [String: String] = [:]
         for line in lines {
             let fields = line.split(separator: " ", omittingEmptySubsequences: true)
             let version = try #require(fields.first.flatMap { Int($0) }, "migrations/RELEASED: a line that is not `NNNN name checksum`: \(line)")
-            listed[version] = try #require(fields.last.map(String.init))
+            #expect(fields.count == 3, "migrations/RELEASED: a line that is not `NNNN name checksum`: \(line)")
+            listed["\(version) \(fields[1])"] = try #require(fields.last.map(String.init))
         }
-        for migration in Migration.all {
-            guard let checksum = listed[migration.version] else {
+        for migration in Migration.all + Migration.retired {
+            guard let checksum = listed["\(migration.version) \(migration.name)"] else {
                 Issue.record("migration \(migration.version) \(migration.name) is not in migrations/RELEASED; add `\(migration.version) \(migration.name) \(migration.checksum)` when it lands")
                 continue
             }
