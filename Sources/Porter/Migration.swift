@@ -57,7 +57,7 @@ public struct Migration: Sendable, Hashable {
     static func renumbering(of recorded: [Int: String], retired: [Migration] = Migration.retired, all: [Migration] = Migration.all)
         -> [Migration]?
     {
-        guard let last = retired.map(\.version).max(), !retired.isEmpty,
+        guard let last = retired.map(\.version).max(),
               retired.allSatisfy({ recorded[$0.version] == $0.checksum }),
               recorded.keys.allSatisfy({ $0 <= last })
         else { return nil }

@@ -11,7 +11,7 @@ import Testing
         return recorded
     }
 
-    @Test func aDatabaseWithTheWholeRetiredNumberingStandsForZeroZeroTwentyOneToTwentySix() {
+    @Test func aDatabaseWithTheWholeRetiredNumberingStandsForTwentyOneToTwentySix() {
         #expect(Migration.renumbering(of: branch)?.map(\.version) == Array(21...26))
     }
 
