@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import Logging
 import PorterPostgres
 import Tracing
@@ -76,7 +77,11 @@ struct JobExecutor: Sendable {
         let seconds = timeout(of: job)
         let (pool, relayPool, logger, sqlOwners) = (pool, relayPool, logger, configuration.sqlOwners)
         // A task of its own, so that a stop request can cancel it: the pool then sends the
-        // server a cancel, and the transaction rolls back.
+        // server a cancel, and the transaction rolls back. A cancel that comes between two
+        // statements finds none to cancel, so the call checks for it first, and every stop
+        // request also cancels what the transaction runs then (`porter cancel` asks again at
+        // each heartbeat until the job ends).
+        let transactionConnection = Mutex<PQConnection?>(nil)
         let work = Task {
             // The transaction sends the job's end event; its start event must be out first.
             await attempt.waitForStartedEvent()
@@ -86,6 +91,8 @@ struct JobExecutor: Sendable {
                 group.addTask { await relay.run() }
                 do {
                     try await pool.withTransaction { transaction in
+                        transactionConnection.withLock { $0 = transaction }
+                        defer { transactionConnection.withLock { $0 = nil } }
                         transaction.setNoticeHandler(relay.noticeHandler)
                         defer { transaction.setNoticeHandler(nil) }
                         let prepared = try transaction.query(
@@ -98,6 +105,7 @@ struct JobExecutor: Sendable {
                             throw SQLFunctionOwner.missing(target)
                         }
                         if let refusal = owner.refusal(for: target, sqlOwners: sqlOwners) { throw refusal }
+                        try Task.checkCancellation()
                         let result = try transaction.query(
                             "SELECT pg_catalog.to_jsonb(r) FROM \(identifier: target.schema).\(identifier: target.function)(\(job.args)::jsonb) AS r LIMIT 1"
                         ).singleOptional(PQJSON.self)
@@ -114,7 +122,10 @@ struct JobExecutor: Sendable {
                 }
             }
         }
-        attempt.control.onStop { work.cancel() }
+        attempt.control.onStop {
+            work.cancel()
+            transactionConnection.withLock { $0 }?.cancelRunningStatement()
+        }
         do {
             try await work.value
             return .finishedInOwnTransaction
