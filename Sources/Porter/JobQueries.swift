@@ -14,17 +14,33 @@ package enum JobQueries {
     /// (`porter bench enqueue`). A job with neither run_at nor a delay passes NULL for run_at,
     /// which the function reads as now().
     package static func enqueue(_ request: EnqueueRequest) -> PQQuery {
-        let options = request.options
-        var binds: [any PQEncodable] = [request.method]
+        call("SELECT porter.enqueue(", method: request.method, args: request.args, options: request.options)
+    }
+
+    /// Enqueues a batch of one method with shared options through porter.enqueue_batch
+    /// (migration 0032): the arguments as one JSON array, the options as `enqueue` writes
+    /// them. One row (ord, id) per job, in order.
+    package static func enqueueBatch(_ batch: EnqueueBatch) -> PQQuery {
+        call("SELECT ord, id FROM porter.enqueue_batch(", method: batch.method, args: batch.args, options: batch.options,
+             argsRequired: true)
+    }
+
+    /// A call of porter.enqueue or porter.enqueue_batch, which take the same parameters in
+    /// the same order (`enqueueParameters`): method, args, then the options, by position up
+    /// to the last one that is not at its default.
+    private static func call(
+        _ opening: String, method: String, args: PQJSON, options: EnqueueOptions, argsRequired: Bool = false
+    ) -> PQQuery {
+        var binds: [any PQEncodable] = [method]
         func bind(_ value: any PQEncodable) -> String {
             binds.append(value)
             return "$\(binds.count)"
         }
-        // porter.enqueue's parameters after method: whether each is at the default of the
-        // function's signature (migrations 0019, 0021 and 0026), and how it is written when it is not.
+        // The parameters after method: whether each is at the default of the functions'
+        // signature (migrations 0019, 0021, 0026 and 0032), and how it is written when it is not.
         let hasRunAt = options.runAt != nil || options.delaySeconds != nil
         let byName: [String: (isDefault: Bool, write: () -> String)] = [
-            "args": (request.args.text == "{}", { bind(request.args) + "::jsonb" }),
+            "args": (!argsRequired && args.text == "{}", { bind(args) + "::jsonb" }),
             "queue": (options.queue == "default", { bind(options.queue) }),
             "job_id": (options.jobID == nil, { bind(options.jobID) }),
             "deduplicate": (!options.deduplicate, { bind(options.deduplicate) }),
@@ -45,13 +61,14 @@ package enum JobQueries {
         ]
         let arguments = enqueueParameters.dropFirst().map { byName[$0]! }
         let given = (arguments.lastIndex { !$0.isDefault } ?? -1) + 1
-        var sql = "SELECT porter.enqueue($1"
+        var sql = opening + "$1"
         for argument in arguments.prefix(given) { sql += ", " + argument.write() }
         return PQQuery(unsafeSQL: sql + ")", binds: binds)
     }
 
-    /// porter.enqueue's parameters in its signature's order, the one place Swift writes that
-    /// order down; a test compares it with the database's (`pg_proc.proargnames`).
+    /// porter.enqueue's parameters in its signature's order, which porter.enqueue_batch shares:
+    /// the one place Swift writes that order down; a test compares it with the database's
+    /// (`pg_proc.proargnames`).
     package static let enqueueParameters = [
         "method", "args", "queue", "job_id", "deduplicate", "at_front", "timeout", "run_at", "priority", "max_attempts",
         "depends_on", "limit_key", "debounce", "debounce_max", "traceparent", "tracestate",

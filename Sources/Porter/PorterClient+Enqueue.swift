@@ -81,9 +81,28 @@ extension PorterClient {
         return results
     }
 
-    /// Enqueues typed jobs that share the options, in one statement.
+    /// Enqueues typed jobs that share the options, in one statement (`porter.enqueue_batch`):
+    /// the arguments go as one JSON array and the options once, which costs the database
+    /// about half of what a request per job costs. One result per job, in order; the whole
+    /// batch fails on the first bad job.
     public func enqueueMany<J: Job>(_ jobs: [J], options: EnqueueOptions = EnqueueOptions(), on connection: isolated PQConnection) async throws -> [EnqueueResult] {
-        try await enqueueMany(try EnqueueRequest.batch(jobs, options: options), on: connection)
+        guard !jobs.isEmpty else { return [] }
+        if options.now { return try await enqueueMany(try EnqueueRequest.batch(jobs, options: options), on: connection) }
+        try EnqueueTracing.check(options)
+        var batch = try EnqueueBatch(jobs, options: options)
+        let send = EnqueueTracing.start(&batch, tracer: activeTracer)
+        let ids: [Int64?]
+        do {
+            ids = try connection.query(batch.query).map { try $0.decode(Int64?.self, at: 1) }
+        } catch {
+            let translated = PorterError.fromEnqueue(error, jobID: options.jobID)
+            EnqueueTracing.end(send, error: translated)
+            throw translated
+        }
+        EnqueueTracing.end(send, ids: ids.count == 1 ? ids : [])
+        let enqueued = ids.count { $0 != nil }
+        if enqueued > 0 { JobMetrics.of(queue: options.queue, method: J.method).enqueued.increment(by: enqueued) }
+        return batch.results(ids: ids)
     }
 
     // MARK: On Porter's pool, in a transaction of its own
@@ -114,7 +133,7 @@ extension PorterClient {
 
     /// Enqueues typed jobs that share the options, in one statement, on Porter's pool.
     public func enqueueMany<J: Job>(_ jobs: [J], options: EnqueueOptions = EnqueueOptions()) async throws -> [EnqueueResult] {
-        try await enqueueMany(try EnqueueRequest.batch(jobs, options: options))
+        try await pool.withConnection { try await self.enqueueMany(jobs, options: options, on: $0) }
     }
 
     // MARK: -

@@ -59,8 +59,11 @@ extension Database {
     }
 
     /// Enqueues typed jobs that share the options, in one statement on this database's
-    /// connection.
+    /// connection (`porter.enqueue_batch`).
     public func enqueueMany<J: Job>(_ jobs: [J], options: EnqueueOptions = EnqueueOptions()) async throws -> [EnqueueResult] {
-        try await enqueueMany(try EnqueueRequest.batch(jobs, options: options))
+        let logger = self.logger
+        return try await withPorterConnection { connection in
+            try await connection.enqueueMany(jobs, options: options, logger: logger)
+        }
     }
 }

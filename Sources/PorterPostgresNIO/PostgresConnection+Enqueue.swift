@@ -85,11 +85,28 @@ extension PostgresConnection {
         return zip(ids, requests).map { PorterClient.result(id: $0, request: $1) }
     }
 
-    /// Enqueues typed jobs that share the options, in one statement on this connection.
+    /// Enqueues typed jobs that share the options, in one statement on this connection
+    /// (`porter.enqueue_batch`, as `PorterClient.enqueueMany` runs it): one result per job, in
+    /// order. The whole batch fails on the first bad job.
     public func enqueueMany<J: Job>(
         _ jobs: [J], options: EnqueueOptions = EnqueueOptions(), logger: Logger
     ) async throws -> [EnqueueResult] {
-        try await enqueueMany(try EnqueueRequest.batch(jobs, options: options), logger: logger)
+        guard !jobs.isEmpty else { return [] }
+        try Self.refuseNow(options)
+        try EnqueueTracing.check(options)
+        var batch = try EnqueueBatch(jobs, options: options)
+        let send = EnqueueTracing.start(&batch)
+        let ids: [Int64?]
+        do {
+            ids = try await porterQuery(batch.query, jobID: options.jobID, logger: logger) { row in
+                try row.decode((Int64, Int64?).self).1
+            }
+        } catch {
+            EnqueueTracing.end(send, error: error)
+            throw error
+        }
+        EnqueueTracing.end(send, ids: ids.count == 1 ? ids : [])
+        return batch.results(ids: ids)
     }
 
     // MARK: -

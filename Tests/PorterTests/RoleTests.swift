@@ -69,6 +69,7 @@ func expectRefused(
             EnqueueRequest(method: "shop.a"), EnqueueRequest(method: "shop.b", options: EnqueueOptions(dependsOn: [mine])),
         ]).compactMap(\.id)
         #expect(batch.count == 2)
+        #expect(try await app.enqueueMany([GenerateReport(outletGroup: "a"), GenerateReport(outletGroup: "b")]).compactMap(\.id).count == 2)
         let document = try #require(try await app.enqueueDoc(doctype: "Outlet", name: "A1", method: "sync").id)
         #expect(try await app.enqueue(method: "shop.sync", options: EnqueueOptions(jobID: "k", deduplicate: true)).id != nil)
         #expect(try await app.enqueue(method: "shop.sync", options: EnqueueOptions(jobID: "k", deduplicate: true)) == .duplicate(jobID: "k"))
@@ -86,7 +87,7 @@ func expectRefused(
         #expect(try await app.jobStatus(id: batch[1]) == .deferred)
         let own = try await app.pool.query("SELECT array_agg(id ORDER BY id) FROM porter.my_jobs").single([Int64].self)
         #expect(own.contains(mine) && own.contains(document) && !own.contains(theirs))
-        #expect(own.count == 6)
+        #expect(own.count == 8)
         #expect(try await app.pool.query("SELECT args->>'secret' FROM porter.my_jobs WHERE id = \(mine)").single(String.self) == "mine")
         #expect(try await app.pool.query("SELECT count(*) FROM porter.my_jobs WHERE id = \(theirs)").single(Int.self) == 0)
         await expectRefused("SELECT args FROM porter.job_states", on: app, SQLState("42703"))

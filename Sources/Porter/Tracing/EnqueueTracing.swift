@@ -15,10 +15,13 @@ package enum EnqueueTracing {
     /// Checks the explicit trace context of every request; a malformed one throws
     /// `invalidArgument` before anything is sent.
     package static func check(_ requests: some Sequence<EnqueueRequest>) throws(PorterError) {
-        for request in requests {
-            if request.options.traceparent != nil || request.options.tracestate != nil {
-                try TraceHeaders.check(traceparent: request.options.traceparent, tracestate: request.options.tracestate)
-            }
+        for request in requests { try check(request.options) }
+    }
+
+    /// Checks one set of options' explicit trace context.
+    package static func check(_ options: EnqueueOptions) throws(PorterError) {
+        if options.traceparent != nil || options.tracestate != nil {
+            try TraceHeaders.check(traceparent: options.traceparent, tracestate: options.tracestate)
         }
     }
 
@@ -30,29 +33,49 @@ package enum EnqueueTracing {
         guard !(tracer is NoOpTracer), let first = requests.first else { return nil }
         let queue = first.options.queue
         let sameQueue = requests.allSatisfy { $0.options.queue == queue }
-        let span = tracer.startSpan(sameQueue ? "send \(queue)" : "send", context: ServiceContext.current ?? .topLevel, ofKind: .producer)
-        span.updateAttributes { attributes in
-            attributes["messaging.system"] = "porter"
-            attributes["messaging.operation.type"] = "send"
-            attributes["messaging.operation.name"] = "send"
-            if sameQueue { attributes["messaging.destination.name"] = queue }
-            if requests.count > 1 {
-                attributes["messaging.batch.message_count"] = requests.count
-            } else {
-                attributes["porter.job.method"] = first.method
-            }
-        }
-        var headers = TraceHeaders()
-        tracer.inject(span.context, into: &headers, using: TraceHeadersInjector())
-        if headers.traceparent.map(TraceHeaders.isValidTraceparent) == true,
-            headers.tracestate.map({ $0.utf8.count <= TraceHeaders.maxTracestateBytes }) ?? true
-        {
+        let (send, headers) = startSpan(
+            queue: sameQueue ? queue : nil, count: requests.count, method: first.method, tracer: tracer)
+        if let headers {
             for index in requests.indices where requests[index].options.traceparent == nil {
                 requests[index].options.traceparent = headers.traceparent
                 requests[index].options.tracestate = headers.tracestate
             }
         }
-        return Send(span: span)
+        return send
+    }
+
+    /// `start` for a batch of one method and shared options.
+    package static func start(_ batch: inout EnqueueBatch, tracer: (any Tracer)? = nil) -> Send? {
+        let tracer = tracer ?? InstrumentationSystem.tracer
+        guard !(tracer is NoOpTracer), batch.count > 0 else { return nil }
+        let (send, headers) = startSpan(queue: batch.options.queue, count: batch.count, method: batch.method, tracer: tracer)
+        if let headers, batch.options.traceparent == nil {
+            batch.options.traceparent = headers.traceparent
+            batch.options.tracestate = headers.tracestate
+        }
+        return send
+    }
+
+    /// The producer span for `count` jobs (to `queue`, when they share one), and the context
+    /// to store with the jobs: nil when the tracer's is not one a job may hold.
+    private static func startSpan(queue: String?, count: Int, method: String, tracer: any Tracer) -> (Send, TraceHeaders?) {
+        let span = tracer.startSpan(queue.map { "send \($0)" } ?? "send", context: ServiceContext.current ?? .topLevel, ofKind: .producer)
+        span.updateAttributes { attributes in
+            attributes["messaging.system"] = "porter"
+            attributes["messaging.operation.type"] = "send"
+            attributes["messaging.operation.name"] = "send"
+            if let queue { attributes["messaging.destination.name"] = queue }
+            if count > 1 {
+                attributes["messaging.batch.message_count"] = count
+            } else {
+                attributes["porter.job.method"] = method
+            }
+        }
+        var headers = TraceHeaders()
+        tracer.inject(span.context, into: &headers, using: TraceHeadersInjector())
+        let storable = headers.traceparent.map(TraceHeaders.isValidTraceparent) == true
+            && (headers.tracestate.map({ $0.utf8.count <= TraceHeaders.maxTracestateBytes }) ?? true)
+        return (Send(span: span), storable ? headers : nil)
     }
 
     /// `start` for one request.
