@@ -1188,6 +1188,8 @@ DECLARE
     bad_state text;
     ambient_parent text := nullif(current_setting('porter.traceparent', true), '');
     ambient_state text;
+    -- Looked up once (migration 0033): as nextval's argument it ran once per row.
+    id_sequence regclass := pg_get_serial_sequence('porter.jobs', 'id')::regclass;
 BEGIN
     IF jobs IS NULL OR jsonb_typeof(jobs) <> 'array' THEN
         RAISE EXCEPTION 'porter.enqueue_many: jobs must be a JSON array of job objects'
@@ -1238,7 +1240,7 @@ BEGIN
                 limit_key text, traceparent text, tracestate text)
         ), input AS MATERIALIZED (
             SELECT s.*,
-                   nextval(pg_get_serial_sequence('porter.jobs', 'id')) AS new_id,
+                   nextval(id_sequence) AS new_id,
                    CASE WHEN porter.enqueue_valid(s.method, s.args, s.queue, s.job_id, s.deduplicate, s.timeout,
                                                   s.max_attempts, s.effective_run_at, limits)
                         THEN true
