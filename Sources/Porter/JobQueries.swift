@@ -27,42 +27,69 @@ package enum JobQueries {
 
     /// A call of porter.enqueue or porter.enqueue_batch, which take the same parameters in
     /// the same order (`enqueueParameters`): method, args, then the options, by position up
-    /// to the last one that is not at its default.
+    /// to the last one that is not at its default. Two passes over the names with a switch,
+    /// no dictionary of closures: built that way, the statement took 4.4 µs of a single
+    /// enqueue's Swift time.
     private static func call(
         _ opening: String, method: String, args: PQJSON, options: EnqueueOptions, argsRequired: Bool = false
     ) -> PQQuery {
+        let hasRunAt = options.runAt != nil || options.delaySeconds != nil
+        // Whether a parameter after method is at the default of the functions' signature
+        // (migrations 0019, 0021, 0026 and 0032).
+        func isDefault(_ name: String) -> Bool {
+            switch name {
+            case "args": return !argsRequired && args.text == "{}"
+            case "queue": return options.queue == "default"
+            case "job_id": return options.jobID == nil
+            case "deduplicate": return !options.deduplicate
+            case "at_front": return !options.atFront
+            case "timeout": return options.timeout == nil
+            case "run_at": return !hasRunAt
+            case "priority": return options.priority == 0
+            case "max_attempts": return options.maxAttempts == nil
+            case "depends_on": return options.dependsOn.isEmpty
+            case "limit_key": return options.limitKey == nil
+            case "debounce": return options.debounce == nil
+            case "debounce_max": return options.debounceMax == nil
+            case "traceparent": return options.traceparent == nil
+            case "tracestate": return options.tracestate == nil
+            default: preconditionFailure("enqueueParameters names \(name), which JobQueries does not write")
+            }
+        }
+        var given = 0
+        for (position, name) in enqueueParameters.enumerated() where position > 0 && !isDefault(name) { given = position }
+
         var binds: [any PQEncodable] = [method]
+        binds.reserveCapacity(given + 2)
         func bind(_ value: any PQEncodable) -> String {
             binds.append(value)
             return "$\(binds.count)"
         }
-        // The parameters after method: whether each is at the default of the functions'
-        // signature (migrations 0019, 0021, 0026 and 0032), and how it is written when it is not.
-        let hasRunAt = options.runAt != nil || options.delaySeconds != nil
-        let byName: [String: (isDefault: Bool, write: () -> String)] = [
-            "args": (!argsRequired && args.text == "{}", { bind(args) + "::jsonb" }),
-            "queue": (options.queue == "default", { bind(options.queue) }),
-            "job_id": (options.jobID == nil, { bind(options.jobID) }),
-            "deduplicate": (!options.deduplicate, { bind(options.deduplicate) }),
-            "at_front": (!options.atFront, { bind(options.atFront) }),
-            "timeout": (options.timeout == nil, { bind(options.timeout) }),
-            "run_at": (!hasRunAt, {
-                guard hasRunAt else { return "NULL" }
-                return "coalesce(\(bind(options.runAt))::timestamptz, pg_catalog.now() + pg_catalog.make_interval(secs => coalesce(\(bind(options.delaySeconds))::float8, 0)))"
-            }),
-            "priority": (options.priority == 0, { bind(options.priority) }),
-            "max_attempts": (options.maxAttempts == nil, { bind(options.maxAttempts) }),
-            "depends_on": (options.dependsOn.isEmpty, { bind(options.dependsOn) + "::bigint[]" }),
-            "limit_key": (options.limitKey == nil, { bind(options.limitKey) + "::text" }),
-            "debounce": (options.debounce == nil, { "pg_catalog.make_interval(secs => \(bind(options.debounceSeconds))::float8)" }),
-            "debounce_max": (options.debounceMax == nil, { "pg_catalog.make_interval(secs => \(bind(options.debounceMaxSeconds))::float8)" }),
-            "traceparent": (options.traceparent == nil, { bind(options.traceparent) + "::text" }),
-            "tracestate": (options.tracestate == nil, { bind(options.tracestate) + "::text" }),
-        ]
-        let arguments = enqueueParameters.dropFirst().map { byName[$0]! }
-        let given = (arguments.lastIndex { !$0.isDefault } ?? -1) + 1
         var sql = opening + "$1"
-        for argument in arguments.prefix(given) { sql += ", " + argument.write() }
+        for name in enqueueParameters.prefix(given + 1).dropFirst() {
+            sql += ", "
+            switch name {
+            case "args": sql += bind(args) + "::jsonb"
+            case "queue": sql += bind(options.queue)
+            case "job_id": sql += bind(options.jobID)
+            case "deduplicate": sql += bind(options.deduplicate)
+            case "at_front": sql += bind(options.atFront)
+            case "timeout": sql += bind(options.timeout)
+            case "run_at":
+                sql += hasRunAt
+                    ? "coalesce(\(bind(options.runAt))::timestamptz, pg_catalog.now() + pg_catalog.make_interval(secs => coalesce(\(bind(options.delaySeconds))::float8, 0)))"
+                    : "NULL"
+            case "priority": sql += bind(options.priority)
+            case "max_attempts": sql += bind(options.maxAttempts)
+            case "depends_on": sql += bind(options.dependsOn) + "::bigint[]"
+            case "limit_key": sql += bind(options.limitKey) + "::text"
+            case "debounce": sql += "pg_catalog.make_interval(secs => \(bind(options.debounceSeconds))::float8)"
+            case "debounce_max": sql += "pg_catalog.make_interval(secs => \(bind(options.debounceMaxSeconds))::float8)"
+            case "traceparent": sql += bind(options.traceparent) + "::text"
+            case "tracestate": sql += bind(options.tracestate) + "::text"
+            default: preconditionFailure("enqueueParameters names \(name), which JobQueries does not write")
+            }
+        }
         return PQQuery(unsafeSQL: sql + ")", binds: binds)
     }
 
