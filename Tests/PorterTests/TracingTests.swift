@@ -205,6 +205,39 @@ import Tracing
         await porter.close()
     }
 
+    /// Typed jobs go through porter.enqueue_batch: one `send` span for the batch, its context
+    /// on every job, and an explicit context in the shared options on every job instead.
+    @Test func aTypedBatchHasOneSendSpanWhoseContextEveryJobCarries() async throws {
+        let database = try await TestDatabase.create()
+        let tracer = RecordingTracer()
+        let porter = Self.client(database, tracer: tracer)
+        let ids = try await porter.enqueueMany(
+            (0..<3).map { GenerateReport(outletGroup: "g\($0)") }, options: EnqueueOptions(queue: "short")
+        ).compactMap(\.id)
+        #expect(ids.count == 3)
+        let send = try #require(tracer.finished.first { $0.kind == .producer })
+        #expect(send.name == "send short")
+        #expect(send.attributes["messaging.batch.message_count"] == "3")
+        #expect(send.attributes["messaging.destination.name"] == "short")
+        for id in ids {
+            #expect(try await Self.storedContext(porter, id).0 == send.identity.traceparent)
+        }
+        let explicit = try await porter.enqueueMany(
+            [GenerateReport(outletGroup: "x"), GenerateReport(outletGroup: "y")],
+            options: EnqueueOptions(traceparent: Self.sampleTraceparent, tracestate: "k=v")
+        ).compactMap(\.id)
+        for id in explicit {
+            #expect(try await Self.storedContext(porter, id) == (Self.sampleTraceparent, "k=v"))
+        }
+        // A malformed explicit context is refused before anything is sent.
+        let error = try await #require(throws: PorterError.self) {
+            try await porter.enqueueMany([GenerateReport()], options: EnqueueOptions(traceparent: "nonsense"))
+        }
+        #expect(error.code == .invalidArgument(parameter: "traceparent"))
+        #expect(try await jobCount(database) == 5)
+        await porter.close()
+    }
+
     @Test func aFailingAttemptsSpanHasStatusErrorAndEachRetryLinksToTheSameEnqueue() async throws {
         let database = try await TestDatabase.create()
         let tracer = RecordingTracer()
