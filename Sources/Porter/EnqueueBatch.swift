@@ -6,8 +6,8 @@ import PorterPostgres
 ///
 /// The typed `enqueueMany` of every Swift path (PorterClient's, postgres-nio's, Fluent's)
 /// goes through here. Against a request per job sent as `porter.enqueue_many`'s JSON objects,
-/// it halves the database's work per row and cuts the Swift side's from about 2 µs a job to a
-/// fraction of one (`porter bench enqueue`).
+/// the database does a little over half the work per row (pgbench, 1,000 jobs a call: 7.4 ms
+/// against 12-14) and the Swift side about 1-1.5 µs a job instead of 2 (`porter bench enqueue`).
 package struct EnqueueBatch: Sendable {
     /// The method every job runs.
     package let method: String

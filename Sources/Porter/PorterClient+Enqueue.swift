@@ -82,9 +82,9 @@ extension PorterClient {
     }
 
     /// Enqueues typed jobs that share the options, in one statement (`porter.enqueue_batch`):
-    /// the arguments go as one JSON array and the options once, which costs the database
-    /// about half of what a request per job costs. One result per job, in order; the whole
-    /// batch fails on the first bad job.
+    /// the arguments go as one JSON array and the options once, which costs the database a
+    /// little over half of what a request per job costs. One result per job, in order; the
+    /// whole batch fails on the first bad job.
     public func enqueueMany<J: Job>(_ jobs: [J], options: EnqueueOptions = EnqueueOptions(), on connection: isolated PQConnection) async throws -> [EnqueueResult] {
         guard !jobs.isEmpty else { return [] }
         if options.now { return try await enqueueMany(try EnqueueRequest.batch(jobs, options: options), on: connection) }
