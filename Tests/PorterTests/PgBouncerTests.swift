@@ -133,6 +133,10 @@ final class Shared<Value: Sendable>: @unchecked Sendable {
             if index % 3 == 0 { flaky.append(try await porter.enqueue(method: "test.flaky", options: EnqueueOptions(maxAttempts: 2)).id!) }
             if index % 2 == 0 { sql.append(try await porter.enqueue(method: "sql:app.record", args: PQJSON(text: #"{"note": "x"}"#)).id!) }
         }
+        // A typed batch (porter.enqueue_batch) through the pooler too.
+        struct Count: Job { static let method = "test.count"; var n: Int }
+        swift += try await porter.enqueueMany((0..<30).map { Count(n: $0) }).compactMap(\.id)
+        #expect(swift.count == 90)
         let worker = RunningWorker(porter, fastConfiguration {
             $0.pollOnly = true
             $0.queues["default"] = QueueConfiguration(backgroundWorkers: 8)
