@@ -41,6 +41,24 @@ actor Attempts {
         await porter.close()
     }
 
+    /// A handler's logger names its job (id, method, queue), though the metadata is only made
+    /// when the handler first asks for the logger.
+    @Test func aHandlersLoggerNamesItsJobsIDMethodAndQueue() async throws {
+        let database = try await TestDatabase.create()
+        var registry = JobRegistry()
+        registry.register(Sum.self) { _, context in
+            let logger = context.logger
+            return ["porter.job.id", "porter.job.method", "porter.queue"].map { logger[metadataKey: $0].map { "\($0)" } ?? "none" }
+        }
+        let porter = database.makeClient(registry: registry)
+        let worker = RunningWorker(porter, fastConfiguration())
+        let id = try #require(try await porter.enqueue(Sum(numbers: []), options: EnqueueOptions(queue: "short")).id)
+        let job = try await waitForJob(porter, id, .finished)
+        #expect(try job.result?.decode([String].self) == ["\(id)", "math.sum", "short"])
+        try await worker.shutdown()
+        await porter.close()
+    }
+
     @Test func aQueueWithManySlotsClaimsInParallelAndRunsEachJobOnce() async throws {
         let database = try await TestDatabase.create()
         let porter = database.makeClient(maximumConnections: 20)
