@@ -34,6 +34,22 @@ package struct EnqueueBatch: Sendable {
         self.count = args.count
     }
 
+    /// The batch for requests that share their method and options, so that an untyped
+    /// `enqueueMany` of such requests gets porter.enqueue_batch too. Nil when they do not, or
+    /// when any request's arguments could be JSON `null` (text without a `{`), which
+    /// porter.enqueue_many reads as `{}` and porter.enqueue_batch refuses, as porter.enqueue
+    /// does: those go to porter.enqueue_many as they did. (Other text without a `{` is not an
+    /// object, which both refuse alike.)
+    package init?(sharing requests: [EnqueueRequest]) {
+        guard let first = requests.first else { return nil }
+        for request in requests {
+            guard request.method == first.method, request.options == first.options,
+                request.args.text.utf8.contains(UInt8(ascii: "{"))
+            else { return nil }
+        }
+        self.init(method: first.method, args: requests.map(\.args), options: first.options)
+    }
+
     /// The statement: porter.enqueue_batch, one row (ord, id) per job in order.
     package var query: PQQuery { JobQueries.enqueueBatch(self) }
 

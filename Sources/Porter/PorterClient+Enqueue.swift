@@ -47,9 +47,10 @@ extension PorterClient {
         return Self.result(id: id, request: request)
     }
 
-    /// Enqueues a batch in one statement on the caller's connection. Returns one result per
-    /// request, in order. Deduplication applies within the batch too. The whole batch fails on
-    /// the first bad request.
+    /// Enqueues a batch in one statement on the caller's connection (`porter.enqueue_many`, or
+    /// `porter.enqueue_batch` when every request has the same method and options). Returns one
+    /// result per request, in order. Deduplication applies within the batch too. The whole
+    /// batch fails on the first bad request.
     public func enqueueMany(_ requests: [EnqueueRequest], on connection: isolated PQConnection) async throws -> [EnqueueResult] {
         guard !requests.isEmpty else { return [] }
         if requests.contains(where: \.options.now) {
@@ -57,6 +58,8 @@ extension PorterClient {
             for request in requests { results.append(try await enqueue(request, on: connection)) }
             return results
         }
+        // Requests that share their method and options go as one arguments array, as typed jobs do.
+        if let batch = EnqueueBatch(sharing: requests) { return try await enqueueBatch(batch, on: connection) }
         try EnqueueTracing.check(requests)
         var requests = requests
         let send = EnqueueTracing.start(&requests, tracer: activeTracer)
@@ -88,20 +91,26 @@ extension PorterClient {
     public func enqueueMany<J: Job>(_ jobs: [J], options: EnqueueOptions = EnqueueOptions(), on connection: isolated PQConnection) async throws -> [EnqueueResult] {
         guard !jobs.isEmpty else { return [] }
         if options.now { return try await enqueueMany(try EnqueueRequest.batch(jobs, options: options), on: connection) }
-        try EnqueueTracing.check(options)
-        var batch = try EnqueueBatch(jobs, options: options)
+        return try await enqueueBatch(try EnqueueBatch(jobs, options: options), on: connection)
+    }
+
+    /// Sends a batch through porter.enqueue_batch: its producer span, its results in order
+    /// and its metrics.
+    private func enqueueBatch(_ batch: EnqueueBatch, on connection: isolated PQConnection) async throws -> [EnqueueResult] {
+        try EnqueueTracing.check(batch.options)
+        var batch = batch
         let send = EnqueueTracing.start(&batch, tracer: activeTracer)
         let ids: [Int64?]
         do {
             ids = try connection.query(batch.query).map { try $0.decode(Int64?.self, at: 1) }
         } catch {
-            let translated = PorterError.fromEnqueue(error, jobID: options.jobID)
+            let translated = PorterError.fromEnqueue(error, jobID: batch.options.jobID)
             EnqueueTracing.end(send, error: translated)
             throw translated
         }
         EnqueueTracing.end(send, ids: ids.count == 1 ? ids : [])
         let enqueued = ids.count { $0 != nil }
-        if enqueued > 0 { JobMetrics.of(queue: options.queue, method: J.method).enqueued.increment(by: enqueued) }
+        if enqueued > 0 { JobMetrics.of(queue: batch.options.queue, method: batch.method).enqueued.increment(by: enqueued) }
         return batch.results(ids: ids)
     }
 

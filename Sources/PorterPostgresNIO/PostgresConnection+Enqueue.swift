@@ -63,12 +63,15 @@ extension PostgresConnection {
         return PorterClient.result(id: id, request: request)
     }
 
-    /// Enqueues a batch in one statement on this connection (`porter.enqueue_many`), and
+    /// Enqueues a batch in one statement on this connection (`porter.enqueue_many`, or
+    /// `porter.enqueue_batch` when every request has the same method and options), and
     /// returns one result per request, in order. Deduplication applies within the batch too.
     /// The whole batch fails on the first bad request.
     public func enqueueMany(_ requests: [EnqueueRequest], logger: Logger) async throws -> [EnqueueResult] {
         guard !requests.isEmpty else { return [] }
         for request in requests { try Self.refuseNow(request.options) }
+        // Requests that share their method and options go as one arguments array, as typed jobs do.
+        if let batch = EnqueueBatch(sharing: requests) { return try await enqueueBatch(batch, logger: logger) }
         try EnqueueTracing.check(requests)
         var requests = requests
         let send = EnqueueTracing.start(&requests)
@@ -93,12 +96,17 @@ extension PostgresConnection {
     ) async throws -> [EnqueueResult] {
         guard !jobs.isEmpty else { return [] }
         try Self.refuseNow(options)
-        try EnqueueTracing.check(options)
-        var batch = try EnqueueBatch(jobs, options: options)
+        return try await enqueueBatch(try EnqueueBatch(jobs, options: options), logger: logger)
+    }
+
+    /// Sends a batch through porter.enqueue_batch: its producer span and its results in order.
+    private func enqueueBatch(_ batch: EnqueueBatch, logger: Logger) async throws -> [EnqueueResult] {
+        try EnqueueTracing.check(batch.options)
+        var batch = batch
         let send = EnqueueTracing.start(&batch)
         let ids: [Int64?]
         do {
-            ids = try await porterQuery(batch.query, jobID: options.jobID, logger: logger) { row in
+            ids = try await porterQuery(batch.query, jobID: batch.options.jobID, logger: logger) { row in
                 try row.decode((Int64, Int64?).self).1
             }
         } catch {

@@ -78,6 +78,31 @@ import Testing
         await porter.close()
     }
 
+    /// Untyped requests that share their method and options take porter.enqueue_batch too:
+    /// a duplicate names the shared job_id, which porter.enqueue_many's error could not.
+    /// Requests whose arguments are JSON `null` still go to porter.enqueue_many, which stores
+    /// them as `{}`, as it always has.
+    @Test func requestsThatShareMethodAndOptionsGoAsOneBatch() async throws {
+        let database = try await TestDatabase.create()
+        let porter = database.makeClient()
+        let shared = EnqueueOptions(queue: "short", priority: 3)
+        let requests = (0..<4).map { EnqueueRequest(method: "app.sync", args: PQJSON(text: #"{"n": \#($0)}"#), options: shared) }
+        let ids = try await porter.enqueueMany(requests).compactMap(\.id)
+        #expect(ids.count == 4 && ids == ids.sorted())
+        #expect(try await jobCount(database, where: "method = 'app.sync' AND queue = 'short' AND priority = 3") == 4)
+        let keyed = EnqueueOptions(jobID: "nightly")
+        let error = try await #require(throws: PorterError.self) {
+            try await porter.enqueueMany([EnqueueRequest(method: "app.sync", options: keyed), EnqueueRequest(method: "app.sync", options: keyed)])
+        }
+        #expect(error.code == .duplicateJob(jobID: "nightly"))
+        let null = try await porter.enqueueMany([EnqueueRequest(method: "app.null", args: PQJSON(text: "null"))])
+        let connection = try await database.connect()
+        #expect(try await connection.query("SELECT args::text FROM porter.jobs WHERE id = \(try #require(null[0].id))").single(String.self) == "{}")
+        #expect(try await jobCount(database) == 5)
+        await connection.close()
+        await porter.close()
+    }
+
     /// What an SQL caller can get wrong gets an error that names the parameter, with a
     /// SQLSTATE, and leaves no row.
     @Test func badArgumentsFromSQLAreRefusedWithTheirParameterAndNoRow() async throws {
