@@ -68,7 +68,7 @@ func configFile(_ json: String) throws -> String {
              ["jobs=400", "killed_jobs=", "p50_s=", "max_s="]),
             // Last: its jobs stay queued in the default queue, with no worker for them.
             (["bench", "enqueue", "--samples", "20", "--batches", "2", "--batch-size", "50"],
-             ["bare_insert_p50_ms=", "enqueue_p50_ms=", "enqueue_many_rows_per_s=", "sql_enqueue_many_rows_per_s="]),
+             ["bare_insert_p50_ms=", "enqueue_p50_ms=", "enqueue_many_rows_per_s=", "sql_enqueue_many_rows_per_s=", "sql_enqueue_batch_rows_per_s="]),
         ]
         let porter = database.makeClient()
         for (arguments, keys) in modes {

@@ -168,7 +168,6 @@ actor JobCompleter {
     /// claimed so far, in one statement when it succeeds. Throws only for a transient failure
     /// (`isWorthRetrying`), with what is left put back.
     private func writeOnce() async throws {
-        takeArrived()
         let batch = pending
         pending.removeAll()
         let announcing = unannounced

@@ -1,7 +1,7 @@
 import Foundation
-import Synchronization
 import Logging
 import PorterPostgres
+import Synchronization
 import Tracing
 
 /// Runs one attempt of a claimed job, a Swift handler or an `sql:` function, and says how it
@@ -124,7 +124,11 @@ struct JobExecutor: Sendable {
         }
         attempt.control.onStop {
             work.cancel()
-            transactionConnection.withLock { $0 }?.cancelRunningStatement()
+            // Under the lock: once the transaction's body has let go of its connection, that
+            // connection may be running someone else's statement, which this must not cancel.
+            // (cancelRunningStatement only picks the statement and hands the request to a
+            // thread of its own, so the lock is held briefly.)
+            transactionConnection.withLock { $0?.cancelRunningStatement() }
         }
         do {
             try await work.value
