@@ -19,7 +19,9 @@ package enum JobQueries {
 
     /// Enqueues a batch of one method with shared options through porter.enqueue_batch
     /// (migration 0032): the arguments as one JSON array, the options as `enqueue` writes
-    /// them. One row (ord, id) per job, in order.
+    /// them. One row (ord, id) per job, in order. An INSERT of new rows (jobs_pkey and
+    /// jobs_claim_idx take them) that locks no existing row; with a job_id, each row's
+    /// porter.enqueue probes jobs_job_id_active_key.
     package static func enqueueBatch(_ batch: EnqueueBatch) -> PQQuery {
         call("SELECT ord, id FROM porter.enqueue_batch(", method: batch.method, args: batch.args, options: batch.options,
              argsRequired: true)
