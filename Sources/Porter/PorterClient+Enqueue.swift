@@ -174,7 +174,7 @@ extension PorterClient {
         let timeout = QueueConfiguration.timeout(ofJob: request.options.timeout, queue: request.options.queue, in: queues)
         let end = await SupervisedHandler.run(
             timeout: .seconds(timeout), cancelGrace: WorkerConfiguration.defaultCancelGrace, control: JobControl(),
-            logger: context.logger
+            logger: { [context] in context.logger }
         ) { [context] in
             try await handler(request.args, context)
         }

@@ -2,6 +2,7 @@ import Foundation
 import Porter
 import PorterPostgres
 import PorterTesting
+import Synchronization
 import Testing
 
 struct Sum: Job {
@@ -250,6 +251,42 @@ actor Attempts {
         let next = try #require(try await porter.enqueue(Sum(numbers: [1])).id)
         #expect(try await waitForJob(porter, stuck, .failed).error == "timed out after 1 s")
         try await waitForJob(porter, next, .finished, timeout: .seconds(10))
+        try await worker.shutdown()
+        await porter.close()
+    }
+
+    /// The slot of an abandoned handler is freed once: when the handler returns after all, it
+    /// does not free it a second time, which would let a one-slot worker run two jobs at once.
+    @Test func anAbandonedHandlerThatReturnsLaterDoesNotFreeItsSlotAgain() async throws {
+        struct Overlap: Job {
+            static let method = "test.overlap"
+            var seconds: Double
+        }
+        let running = Mutex((now: 0, most: 0))
+        let database = try await TestDatabase.create()
+        var registry = JobRegistry()
+        // Ignores cancellation, and returns 0.5 s after its slot was released.
+        registry.register(Nap.self) { job, _ in
+            await withCheckedContinuation { continuation in
+                DispatchQueue.global().asyncAfter(deadline: .now() + job.seconds) { continuation.resume() }
+            }
+        }
+        registry.register(Overlap.self) { job, _ in
+            running.withLock { $0.now += 1; $0.most = max($0.most, $0.now) }
+            defer { running.withLock { $0.now -= 1 } }
+            try? await Task.sleep(for: .seconds(job.seconds))
+        }
+        let porter = database.makeClient(registry: registry)
+        let worker = RunningWorker(porter, fastConfiguration {
+            $0.queues["default"]?.backgroundWorkers = 1
+            $0.cancelGrace = .milliseconds(200)
+        })
+        let stuck = try #require(try await porter.enqueue(Nap(seconds: 1.7), options: EnqueueOptions(timeout: 1)).id)
+        var overlapping: [Int64] = []
+        for _ in 0..<3 { overlapping.append(try #require(try await porter.enqueue(Overlap(seconds: 1)).id)) }
+        #expect(try await waitForJob(porter, stuck, .failed).error == "timed out after 1 s")
+        for id in overlapping { try await waitForJob(porter, id, .finished, timeout: .seconds(20)) }
+        #expect(running.withLock { $0.most } == 1)
         try await worker.shutdown()
         await porter.close()
     }

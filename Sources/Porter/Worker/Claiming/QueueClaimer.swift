@@ -78,10 +78,13 @@ final class QueueClaimer: Sendable {
                     // Before any of them runs, so that their started events precede their ends.
                     await runtime.completer.claimed(attempts)
                     for attempt in attempts {
-                        start(attempt, claimedAt: claimedAt, slots: slots, in: &group)
+                        start(attempt, claimedAt: claimedAt, slots: slots)
                     }
                 }
             }
+            // Cancelled rather than shut down (the worker stops the jobs themselves): the
+            // jobs' ends go to the completer before the worker finishes it.
+            await slots.drained()
             group.cancelAll()
         }
     }
@@ -130,11 +133,13 @@ final class QueueClaimer: Sendable {
         return claimed
     }
 
-    /// Takes a slot for `attempt` and runs it in `group`; its end frees the slot and wakes the
-    /// loop when that makes a claim possible.
-    private func start(
-        _ attempt: JobAttempt, claimedAt: ContinuousClock.Instant, slots: SlotCount, in group: inout DiscardingTaskGroup
-    ) {
+    /// Takes a slot for `attempt` and runs it in a task of its own; its end, or the abandonment
+    /// of a handler that ignores its cancellation, frees the slot and wakes the loop when that
+    /// makes a claim possible.
+    ///
+    /// Unstructured, so that nothing waits for a handler that never ends, and the only task
+    /// the job gets: the handler runs in it (`SupervisedHandler.runHere`).
+    private func start(_ attempt: JobAttempt, claimedAt: ContinuousClock.Instant, slots: SlotCount) {
         slots.take()
         runtime.running.add(attempt)
         attempt.metrics.started.increment()
@@ -143,8 +148,9 @@ final class QueueClaimer: Sendable {
         runtime.statistics.started(queue: queue, wait: attempt.job.waitSeconds, at: claimedAt)
         // Fenced off since the claim: the fence stopped what ran then, not this.
         if runtime.fence.isFenced { attempt.control.stop(.fenced) }
-        group.addTask { [runtime, events, capacity, queue] in
-            let end = await runtime.executor.run(attempt)
+        let release: @Sendable (AttemptEnd) -> Void = { [runtime, events, capacity, queue] end in
+            // Once: at the end, or at the abandonment and not again when the handler returns.
+            guard attempt.release() else { return }
             runtime.running.remove(attempt)
             attempt.metrics.queue.slotsBusy.decrement()
             runtime.statistics.freed(queue: queue)
@@ -153,6 +159,9 @@ final class QueueClaimer: Sendable {
                 events.continuation.yield(.slotsFreed)
             }
         }
+        Task { [runtime] in
+            release(await runtime.executor.run(attempt, abandoned: release))
+        }
     }
 }
 
@@ -160,15 +169,32 @@ final class QueueClaimer: Sendable {
 final class SlotCount: @unchecked Sendable {
     private let lock = NSLock()
     private var count = 0
+    private var waiters: [CheckedContinuation<Void, Never>] = []
 
     var inFlight: Int { lock.withLock { count } }
     func take() { lock.withLock { count += 1 } }
     /// Frees a slot; returns the number still in use.
     @discardableResult
     func release() -> Int {
-        lock.withLock {
+        let (left, drained) = lock.withLock { () -> (Int, [CheckedContinuation<Void, Never>]) in
             count -= 1
-            return count
+            guard count == 0 else { return (count, []) }
+            defer { waiters.removeAll() }
+            return (0, waiters)
+        }
+        for waiter in drained { waiter.resume() }
+        return left
+    }
+
+    /// Returns once no slot is in use, even in a cancelled task.
+    func drained() async {
+        await withCheckedContinuation { continuation in
+            let now = lock.withLock { () -> Bool in
+                guard count > 0 else { return true }
+                waiters.append(continuation)
+                return false
+            }
+            if now { continuation.resume() }
         }
     }
 }

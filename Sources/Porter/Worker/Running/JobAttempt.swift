@@ -39,6 +39,7 @@ final class JobAttempt: @unchecked Sendable {
     private var waiters: [Int: CheckedContinuation<Void, Never>] = [:]
     private var nextWaiter = 0
     private var endedInOwnTransaction = false
+    private var released = false
 
     /// `jobEvents` false means no `started` event will be sent, so nothing waits for one.
     init(
@@ -107,4 +108,15 @@ final class JobAttempt: @unchecked Sendable {
 
     /// Whether the job's own transaction committed its end.
     var hasEndedInItsOwnTransaction: Bool { lock.withLock { endedInOwnTransaction } }
+
+    // MARK: The slot
+
+    /// True the first time only: the attempt's slot is released once, at its end or when its
+    /// handler is abandoned (`SupervisedHandler.runHere`), not again when that handler returns.
+    func release() -> Bool {
+        lock.withLock {
+            defer { released = true }
+            return !released
+        }
+    }
 }

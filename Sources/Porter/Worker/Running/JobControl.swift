@@ -46,6 +46,12 @@ final class JobControl: @unchecked Sendable {
         action?()
     }
 
+    /// Forgets what stopping does, once there is nothing left to stop. The action usually
+    /// holds what holds this control, a cycle that this breaks.
+    func clearOnStop() {
+        lock.withLock { onStop = nil }
+    }
+
     /// Sets what stopping does; runs it at once if a stop already came.
     func onStop(_ action: @escaping @Sendable () -> Void) {
         let alreadyStopped = lock.withLock { () -> Bool in

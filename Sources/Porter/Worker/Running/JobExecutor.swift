@@ -26,18 +26,21 @@ struct JobExecutor: Sendable {
         QueueConfiguration.timeout(ofJob: job.timeout, queue: job.queue, in: configuration.queues)
     }
 
-    func run(_ attempt: JobAttempt) async -> AttemptEnd {
-        guard let tracing else { return await runAttempt(attempt) }
+    /// Runs the attempt in the calling task and returns how it ended. A Swift handler that
+    /// ignores its cancellation past the grace is let go: `abandoned` gets its end then, and
+    /// this returns the same end whenever the handler returns (`SupervisedHandler.runHere`).
+    func run(_ attempt: JobAttempt, abandoned: @escaping @Sendable (AttemptEnd) -> Void) async -> AttemptEnd {
+        guard let tracing else { return await runAttempt(attempt, abandoned: abandoned) }
         let job = attempt.job
         return await tracing.run(
             attempt, maxAttempts: job.maxAttempts ?? configuration.queue(job.queue).maxAttempts,
             maxOrphaned: configuration.maxOrphaned
         ) {
-            await runAttempt(attempt)
+            await runAttempt(attempt, abandoned: abandoned)
         }
     }
 
-    private func runAttempt(_ attempt: JobAttempt) async -> AttemptEnd {
+    private func runAttempt(_ attempt: JobAttempt, abandoned: @escaping @Sendable (AttemptEnd) -> Void) async -> AttemptEnd {
         let job = attempt.job
         if job.method.hasPrefix(SQLJobMethod.prefix) {
             return await runSQL(attempt)
@@ -51,14 +54,17 @@ struct JobExecutor: Sendable {
         context.registry = registry
         context.queues = configuration.queues
         context.tracer = tracing?.tracer
-        let end = await SupervisedHandler.run(
+        // Once JobContext.finish committed, the job is finished, whatever the handler did next.
+        let ended: @Sendable (AttemptEnd) -> AttemptEnd = { end in
+            attempt.hasEndedInItsOwnTransaction ? .finishedInOwnTransaction : end
+        }
+        let end = await SupervisedHandler.runHere(
             timeout: .seconds(timeout(of: job)), cancelGrace: configuration.cancelGrace, control: attempt.control,
-            logger: context.logger, deadlines: deadlines
-        ) { [context] in
+            logger: { [context] in context.logger }, timer: .shared(deadlines), abandoned: { abandoned(ended($0)) }
+        ) {
             try await handler(job.args, context)
         }
-        // Once JobContext.finish committed, the job is finished, whatever the handler did next.
-        return attempt.hasEndedInItsOwnTransaction ? .finishedInOwnTransaction : end
+        return ended(end)
     }
 
     /// Runs `schema.function(args jsonb)` and the job's end in one transaction, under

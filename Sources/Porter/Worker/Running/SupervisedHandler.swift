@@ -6,70 +6,164 @@ import PorterPostgres
 ///
 /// At the deadline, or on a stop, the handler's task is cancelled. A handler that ignores
 /// cancellation gets `cancelGrace` to end; after that its slot is released anyway and this is
-/// logged, since a task cannot be killed. The handler runs in a task of its own, unstructured
-/// on purpose: nobody may have to wait for a handler that never ends.
+/// logged, since a task cannot be killed: nobody may have to wait for a handler that never ends.
+///
+/// A worker runs the handler in the job's own task (`runHere`), which is unstructured for that
+/// reason, and hears of an abandoned handler through a callback: a second task per job, to
+/// run the handler apart from the one that waits for it, cost a busy worker about a quarter of
+/// its CPU per job. An inline `now` run, whose caller must get an answer, runs the handler in
+/// a task of its own (`run`).
 enum SupervisedHandler {
-    private enum Event: Sendable {
-        case done(Result<PQJSON?, any Error>)
+    /// The timer that fires a handler's deadline and grace.
+    enum Timer: Sendable {
+        /// The worker's shared timer.
+        case shared(JobDeadlines)
+        /// A sleeping task per deadline: for an inline `now` run, which has no worker.
+        case own
+
+        /// Calls `expire` at `deadline`; returns what disarms it.
+        func arm(_ deadline: ContinuousClock.Instant, expire: @escaping @Sendable () -> Void) -> @Sendable () -> Void {
+            switch self {
+            case .shared(let deadlines):
+                let token = deadlines.add(deadline, expire: expire)
+                return { deadlines.remove(token) }
+            case .own:
+                let timer = Task {
+                    try await Task.sleep(until: deadline, clock: .continuous)
+                    expire()
+                }
+                return { timer.cancel() }
+            }
+        }
+    }
+
+    /// Runs `handler` in the calling task, which it cancels at the deadline or on a stop, and
+    /// returns how it ended once it returns. If it ignores that cancellation for `cancelGrace`,
+    /// `abandoned` gets the end first (its slot can be released), and this returns the same
+    /// end whenever the handler does, if ever.
+    static func runHere(
+        timeout: Duration, cancelGrace: Duration, control: JobControl, logger: @escaping @Sendable () -> Logger,
+        timer: Timer, abandoned: @escaping @Sendable (AttemptEnd) -> Void,
+        handler: () async throws -> PQJSON?
+    ) async -> AttemptEnd {
+        let supervision = withUnsafeCurrentTask { Supervision(task: $0) }
+        let end: @Sendable (Interruption) -> AttemptEnd = { interruption in
+            switch interruption {
+            case .timedOut: .timedOut(seconds: Int(timeout.seconds.rounded()))
+            case .stopped: control.stopReason?.end ?? .canceled
+            }
+        }
+        let interrupt: @Sendable (Interruption) -> Void = { interruption in
+            guard supervision.interrupt(interruption) else { return }
+            // The handler was cancelled and still runs: give it the grace, then let it go.
+            let disarmGrace = timer.arm(.now + cancelGrace) {
+                guard supervision.abandon() else { return }
+                logger().warning(
+                    "handler ignored cancellation for \(cancelGrace); releasing its slot while it still runs",
+                    metadata: ["porter.cancel_grace": "\(cancelGrace)"])
+                abandoned(end(interruption))
+            }
+            supervision.onReturn(disarmGrace)
+        }
+        let disarm = timer.arm(.now + timeout) { interrupt(.timedOut) }
+        control.onStop { interrupt(.stopped) }
+        let result: Result<PQJSON?, any Error>
+        do { result = .success(try await handler()) } catch { result = .failure(error) }
+        disarm()
+        control.clearOnStop()
+
+        switch supervision.returned() {
+        case nil:
+            switch result {
+            case .success(let value):
+                return .returned(value)
+            case .failure(let error):
+                // A handler that throws because it was stopped ended for the stop's reason.
+                if let reason = control.stopReason { return reason.end }
+                return .failure(error)
+            }
+        case let interruption?:
+            return end(interruption)
+        }
+    }
+
+    /// Runs `handler` in a task of its own and returns once it has ended, or once it has
+    /// ignored its cancellation for `cancelGrace`: for callers that must answer even then.
+    static func run(
+        timeout: Duration, cancelGrace: Duration, control: JobControl, logger: @escaping @Sendable () -> Logger,
+        handler: @escaping @Sendable () async throws -> PQJSON?
+    ) async -> AttemptEnd {
+        let first = OneShot<AttemptEnd>()
+        Task {
+            let end = await runHere(
+                timeout: timeout, cancelGrace: cancelGrace, control: control, logger: logger, timer: .own,
+                abandoned: { first.offer($0) }, handler: handler)
+            first.offer(end)
+        }
+        return await first.value
+    }
+
+    /// Why a handler was cancelled.
+    private enum Interruption: Sendable {
         case timedOut
         case stopped
     }
 
-    /// `deadlines` is the worker's shared timer; without one (inline `now` runs) a timer of
-    /// its own is armed.
-    static func run(
-        timeout: Duration, cancelGrace: Duration, control: JobControl, logger: @autoclosure () -> Logger,
-        deadlines: JobDeadlines? = nil, handler: @escaping @Sendable () async throws -> PQJSON?
-    ) async -> AttemptEnd {
-        let first = OneShot<Event>()
-        let work = Task {
-            let result: Result<PQJSON?, any Error>
-            do { result = .success(try await handler()) } catch { result = .failure(error) }
-            first.offer(.done(result))
-            return result
-        }
-        let disarm: @Sendable () -> Void
-        if let deadlines {
-            let token = deadlines.add(.now + timeout) { first.offer(.timedOut) }
-            disarm = { deadlines.remove(token) }
-        } else {
-            let timer = Task {
-                try await Task.sleep(for: timeout)
-                first.offer(.timedOut)
-            }
-            disarm = { timer.cancel() }
-        }
-        control.onStop { first.offer(.stopped) }
-        let event = await first.value
-        disarm()
+    /// What happened to one handler's run so far, shared by its task and whatever interrupts it.
+    private final class Supervision: @unchecked Sendable {
+        private let lock = NSLock()
+        /// The handler's task while the handler runs; nil once it has returned, after which it
+        /// must not be touched.
+        private var task: UnsafeCurrentTask?
+        private var interruption: Interruption?
+        private var disarmGrace: (@Sendable () -> Void)?
+        private var isAbandoned = false
 
-        switch event {
-        case .done(.success(let result)):
-            return .returned(result)
-        case .done(.failure(let error)):
-            // A handler that throws because it was stopped ended for the stop's reason.
-            if let reason = control.stopReason { return reason.end }
-            return .failure(error)
-        case .timedOut, .stopped:
-            work.cancel()
-            let ended = OneShot<Bool>()
-            Task {
-                _ = await work.value
-                ended.offer(true)
+        init(task: UnsafeCurrentTask?) {
+            self.task = task
+        }
+
+        /// The first interruption cancels the handler's task; true if it did, while the
+        /// handler still runs.
+        func interrupt(_ interruption: Interruption) -> Bool {
+            lock.withLock {
+                guard self.interruption == nil, let task else { return false }
+                self.interruption = interruption
+                // Under the lock, so that the task cannot end in between (`returned`).
+                task.cancel()
+                return true
             }
-            let graceTimer = Task {
-                try await Task.sleep(for: cancelGrace)
-                ended.offer(false)
+        }
+
+        /// Keeps what disarms the grace timer, for `returned`; disarms it now if the handler
+        /// has returned already.
+        func onReturn(_ disarm: @escaping @Sendable () -> Void) {
+            let returned = lock.withLock { () -> Bool in
+                guard task != nil else { return true }
+                disarmGrace = disarm
+                return false
             }
-            if await ended.value {
-                graceTimer.cancel()
-            } else {
-                logger().warning(
-                    "handler ignored cancellation for \(cancelGrace); releasing its slot while it still runs",
-                    metadata: ["porter.cancel_grace": "\(cancelGrace)"])
+            if returned { disarm() }
+        }
+
+        /// The grace is over: true if the handler still runs, which now counts as abandoned.
+        func abandon() -> Bool {
+            lock.withLock {
+                guard task != nil, !isAbandoned else { return false }
+                isAbandoned = true
+                return true
             }
-            if case .timedOut = event { return .timedOut(seconds: Int(timeout.seconds.rounded())) }
-            return control.stopReason?.end ?? .canceled
+        }
+
+        /// The handler has returned; says what interrupted it, if anything did first.
+        func returned() -> Interruption? {
+            let (interruption, disarm) = lock.withLock { () -> (Interruption?, (@Sendable () -> Void)?) in
+                task = nil
+                defer { disarmGrace = nil }
+                return (self.interruption, disarmGrace)
+            }
+            disarm?()
+            return interruption
         }
     }
 }
