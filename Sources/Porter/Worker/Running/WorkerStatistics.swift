@@ -49,7 +49,9 @@ final class WorkerStatistics: @unchecked Sendable {
         bucketBase * pow(2, (Double(bucket) + 0.5) / bucketsPerDoubling)
     }
 
-    private struct Window {
+    /// One queue's figures; a class, so that each job's start and end finds its queue's with
+    /// one lookup and changes it in place.
+    private final class Window {
         var slots = 0
         var busy = 0
         var finishedPerSecond = [Int](repeating: 0, count: 60)
@@ -58,7 +60,7 @@ final class WorkerStatistics: @unchecked Sendable {
         var runPerMinute = [[Int: Int]](repeating: [:], count: 5)
         var minuteOf = [Int](repeating: -1, count: 5)
 
-        mutating func enterSecond(_ second: Int) -> Int {
+        func enterSecond(_ second: Int) -> Int {
             let slot = second % 60
             if secondOf[slot] != second {
                 secondOf[slot] = second
@@ -67,7 +69,7 @@ final class WorkerStatistics: @unchecked Sendable {
             return slot
         }
 
-        mutating func enterMinute(_ minute: Int) -> Int {
+        func enterMinute(_ minute: Int) -> Int {
             let slot = minute % 5
             if minuteOf[slot] != minute {
                 minuteOf[slot] = minute
@@ -84,7 +86,15 @@ final class WorkerStatistics: @unchecked Sendable {
 
     init(slots: [String: Int], origin: ContinuousClock.Instant = .now) {
         self.origin = origin
-        for (queue, count) in slots { windows[queue, default: Window()].slots += count }
+        for (queue, count) in slots { window(queue).slots += count }
+    }
+
+    /// `queue`'s figures, made on first use; under the lock.
+    private func window(_ queue: String) -> Window {
+        if let window = windows[queue] { return window }
+        let window = Window()
+        windows[queue] = window
+        return window
     }
 
     private func second(_ now: ContinuousClock.Instant) -> Int {
@@ -96,15 +106,15 @@ final class WorkerStatistics: @unchecked Sendable {
         let minute = second(now) / 60
         let bucket = Self.bucket(seconds: wait)
         lock.withLock {
-            windows[queue, default: Window()].busy += 1
-            let slot = windows[queue]!.enterMinute(minute)
-            windows[queue]!.waitPerMinute[slot][bucket, default: 0] += 1
+            let window = window(queue)
+            window.busy += 1
+            window.waitPerMinute[window.enterMinute(minute)][bucket, default: 0] += 1
         }
     }
 
     /// A slot of `queue` is free again.
     func freed(queue: String) {
-        lock.withLock { windows[queue, default: Window()].busy -= 1 }
+        lock.withLock { window(queue).busy -= 1 }
     }
 
     /// An attempt of a job of `queue` ended after running `ran`; `finished` when it succeeded.
@@ -112,11 +122,9 @@ final class WorkerStatistics: @unchecked Sendable {
         let second = second(now)
         let bucket = Self.bucket(seconds: ran.seconds)
         lock.withLock {
-            var window = windows.removeValue(forKey: queue) ?? Window()
-            let minuteSlot = window.enterMinute(second / 60)
-            window.runPerMinute[minuteSlot][bucket, default: 0] += 1
+            let window = window(queue)
+            window.runPerMinute[window.enterMinute(second / 60)][bucket, default: 0] += 1
             if finished { window.finishedPerSecond[window.enterSecond(second)] += 1 }
-            windows[queue] = window
         }
     }
 
