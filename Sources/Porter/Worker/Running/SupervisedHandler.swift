@@ -129,7 +129,9 @@ enum SupervisedHandler {
             lock.withLock {
                 guard self.interruption == nil, let task else { return false }
                 self.interruption = interruption
-                // Under the lock, so that the task cannot end in between (`returned`).
+                // Under the lock, so that the handler cannot return in between (`returned`).
+                // The task's cancellation handlers run here, synchronously; none can reach
+                // this supervision, which only its run, its timer and its control know.
                 task.cancel()
                 return true
             }
