@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import PorterPostgres
+import Synchronization
 import Tracing
 
 /// What a running job's handler gets besides its arguments.
@@ -52,26 +53,28 @@ public struct JobContext: Sendable {
 
 /// A job's logger, made from the worker's logger and the job's metadata when first asked for:
 /// most handlers never log, and the metadata dictionary cost a worker about 1 µs a job.
-private final class JobLogger: @unchecked Sendable {
-    private let lock = NSLock()
-    private var base: Logger
+private final class JobLogger: Sendable {
+    private let base: Logger
     /// The job the metadata names: id (nil in `now` runs), method and queue.
     private let job: (id: Int64?, method: String, queue: String)?
-    private var made: Logger?
+    /// The logger once made; a Mutex, not a lock object, so that a job that never logs
+    /// allocates nothing for it.
+    private let made: Mutex<Logger?>
 
     init(base: Logger, job: (id: Int64?, method: String, queue: String)) {
         self.base = base
         self.job = job
+        self.made = Mutex(nil)
     }
 
     init(made: Logger) {
         self.base = made
         self.job = nil
-        self.made = made
+        self.made = Mutex(made)
     }
 
     var logger: Logger {
-        lock.withLock {
+        made.withLock { made in
             if let made { return made }
             var logger = base
             if let job {

@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import PorterPostgres
+import Synchronization
 
 /// Runs a Swift handler under its deadline and stop requests, and says how it ended.
 ///
@@ -111,24 +112,28 @@ enum SupervisedHandler {
 
     /// What happened to one handler's run so far, shared by its task and whatever interrupts it.
     private final class Supervision: @unchecked Sendable {
-        private let lock = NSLock()
-        /// The handler's task while the handler runs; nil once it has returned, after which it
-        /// must not be touched.
-        private var task: UnsafeCurrentTask?
-        private var interruption: Interruption?
-        private var disarmGrace: (@Sendable () -> Void)?
-        private var isAbandoned = false
+        /// Unchecked: UnsafeCurrentTask is not Sendable, and is touched only under the lock.
+        private struct State: @unchecked Sendable {
+            /// The handler's task while the handler runs; nil once it has returned, after
+            /// which it must not be touched.
+            var task: UnsafeCurrentTask?
+            var interruption: Interruption?
+            var disarmGrace: (@Sendable () -> Void)?
+            var isAbandoned = false
+        }
+
+        private let state: Mutex<State>
 
         init(task: UnsafeCurrentTask?) {
-            self.task = task
+            state = Mutex(State(task: task))
         }
 
         /// The first interruption cancels the handler's task; true if it did, while the
         /// handler still runs.
         func interrupt(_ interruption: Interruption) -> Bool {
-            lock.withLock {
-                guard self.interruption == nil, let task else { return false }
-                self.interruption = interruption
+            state.withLock { state in
+                guard state.interruption == nil, let task = state.task else { return false }
+                state.interruption = interruption
                 // Under the lock, so that the handler cannot return in between (`returned`).
                 // The task's cancellation handlers run here, synchronously; none can reach
                 // this supervision, which only its run, its timer and its control know.
@@ -140,9 +145,9 @@ enum SupervisedHandler {
         /// Keeps what disarms the grace timer, for `returned`; disarms it now if the handler
         /// has returned already.
         func onReturn(_ disarm: @escaping @Sendable () -> Void) {
-            let returned = lock.withLock { () -> Bool in
-                guard task != nil else { return true }
-                disarmGrace = disarm
+            let returned = state.withLock { state -> Bool in
+                guard state.task != nil else { return true }
+                state.disarmGrace = disarm
                 return false
             }
             if returned { disarm() }
@@ -150,19 +155,19 @@ enum SupervisedHandler {
 
         /// The grace is over: true if the handler still runs, which now counts as abandoned.
         func abandon() -> Bool {
-            lock.withLock {
-                guard task != nil, !isAbandoned else { return false }
-                isAbandoned = true
+            state.withLock { state in
+                guard state.task != nil, !state.isAbandoned else { return false }
+                state.isAbandoned = true
                 return true
             }
         }
 
         /// The handler has returned; says what interrupted it, if anything did first.
         func returned() -> Interruption? {
-            let (interruption, disarm) = lock.withLock { () -> (Interruption?, (@Sendable () -> Void)?) in
-                task = nil
-                defer { disarmGrace = nil }
-                return (self.interruption, disarmGrace)
+            let (interruption, disarm) = state.withLock { state -> (Interruption?, (@Sendable () -> Void)?) in
+                state.task = nil
+                defer { state.disarmGrace = nil }
+                return (state.interruption, state.disarmGrace)
             }
             disarm?()
             return interruption
