@@ -95,6 +95,17 @@ import Testing
         #expect(loop.next(after: .slotsFreed, inFlight: 0, fenced: false, now: now) == .exit)
     }
 
+    @Test func aSlotCountBelowZeroNeitherClaimsPastCapacityNorHoldsUpShutdown() {
+        // A slot freed twice (a bug) leaves the count at -1: claims stay within capacity, and
+        // shutdown ends instead of waiting for a count of exactly zero.
+        var loop = ClaimLoop(capacity: 4)
+        #expect(loop.next(after: .wake, inFlight: -1, fenced: false, now: now) == .claim(limit: 4))
+        #expect(loop.next(after: .shutdown, inFlight: -1, fenced: false, now: now) == .exit)
+        var stopping = ClaimLoop(capacity: 4)
+        #expect(stopping.next(after: .shutdown, inFlight: 1, fenced: false, now: now) == .startGraceTimer)
+        #expect(stopping.next(after: .slotsFreed, inFlight: -1, fenced: false, now: now) == .exit)
+    }
+
     @Test func aGraceOverWithoutShutdownIsIgnored() {
         var loop = ClaimLoop(capacity: 4)
         #expect(loop.next(after: .graceOver, inFlight: 2, fenced: false, now: now) == .idle)

@@ -71,6 +71,9 @@ struct ClaimLoop: Sendable {
     /// The action after `event`, with `inFlight` of the slots in use, whether the worker is
     /// fenced off, and the time now.
     mutating func next(after event: Event, inFlight: Int, fenced: Bool, now: ContinuousClock.Instant) -> Action {
+        // A count below zero is a slot freed twice, a bug: it must neither claim more than
+        // `capacity` nor keep shutdown waiting for a zero it has already passed.
+        let inFlight = max(inFlight, 0)
         switch event {
         case .wake:
             mayHaveWaitingJobs = true
@@ -122,6 +125,6 @@ struct ClaimLoop: Sendable {
     /// one per job.
     static func wakesLoop(inFlightAfterRelease inFlight: Int, capacity: Int) -> Bool {
         let free = capacity - inFlight
-        return inFlight == 0 || (free * 2 >= capacity && (free - 1) * 2 < capacity)
+        return inFlight <= 0 || (free * 2 >= capacity && (free - 1) * 2 < capacity)
     }
 }

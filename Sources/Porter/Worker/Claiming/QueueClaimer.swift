@@ -178,7 +178,7 @@ final class SlotCount: @unchecked Sendable {
     func release() -> Int {
         let (left, drained) = lock.withLock { () -> (Int, [CheckedContinuation<Void, Never>]) in
             count -= 1
-            guard count == 0 else { return (count, []) }
+            guard count <= 0 else { return (count, []) }
             defer { waiters.removeAll() }
             return (0, waiters)
         }
