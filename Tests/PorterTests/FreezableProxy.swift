@@ -21,6 +21,8 @@ final class FreezableProxy: @unchecked Sendable {
     private var closed = false
     /// Armed by `cutConnection(atAnswerContaining:)`.
     private var cutMarker: [UInt8]?
+    /// Armed by `holdRequests(containing:)`.
+    private var holdMarker: [UInt8]?
 
     /// The server's end: a unix socket path, or a TCP address.
     enum Upstream: Sendable {
@@ -81,6 +83,23 @@ final class FreezableProxy: @unchecked Sendable {
     /// of forwarding that answer: what a PgBouncer KILL or a network cut does to a statement
     /// that ran and committed. Once.
     func cutConnection(atAnswerContaining marker: String) { lock.withLock { cutMarker = Array(marker.utf8) } }
+
+    /// Holds every request containing `marker` (and what its connection sends after it) until
+    /// `releaseHeldRequests()`: a statement the server has not received yet, however long the
+    /// client has been waiting for it.
+    func holdRequests(containing marker: String) { lock.withLock { holdMarker = Array(marker.utf8) } }
+
+    /// Forwards the held requests, and holds no more.
+    func releaseHeldRequests() { lock.withLock { holdMarker = nil } }
+
+    /// Whether the request in `bytes` is to be held now.
+    private func isHeld(_ bytes: ArraySlice<UInt8>) -> Bool {
+        lock.withLock {
+            guard let marker = holdMarker else { return false }
+            return bytes.count >= marker.count
+                && (0...(bytes.count - marker.count)).contains(where: { bytes.dropFirst($0).starts(with: marker) })
+        }
+    }
 
     /// Whether the answer in `bytes` is the one to cut at; disarms the cut when it is.
     private func isCut(_ bytes: ArraySlice<UInt8>) -> Bool {
@@ -166,6 +185,9 @@ final class FreezableProxy: @unchecked Sendable {
                 let count = read(descriptor.fd, &buffer, buffer.count)
                 if count <= 0 { return }
                 if index == 1, isCut(buffer[..<count]) { return }
+                if index == 0, isHeld(buffer[..<count]) {
+                    while isHeld(buffer[..<count]), !isClosed { usleep(10_000) }
+                }
                 var written = 0
                 while written < count {
                     let n = buffer.withUnsafeBytes { write(to, $0.baseAddress! + written, count - written) }

@@ -1,3 +1,4 @@
+import Foundation
 import Porter
 import PorterPostgres
 import PorterTesting
@@ -41,5 +42,29 @@ import Testing
         while let next = await wakeUps.next(), next.payload != "marker-3" { payloads.append(next.payload) }
         #expect(payloads.sorted() == ["default", "short"])
         await porter.close()
+    }
+
+    /// A job enqueued while a starting worker has claimed once but does not listen yet runs at
+    /// once, not at the poll: the worker claims again when its LISTEN is in place. Here the
+    /// worker's LISTEN waits in a proxy while the job is enqueued; polls are a minute apart.
+    @Test func aJobEnqueuedBeforeAStartingWorkerListensRunsWithoutWaitingForThePoll() async throws {
+        let database = try await TestDatabase.create()
+        let porter = database.makeClient()
+        try await createSQLJobs(porter)
+        let proxy = try await FreezableProxy.start(for: database)
+        defer { proxy.close() }
+        proxy.holdRequests(containing: "LISTEN \"porter_enqueue\"")
+        let behindProxy = PorterClient(pool: PQPool(try PQConfiguration(proxy.connectionString(for: database)), maximumConnections: 4))
+        let worker = RunningWorker(behindProxy, fastConfiguration { $0.pollInterval = .seconds(60) }, queues: ["default"])
+        try await waitUntil(timeout: .seconds(15), "the worker's first claim") {
+            try await porter.pool.query(
+                "SELECT count(*) FROM pg_catalog.pg_stat_activity WHERE query LIKE '%porter.claim_queued%' AND pid <> pg_backend_pid()"
+            ).single(Int.self) > 0
+        }
+        let id = try #require(try await porter.enqueue(method: "sql:app.record").id)
+        proxy.releaseHeldRequests()
+        try await waitForJob(porter, id, .finished, timeout: .seconds(20))
+        try await worker.shutdown()
+        await behindProxy.close()
     }
 }

@@ -3,8 +3,8 @@ import PorterPostgres
 
 /// A worker's LISTEN connection: wakes a queue's claimers when `porter_enqueue` names the
 /// queue, stops a running attempt when `porter_cancel` names its job, and wakes every claimer
-/// after a reconnect (a notification may have been missed). Polling catches whatever it
-/// misses; a worker started with `poll_only` runs without it.
+/// once it listens and after a reconnect (a notification may have been missed). Polling
+/// catches whatever it misses; a worker started with `poll_only` runs without it.
 struct WakeListener: Sendable {
     /// Where to listen.
     let connection: PQConfiguration
@@ -27,6 +27,9 @@ struct WakeListener: Sendable {
             logger.info("could not listen; relying on polling", metadata: ["error": "\(error)"])
             return
         }
+        // The claimers' first claims ran beside the LISTENs: a job enqueued between such a claim
+        // and its queue's LISTEN sent its wake-up to nobody, and would wait for the poll.
+        for claimer in claimers.values.joined() { claimer.wake() }
         await withTaskCancellationHandler {
             for await event in events {
                 switch event {
