@@ -1889,6 +1889,43 @@ $$;
 
 
 --
+-- Name: rate_room_in(text); Type: FUNCTION; Schema: porter; Owner: -
+--
+
+CREATE FUNCTION porter.rate_room_in(queue text) RETURNS double precision
+    LANGUAGE sql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+    WITH at AS (SELECT clock_timestamp() AS now),
+    windows AS (
+        -- Each claim logged, with the window it counts in: the queue's own rate ...
+        SELECT NULL::text AS limit_key, s.started_at, l.max_starts, l.per
+        FROM porter.queue_limits l JOIN porter.limit_starts s ON s.queue = l.queue
+        WHERE l.queue = rate_room_in.queue AND l.limit_key IS NULL AND NOT l.each_key AND l.max_starts IS NOT NULL
+        UNION ALL
+        -- ... and its key's: the key's own row replaces the each_key row whole.
+        SELECT s.limit_key, s.started_at,
+               CASE WHEN o.queue IS NULL THEN e.max_starts ELSE o.max_starts END,
+               CASE WHEN o.queue IS NULL THEN e.per ELSE o.per END
+        FROM porter.limit_starts s
+        LEFT JOIN porter.queue_limits o ON o.queue = s.queue AND o.limit_key = s.limit_key
+        LEFT JOIN porter.queue_limits e ON e.queue = s.queue AND e.each_key
+        WHERE s.queue = rate_room_in.queue AND s.limit_key IS NOT NULL
+    ), full_windows AS (
+        -- A full window frees a start when its oldest claim ages out.
+        SELECT min(w.started_at) + w.per AS frees
+        FROM windows w, at
+        WHERE w.max_starts IS NOT NULL AND w.started_at > at.now - w.per
+        GROUP BY w.limit_key, w.max_starts, w.per
+        HAVING count(*) >= w.max_starts
+    )
+    SELECT greatest(date_part('epoch', min(f.frees) - at.now), 0)::float8
+    FROM full_windows f, at
+    GROUP BY at.now
+$$;
+
+
+--
 -- Name: refresh_grants(); Type: FUNCTION; Schema: porter; Owner: -
 --
 
@@ -3135,6 +3172,13 @@ REVOKE ALL ON FUNCTION porter.queue_stats() FROM PUBLIC;
 --
 
 REVOKE ALL ON FUNCTION porter.raise_duplicate_job_id(job_id text) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION rate_room_in(queue text); Type: ACL; Schema: porter; Owner: -
+--
+
+REVOKE ALL ON FUNCTION porter.rate_room_in(queue text) FROM PUBLIC;
 
 
 --

@@ -55,7 +55,17 @@ import Testing
 
     /// Claims as a worker does, with the worker's own statement.
     static func claim(_ porter: PorterClient, queue: String, limit: Int, worker: String = "test-worker") async throws -> [ClaimedJob] {
-        try await porter.pool.query(JobRunQueries.claimAvailable(queue: queue, limit: limit, workerID: worker)).map { try ClaimedJob(row: $0) }
+        try ClaimedJob.answer(try await porter.pool.query(JobRunQueries.claimAvailable(queue: queue, limit: limit, workerID: worker))).jobs
+    }
+
+    /// Claim times (started_at is the claim's moment) closer than a rate of 2 per second
+    /// allows: starts apart by two others less than a second apart.
+    static func startsBreakingTwoPerSecond(_ porter: PorterClient) async throws -> Int {
+        try await porter.pool.query("""
+            SELECT count(*) FROM (
+                SELECT started_at, lead(started_at, 2) OVER (ORDER BY started_at) AS third FROM porter.jobs
+            ) AS s WHERE third - started_at < interval '1 second'
+            """).single(Int.self)
     }
 
     static func keys(_ porter: PorterClient, of claimed: [ClaimedJob]) async throws -> [String] {
@@ -334,14 +344,7 @@ import Testing
         }
         for worker in workers { worker.kill(SIGTERM) }
         for worker in workers { _ = try await worker.waitForExit() }
-        // Claim times (started_at is the claim's moment): any two starts apart by two others
-        // are at least a second apart.
-        let tooClose = try await porter.pool.query("""
-            SELECT count(*) FROM (
-                SELECT started_at, lead(started_at, 2) OVER (ORDER BY started_at) AS third FROM porter.jobs
-            ) AS s WHERE third - started_at < interval '1 second'
-            """).single(Int.self)
-        #expect(tooClose == 0)
+        #expect(try await Self.startsBreakingTwoPerSecond(porter) == 0)
     }
 
     @Test func fairQueueTakesTurnsAmongKeys() async throws {
@@ -383,6 +386,78 @@ import Testing
     }
 
     // MARK: Ends free the place
+
+    /// porter.rate_room_in says when the first full rate window frees a start: each key's
+    /// window as porter.claim_limited scopes it (its own row, else the each_key row), and the
+    /// queue's own; NULL while no window is full. The worker's claim of a queue with a rate
+    /// answers with it, in a row without an id.
+    @Test func aClaimOfARatedQueueSaysWhenAFullWindowFreesAStart() async throws {
+        let database = try await TestDatabase.create()
+        let porter = database.makeClient()
+        func roomIn(_ queue: String) async throws -> Double? {
+            try await porter.pool.query("SELECT porter.rate_room_in(\(queue))").single(Double?.self)
+        }
+        try await porter.setLimit(QueueLimit(queue: "keyed", eachKey: true, maxStarts: 1, perSeconds: 30))
+        try await porter.setLimit(QueueLimit(queue: "keyed", limitKey: "own", maxStarts: 2, perSeconds: 300))
+        _ = try await porter.enqueueMany(["a", "a", "own", "own", "own"].map {
+            EnqueueRequest(method: "app.send", options: EnqueueOptions(queue: "keyed", limitKey: $0))
+        })
+        #expect(try await roomIn("keyed") == nil)
+        // Key a's window (each_key's: 1 per 30 s) is full after one claim; key own's (its own
+        // row: 2 per 300 s) is not after one.
+        try await porter.pool.query("""
+            INSERT INTO porter.limit_starts (queue, limit_key, started_at) VALUES
+                ('keyed', 'own', clock_timestamp() - interval '10 seconds')
+            """)
+        #expect(try await roomIn("keyed") == nil)
+        let rows = try await porter.pool.query(JobRunQueries.claimAvailable(queue: "keyed", limit: 10, workerID: "w"))
+        let answer = try ClaimedJob.answer(rows)
+        #expect(try await Self.keys(porter, of: answer.jobs) == ["a", "own"])
+        // Now both windows are full: a's frees in 30 s, own's when its claim of 10 s ago ages
+        // out, in 290 s.
+        let roomA = try #require(answer.rateRoomIn)
+        #expect(roomA > 25 && roomA <= 30, "\(roomA)")
+        try await porter.pool.query("UPDATE porter.limit_starts SET started_at = started_at - interval '29 seconds' WHERE limit_key = 'a'")
+        let soon = try #require(try await roomIn("keyed"))
+        #expect(soon > 0 && soon <= 1, "\(soon)")
+        try await porter.pool.query("DELETE FROM porter.limit_starts WHERE limit_key = 'a'")
+        let later = try #require(try await roomIn("keyed"))
+        #expect(later > 280 && later <= 290, "\(later)")
+        // The queue's own window counts every claim of the queue.
+        try await porter.setLimit(QueueLimit(queue: "keyed", maxStarts: 3, perSeconds: 60))
+        try await porter.pool.query("""
+            INSERT INTO porter.limit_starts (queue, limit_key, started_at) VALUES ('keyed', NULL, clock_timestamp() - interval '50 seconds')
+            """)
+        let queueWide = try #require(try await roomIn("keyed"))
+        #expect(queueWide > 5 && queueWide <= 10, "\(queueWide)")
+        // A queue without a rate says nothing, and its claim has no such row.
+        _ = try await porter.enqueue(method: "app.send", options: EnqueueOptions(queue: "plain"))
+        #expect(try await roomIn("plain") == nil)
+        let plain = try await porter.pool.query(JobRunQueries.claimAvailable(queue: "plain", limit: 10, workerID: "w"))
+        #expect(plain.count == 1)
+    }
+
+    /// A job held back by a rate starts when the window frees a start, not at the worker's next
+    /// poll: with polls a minute apart, 2 per second runs 6 jobs in about 2 s, and keeps the rate.
+    @Test func jobsHeldByARateStartAsTheWindowFreesNotAtThePoll() async throws {
+        let database = try await TestDatabase.create()
+        let porter = database.makeClient()
+        try await createSQLJobs(porter)
+        try await porter.setLimit(QueueLimit(queue: "limited", maxStarts: 2, perSeconds: 1))
+        // Waiting before the worker starts: its first claims take the first two, and only the
+        // window's wake-ups can start the rest before the poll (the ends' wake-ups come while
+        // the window is still full).
+        _ = try await porter.enqueueMany((0..<6).map { _ in EnqueueRequest(method: "sql:app.record", options: EnqueueOptions(queue: "limited")) })
+        let worker = RunningWorker(porter, fastConfiguration {
+            $0.pollInterval = .seconds(60)
+            $0.queues["limited"] = QueueConfiguration(backgroundWorkers: 4)
+        }, queues: ["limited"])
+        try await waitUntil(timeout: .seconds(20), "6 jobs to finish before the poll") {
+            try await porter.pool.query("SELECT count(*) FROM porter.jobs WHERE status = 'finished'").single(Int.self) == 6
+        }
+        try await worker.shutdown()
+        #expect(try await Self.startsBreakingTwoPerSecond(porter) == 0)
+    }
 
     @Test func everyEndFreesThePlaceAndWakesWorkersAtOnce() async throws {
         let database = try await TestDatabase.create()

@@ -106,6 +106,19 @@ import Testing
         #expect(stopping.next(after: .slotsFreed, inFlight: -1, fenced: false, now: now) == .exit)
     }
 
+    @Test func aFullRateWindowWakesTheLoopWhenItFreesAStartUnlessThePollComesFirst() {
+        let poll = Duration.seconds(1)
+        #expect(QueueClaimer.rateWakeDelay(nil, pollInterval: poll) == nil)
+        #expect(QueueClaimer.rateWakeDelay(.nan, pollInterval: poll) == nil)
+        #expect(QueueClaimer.rateWakeDelay(.infinity, pollInterval: poll) == nil)
+        #expect(QueueClaimer.rateWakeDelay(0.25, pollInterval: poll) == .milliseconds(251))
+        // A window freeing now, or a clock a little behind, still waits a millisecond.
+        #expect(QueueClaimer.rateWakeDelay(0, pollInterval: poll) == .milliseconds(1))
+        #expect(QueueClaimer.rateWakeDelay(-3, pollInterval: poll) == .milliseconds(1))
+        #expect(QueueClaimer.rateWakeDelay(5, pollInterval: poll) == nil)
+        #expect(QueueClaimer.rateWakeDelay(1e300, pollInterval: poll) == nil)
+    }
+
     @Test func aGraceOverWithoutShutdownIsIgnored() {
         var loop = ClaimLoop(capacity: 4)
         #expect(loop.next(after: .graceOver, inFlight: 2, fenced: false, now: now) == .idle)

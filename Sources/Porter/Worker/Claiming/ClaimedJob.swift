@@ -28,6 +28,22 @@ struct ClaimedJob: Sendable {
         (self.attempt, self.maxAttempts, self.timeout, self.orphaned, self.waitSeconds) = (attempt, maxAttempts, timeout, orphaned, waitSeconds)
     }
 
+    /// The jobs of a claim's answer (`JobRunQueries.claimAvailable`), and the seconds until a
+    /// full rate window of the queue frees a start, when the answer says (its row with no id).
+    static func answer(_ rows: PQRows, withTraceContext: Bool = false) throws -> (jobs: [ClaimedJob], rateRoomIn: Double?) {
+        var jobs: [ClaimedJob] = []
+        var rateRoomIn: Double?
+        jobs.reserveCapacity(rows.count)
+        for row in rows {
+            if try row.decode(Int64?.self, at: 0) == nil {
+                rateRoomIn = try row.decode(Double?.self, at: 9)
+            } else {
+                jobs.append(try ClaimedJob(row: row, withTraceContext: withTraceContext))
+            }
+        }
+        return (jobs, rateRoomIn)
+    }
+
     /// The job from a claim's row; `withTraceContext` when the claim returned its trace context.
     init(row: PQRow, withTraceContext: Bool = false) throws {
         (id, jobID, method, queue, args, attempt, maxAttempts, timeout, orphaned, waitSeconds) = try row.decode(

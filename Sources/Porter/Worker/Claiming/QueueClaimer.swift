@@ -48,6 +48,9 @@ final class QueueClaimer: Sendable {
             var loop = ClaimLoop(capacity: capacity)
             // This loop's own lookup of the metrics handles, so a claim takes no lock for them.
             var metrics: [String: JobMetrics] = [:]
+            // The wake-up for when a full rate window of this queue frees a start.
+            var rateWake: Task<Void, Never>?
+            defer { rateWake?.cancel() }
             events.continuation.yield(.wake)
             eventLoop: for await event in events.stream {
                 switch loop.next(after: event, inFlight: slots.inFlight, fenced: runtime.fence.isFenced, now: .now) {
@@ -65,7 +68,15 @@ final class QueueClaimer: Sendable {
                     logger.info("grace period over; stopping running jobs and requeueing them", metadata: ["porter.running": "\(slots.inFlight)"])
                     runtime.running.stopAll(.shutdown)
                 case .claim(let limit):
-                    guard let claimed = await claim(limit: limit, loop: &loop), !claimed.isEmpty else { continue }
+                    guard let (claimed, rateRoomIn) = await claim(limit: limit, loop: &loop) else { continue }
+                    if let delay = Self.rateWakeDelay(rateRoomIn, pollInterval: configuration.pollInterval) {
+                        rateWake?.cancel()
+                        rateWake = Task { [events] in
+                            try? await Task.sleep(for: delay)
+                            if !Task.isCancelled { events.continuation.yield(.wake) }
+                        }
+                    }
+                    guard !claimed.isEmpty else { continue }
                     let jobs = await runtime.foreign.settle(claimed, completer: runtime.completer)
                     let claimedAt = ContinuousClock.now
                     let attempts = jobs.map { job in
@@ -89,11 +100,23 @@ final class QueueClaimer: Sendable {
         }
     }
 
+    /// When to claim again after a claim that left jobs held by a full rate window, which frees
+    /// a start in `rateRoomIn` seconds: then (at least a millisecond on, so that a window that
+    /// is just freeing cannot spin the loop), or never when the poll comes first.
+    static func rateWakeDelay(_ rateRoomIn: Double?, pollInterval: Duration) -> Duration? {
+        let poll = Double(pollInterval.components.seconds) + Double(pollInterval.components.attoseconds) * 1e-18
+        // Compared as a Double first: a Duration of any Double may not fit, and would trap.
+        guard let rateRoomIn, rateRoomIn.isFinite, rateRoomIn + 0.001 < poll else { return nil }
+        return .milliseconds(1) + .microseconds(Int64((max(rateRoomIn, 0) * 1e6).rounded(.up)))
+    }
+
     /// Claims up to `limit` jobs and records how it went in `loop`; nil when the claim failed.
-    private func claim(limit: Int, loop: inout ClaimLoop) async -> [ClaimedJob]? {
+    /// With the jobs, the seconds until a full rate window frees a start, when the claim says
+    /// (`ClaimedJob.answer`).
+    private func claim(limit: Int, loop: inout ClaimLoop) async -> (jobs: [ClaimedJob], rateRoomIn: Double?)? {
         let sentAt = ContinuousClock.now
         let result: ClaimLoop.ClaimResult
-        var claimed: [ClaimedJob]?
+        var claimed: (jobs: [ClaimedJob], rateRoomIn: Double?)?
         do {
             // A worker that traces reads the jobs' trace contexts in the same statement.
             let traced = runtime.executor.tracing != nil
@@ -103,17 +126,16 @@ final class QueueClaimer: Sendable {
             // Counted from before it is sent: a claim can commit and still fail here.
             let number = runtime.owned.claimSent()
             do {
-                let jobs = try await runtime.pool.query(runtime.statements.statement(claim)).map {
-                    try ClaimedJob(row: $0, withTraceContext: traced)
-                }
-                runtime.owned.claimAnswered(number, jobs.map { JobAttempt.Key(id: $0.id, attempt: $0.attempt) })
-                claimed = jobs
+                let answer = try ClaimedJob.answer(
+                    try await runtime.pool.query(runtime.statements.statement(claim)), withTraceContext: traced)
+                runtime.owned.claimAnswered(number, answer.jobs.map { JobAttempt.Key(id: $0.id, attempt: $0.attempt) })
+                claimed = answer
             } catch {
                 runtime.owned.claimFailed(number)
                 throw error
             }
             runtime.outage.succeeded(sentAt: sentAt)
-            result = .claimed(count: claimed?.count ?? 0, limit: limit)
+            result = .claimed(count: claimed?.jobs.count ?? 0, limit: limit)
         } catch where runtime.statements.isSharedSessionError(error) {
             // The worker is stopping; nothing was claimed.
             logger.error("claim failed: prepared statements cannot work on shared server sessions; stopping", metadata: ["error": "\(error)"])
