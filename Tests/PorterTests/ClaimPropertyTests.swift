@@ -99,4 +99,98 @@ import Testing
         #expect(claimedSome > 0)
         await porter.close()
     }
+
+    /// A rate window: at most `max` claims in any `per` seconds.
+    struct Rate: Sendable, CustomStringConvertible {
+        var max: Int
+        var per: Int
+        var description: String { "\(max)/\(per)s" }
+    }
+
+    /// One run of `porter.rate_room_in`: the queue's own rate, each key's, the rows of keys
+    /// k0 and k1 (a row without a rate replaces each key's rate with none), and the claims
+    /// logged: a key index or none, and how many whole seconds ago.
+    struct RateScenario: Sendable, CustomStringConvertible {
+        var queue: Rate?
+        var each: Rate?
+        var own: [Rate??]
+        var starts: [(key: Int?, ago: Int)]
+
+        var description: String {
+            "queue \(queue.map(String.init(describing:)) ?? "-") each \(each.map(String.init(describing:)) ?? "-") "
+                + "own \(own.map { $0.map { $0.map(String.init(describing:)) ?? "no rate" } ?? "-" }) "
+                + "starts \(starts.map { "\($0.key.map { "k\($0)" } ?? "_")@-\($0.ago)s" })"
+        }
+
+        /// The seconds until the first full window frees a start, as the claim counts them:
+        /// a window holds the claims of the last `per` seconds, and frees a start when its
+        /// oldest ages out.
+        var roomIn: Int? {
+            func frees(_ rate: Rate, _ agos: [Int]) -> Int? {
+                let inWindow = agos.filter { $0 < rate.per }
+                guard inWindow.count >= rate.max, let oldest = inWindow.max() else { return nil }
+                return rate.per - oldest
+            }
+            var all: [Int] = []
+            if let queue, let f = frees(queue, starts.map(\.ago)) { all.append(f) }
+            for key in Set(starts.compactMap(\.key)) {
+                let rate: Rate? = key < own.count ? (own[key] ?? each) : each
+                if let rate, let f = frees(rate, starts.filter { $0.key == key }.map(\.ago)) { all.append(f) }
+            }
+            return all.min()
+        }
+    }
+
+    static let rate = zip(Gen.int(in: 1...3), Gen.int(in: 5...40)).map { Rate(max: $0, per: $1) }
+    static let rateScenario = zip(
+        zip(rate.optional(valueRate: 0.4), rate.optional(valueRate: 0.6)),
+        rate.optional(valueRate: 0.6).optional(valueRate: 0.4).array(of: 2...2),
+        zip(Gen.int(in: 0...3), Gen.int(in: 0...45)).array(of: 0...12)
+    ).map { rates, own, starts in
+        RateScenario(
+            queue: rates.0, each: rates.1, own: own,
+            starts: starts.map { (key: $0.0 == 3 ? nil : $0.0, ago: $0.1) })
+    }
+
+    @Test func rateRoomInIsWhenTheFirstFullWindowFreesAStart() async throws {
+        let database = try await TestDatabase.create()
+        let porter = database.makeClient()
+        var runs = 0
+        var said = 0
+        await propertyCheck(count: 200, input: Self.rateScenario) { scenario in
+            runs += 1
+            let queue = "r\(runs)"
+            if let rate = scenario.queue {
+                try await porter.setLimit(QueueLimit(queue: queue, maxStarts: rate.max, perSeconds: Double(rate.per)))
+            }
+            if let rate = scenario.each {
+                try await porter.setLimit(QueueLimit(queue: queue, eachKey: true, maxStarts: rate.max, perSeconds: Double(rate.per)))
+            }
+            for (key, row) in scenario.own.enumerated() {
+                guard let row else { continue }
+                try await porter.setLimit(QueueLimit(
+                    queue: queue, limitKey: "k\(key)", maxRunning: row == nil ? 1 : nil,
+                    maxStarts: row?.max, perSeconds: row.map { Double($0.per) }))
+            }
+            for start in scenario.starts {
+                try await porter.pool.query("""
+                    INSERT INTO porter.limit_starts (queue, limit_key, started_at)
+                    VALUES (\(queue), \(start.key.map { "k\($0)" }), clock_timestamp() - make_interval(secs => \(start.ago)))
+                    """)
+            }
+            let roomIn = try await porter.pool.query("SELECT porter.rate_room_in(\(queue))").single(Double?.self)
+            switch (roomIn, scenario.roomIn) {
+            case (nil, nil):
+                break
+            case (let got?, let expected?):
+                said += 1
+                // The inserts' clock ran a few milliseconds before the function's.
+                #expect(got <= Double(expected) && got > Double(expected) - 1, "\(got) s, expected \(expected) s: \(scenario)")
+            default:
+                Issue.record("rate_room_in said \(roomIn.map(String.init(describing:)) ?? "nothing"), expected \(scenario.roomIn.map(String.init) ?? "nothing"): \(scenario)")
+            }
+        }
+        #expect(said > 20)
+        await porter.close()
+    }
 }
