@@ -46,11 +46,11 @@ enum JobRunQueries {
     /// so no limit is passed across workers. A queue without limits pays a probe of
     /// queue_limits_scope_key per branch, as it pays one of paused_queues_pkey.
     ///
-    /// A queue with a rate (`max_starts` per `per`) answers every claim with one more row, last,
-    /// its id NULL and its wait the seconds until a full rate window frees a start, or NULL
-    /// (porter.rate_room_in, migration 0034, which runs after the claim and sees its starts),
-    /// so the worker claims again then rather than at its next poll (`ClaimedJob.answer`). A
-    /// queue without a rate pays one more probe of queue_limits_scope_key.
+    /// A queue with limits answers every claim with one more row, last, its id NULL and its
+    /// wait the seconds until a full rate window frees a start, or NULL (porter.rate_room_in,
+    /// migration 0034, which runs after the claim and sees its starts), so the worker claims
+    /// again then rather than at its next poll (`ClaimedJob.answer`). A queue without limits
+    /// pays nothing for it: the branch's probe of queue_limits_scope_key skips both.
     ///
     /// `withTraceContext` (a worker that traces) adds each job's stored trace context,
     /// `traceparent` and `tracestate`, read in the same statement by two probes of jobs_pkey
@@ -70,11 +70,12 @@ enum JobRunQueries {
         let claim = """
             SELECT * FROM porter.claim_queued($1, $2, $3::pg_catalog.int4, \(skip))
             UNION ALL
-            SELECT * FROM porter.claim_limited($1, $2, $3::pg_catalog.int4, \(skip))
+            SELECT * FROM (
+                SELECT * FROM porter.claim_limited($1, $2, $3::pg_catalog.int4, \(skip))
+                UNION ALL
+                SELECT NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, porter.rate_room_in($1)
+            ) AS limited
             WHERE EXISTS (SELECT FROM porter.queue_limits l WHERE l.queue = $1)
-            UNION ALL
-            SELECT NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, porter.rate_room_in($1)
-            WHERE EXISTS (SELECT FROM porter.queue_limits l WHERE l.queue = $1 AND l.max_starts IS NOT NULL)
             """
         guard withTraceContext else { return PQQuery(unsafeSQL: claim, binds: binds) }
         return PQQuery(
