@@ -104,9 +104,8 @@ final class QueueClaimer: Sendable {
     /// a start in `rateRoomIn` seconds: then (at least a millisecond on, so that a window that
     /// is just freeing cannot spin the loop), or never when the poll comes first.
     static func rateWakeDelay(_ rateRoomIn: Double?, pollInterval: Duration) -> Duration? {
-        let poll = Double(pollInterval.components.seconds) + Double(pollInterval.components.attoseconds) * 1e-18
         // Compared as a Double first: a Duration of any Double may not fit, and would trap.
-        guard let rateRoomIn, rateRoomIn.isFinite, rateRoomIn + 0.001 < poll else { return nil }
+        guard let rateRoomIn, rateRoomIn.isFinite, rateRoomIn + 0.001 < pollInterval.seconds else { return nil }
         return .milliseconds(1) + .microseconds(Int64((max(rateRoomIn, 0) * 1e6).rounded(.up)))
     }
 
