@@ -1912,15 +1912,17 @@ CREATE FUNCTION porter.rate_room_in(queue text) RETURNS double precision
         LEFT JOIN porter.queue_limits e ON e.queue = s.queue AND e.each_key
         WHERE s.queue = rate_room_in.queue AND s.limit_key IS NOT NULL
     ), full_windows AS (
-        -- A full window frees a start when its oldest claim ages out.
-        SELECT min(w.started_at) + w.per AS frees
+        -- A full window frees a start when its oldest claim ages out; claims in the future
+        -- count, but are never the oldest that frees one.
+        SELECT min(w.started_at) FILTER (WHERE w.started_at <= at.now) + w.per AS frees
         FROM windows w, at
         WHERE w.max_starts IS NOT NULL AND w.started_at > at.now - w.per
-        GROUP BY w.limit_key, w.max_starts, w.per
+        GROUP BY w.limit_key, w.max_starts, w.per, at.now
         HAVING count(*) >= w.max_starts
     )
     SELECT greatest(date_part('epoch', min(f.frees) - at.now), 0)::float8
     FROM full_windows f, at
+    WHERE f.frees IS NOT NULL
     GROUP BY at.now
 $$;
 

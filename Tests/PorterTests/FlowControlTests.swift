@@ -430,6 +430,22 @@ import Testing
             """)
         let queueWide = try #require(try await roomIn("keyed"))
         #expect(queueWide > 5 && queueWide <= 10, "\(queueWide)")
+        // Claim times written by hand at the ends of time count in their windows but free no
+        // start a hint could name, and fail no claim: key a's window says nothing while only
+        // they fill it, and the queue's other keys are still claimed.
+        try await porter.pool.query("DELETE FROM porter.limit_starts")
+        _ = try await porter.clearLimit(queue: "keyed")
+        try await porter.pool.query("""
+            INSERT INTO porter.limit_starts (queue, limit_key, started_at) VALUES
+                ('keyed', 'a', 'infinity'), ('keyed', 'own', '294276-12-31 00:00:00+00'), ('keyed', 'own', 'infinity')
+            """)
+        #expect(try await roomIn("keyed") == nil)
+        _ = try await porter.enqueue(method: "app.send", options: EnqueueOptions(queue: "keyed", limitKey: "b"))
+        let afterHandWritten = try ClaimedJob.answer(
+            try await porter.pool.query(JobRunQueries.claimAvailable(queue: "keyed", limit: 10, workerID: "w")))
+        #expect(try await Self.keys(porter, of: afterHandWritten.jobs) == ["b"])
+        let roomB = try #require(afterHandWritten.rateRoomIn)
+        #expect(roomB > 25 && roomB <= 30, "\(roomB)")
         // A queue without a rate says nothing, and its claim has no such row.
         _ = try await porter.enqueue(method: "app.send", options: EnqueueOptions(queue: "plain"))
         #expect(try await roomIn("plain") == nil)
